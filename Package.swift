@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Release builds of the C kernels want full optimisation; instruction-set specific paths are
+// selected at run time inside the C code, so no -march flag is needed here.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+
+let package = Package(
+    name: "StreamTag",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "streamtag", targets: ["streamtag"]),
+        .library(name: "StreamTagCore", targets: ["StreamTagCore"]),
+        .library(name: "StreamTagTraining", targets: ["StreamTagTraining"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "CStreamTagKernels",
+            cSettings: kernelFlags
+        ),
+        .target(
+            name: "StreamTagCore",
+            dependencies: [
+                "COpenBLAS",
+                "CStreamTagKernels",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "StreamTagTraining",
+            dependencies: ["StreamTagCore", "COpenBLAS", "CStreamTagKernels"]
+        ),
+        .executableTarget(
+            name: "streamtag",
+            dependencies: [
+                "StreamTagCore",
+                "StreamTagTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            resources: [.copy("Resources/sample.txt")]
+        ),
+        .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore"]),
+        .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
+    ]
+)

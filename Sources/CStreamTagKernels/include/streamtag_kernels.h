@@ -1,0 +1,87 @@
+// streamtag numerical kernels.
+//
+// Every function has a portable C version; on x86-64 faster AVX2+FMA and AVX-512 versions are
+// chosen once at run time from the CPU's features (never an illegal instruction on an older
+// CPU). Outputs come first, as in `matmul(out, inp, weight, ...)`. All matrices are row-major.
+//
+// Legend: B batch rows, M output rows, K inner dimension, H hidden size.
+#ifndef STREAMTAG_KERNELS_H
+#define STREAMTAG_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction-set levels the dispatcher can pick.
+typedef enum {
+    ST_ISA_GENERIC = 0,
+    ST_ISA_AVX2 = 1,      // AVX2 + FMA + F16C
+    ST_ISA_AVX512 = 2,    // AVX-512 F/BW/DQ/VL
+    ST_ISA_AVX512BF16 = 3 // AVX-512 + BF16 dot products
+} st_isa;
+
+/// The best level this CPU supports.
+st_isa st_cpu_isa(void);
+/// The level in use (the best, unless lowered by st_force_isa or STREAMTAG_ISA=generic|avx2|avx512).
+st_isa st_active_isa(void);
+/// Lowers the level in use, for tests and benchmarks. Returns the level now in use (never above
+/// what the CPU supports).
+st_isa st_force_isa(st_isa isa);
+/// A short name for a level: "generic", "avx2", "avx512", "avx512bf16".
+const char *st_isa_name(st_isa isa);
+
+/// y[M] = W[M,K] · x[K] (+ y[M] when accumulate != 0).
+void st_gemv(float *y, const float *W, const float *x, int M, int K, int accumulate);
+
+/// Y[B,M] = X[B,K] · W[M,K]^T (+ Y when accumulate != 0). Rows of X are ldx floats apart,
+/// rows of Y ldy floats apart. Streams W once for all B rows: for small B, where a general
+/// GEMM loses to memory traffic.
+void st_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W,
+                      int B, int M, int K, int accumulate);
+
+/// y[M] = W[M,K] · x[K] (+ y), with W stored as bfloat16 (upper halves of IEEE floats).
+void st_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate);
+/// Y[B,M] = X[B,K] · W[M,K]^T (+ Y), W as bfloat16.
+void st_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
+                           int B, int M, int K, int accumulate);
+/// Rounds floats to bfloat16 (round to nearest even; NaN stays NaN).
+void st_f32_to_bf16(uint16_t *out, const float *in, size_t n);
+void st_bf16_to_f32(float *out, const uint16_t *in, size_t n);
+/// IEEE half precision conversions (round to nearest even).
+void st_f32_to_f16(uint16_t *out, const float *in, size_t n);
+void st_f16_to_f32(float *out, const uint16_t *in, size_t n);
+
+/// Elementwise activations, accurate to a few ulp (used by training and inference alike).
+void st_sigmoid(float *out, const float *in, size_t n);
+void st_tanh(float *out, const float *in, size_t n);
+
+/// LSTM cell, PyTorch gate order (i, f, g, o), for B rows:
+///   pre = gi + gh  (each [B, 4H], row strides ldgi and ldgh)
+///   c' = σ(f)·c + σ(i)·tanh(g);  h' = σ(o)·tanh(c')
+/// c is read and written in place ([B, H], row stride ldc); h' goes to h ([B, H], stride ldh).
+/// gh may equal gi (then pre = gi alone) when the caller already summed them.
+/// If acts is not NULL, the activated gates (σi, σf, tanh g, σo) go there ([B, 4H] contiguous)
+/// and tanh(c') to acts_tc ([B, H] contiguous), as training's backward pass needs them.
+void st_lstm_cell(float *h, int ldh, float *c, int ldc,
+                  const float *gi, int ldgi, const float *gh, int ldgh,
+                  int B, int H, float *acts, float *acts_tc);
+
+/// GRU cell, PyTorch gate order (r, z, n):
+///   r = σ(gi_r + gh_r); z = σ(gi_z + gh_z); n = tanh(gi_n + r·gh_n); h' = (1−z)·n + z·h
+/// gi = W_ih·x + b_ih and gh = W_hh·h + b_hh ([B, 3H]). h is read and written in place.
+/// If acts is not NULL, (r, z, n) go there ([B, 3H] contiguous).
+void st_gru_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
+                 int B, int H, float *acts);
+
+/// Elman cell: h' = tanh(gi + gh) or relu(gi + gh) when relu != 0 ([B, H]).
+void st_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
+                 int B, int H, int relu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

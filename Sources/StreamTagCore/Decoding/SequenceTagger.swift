@@ -1,0 +1,91 @@
+/// Tags many independent sequences offline through the same batched, incremental path as the
+/// daemon: each sequence is a stream (state reset at its start, flushed at its end), up to
+/// `maxBatch` of them advance together, one token per step.
+public struct SequenceTagger: ~Copyable {
+    public let model: Model
+    public let decoder: TagDecoder
+    private let stepper: BatchStepper
+    private let states: AlignedBuffer<Float>
+    private let scores: AlignedBuffer<Float>
+    private var codes: [TokenCode]
+
+    public init(model: Model, maxBatch: Int = 64) {
+        self.model = model
+        decoder = TagDecoder(tags: model.tags)
+        stepper = BatchStepper(model: model, maxBatch: maxBatch)
+        states = AlignedBuffer(count: maxBatch * stepper.layout.floats)
+        scores = AlignedBuffer(count: maxBatch * model.C)
+        codes = Array(repeating: TokenCode(word: 0), count: maxBatch)
+    }
+
+    /// Final tags for every token of every sequence, in order (one emission per token).
+    public mutating func tag(_ sequences: [[String]]) -> [[TagEmission]] {
+        var results = sequences.map { _ in [TagEmission]() }
+        for (i, s) in sequences.enumerated() { results[i].reserveCapacity(s.count) }
+        let S = stepper.layout.floats, C = model.C, k = model.k
+        // Active rows: which sequence each holds, its next token and its window cursor.
+        var rowSequence: [Int] = []
+        var cursors: [LookaheadCursor] = []
+        var next = 0
+
+        func admit() {
+            while rowSequence.count < stepper.maxBatch && next < sequences.count {
+                if !sequences[next].isEmpty {
+                    let row = rowSequence.count
+                    (states.pointer + row * S).update(repeating: 0, count: S)
+                    rowSequence.append(next)
+                    cursors.append(LookaheadCursor(lookahead: k))
+                }
+                next += 1
+            }
+        }
+
+        admit()
+        while !rowSequence.isEmpty {
+            let B = rowSequence.count
+            for b in 0..<B {
+                codes[b] = model.encode(sequences[rowSequence[b]][cursors[b].fed])
+                cursors[b].advance()
+            }
+            codes.withUnsafeBufferPointer { stepper.step(states: states.pointer, tokens: $0.baseAddress!, count: B) }
+            stepper.scores(states: states.pointer, count: B, seeing: k, into: scores.pointer)
+            for b in 0..<B {
+                if let position = cursors[b].releasedPosition {
+                    let (tag, p) = decoder.decode(scores.pointer + b * C, previous: cursors[b].previousTag)
+                    cursors[b].previousTag = tag
+                    results[rowSequence[b]].append(TagEmission(position: position, tag: tag, p: p))
+                }
+            }
+            // Flush finished sequences and close the gaps by moving the last row down.
+            var b = 0
+            while b < rowSequence.count {
+                let sequence = rowSequence[b]
+                guard cursors[b].fed == sequences[sequence].count else { b += 1; continue }
+                flush(row: b, cursor: &cursors[b]) { results[sequence].append($0) }
+                let last = rowSequence.count - 1
+                if b != last {
+                    (states.pointer + b * S).update(from: states.pointer + last * S, count: S)
+                    rowSequence[b] = rowSequence[last]
+                    cursors[b] = cursors[last]
+                }
+                rowSequence.removeLast()
+                cursors.removeLast()
+            }
+            admit()
+        }
+        return results
+    }
+
+    /// Releases the tokens still in a row's window, oldest first, each from the head that sees
+    /// all the followers it has.
+    public func flush(row: Int, cursor: inout LookaheadCursor, emit: (TagEmission) -> Void) {
+        let S = stepper.layout.floats
+        for j in (0..<cursor.pending).reversed() {
+            stepper.scores(states: states.pointer + row * S, count: 1, seeing: j, into: scores.pointer)
+            let (tag, p) = decoder.decode(scores.pointer, previous: cursor.previousTag)
+            cursor.previousTag = tag
+            emit(TagEmission(position: cursor.position(seeing: j), tag: tag, p: p))
+        }
+        cursor.reset()
+    }
+}

@@ -1,0 +1,75 @@
+// How a token becomes feature bucket ids. The hash and the normalisations are part of the
+// model file format (a model trained elsewhere must compute the same buckets), so they are
+// spelled out here and in the README: FNV-1a 64 over UTF-8 bytes, bucket = hash % buckets.
+
+/// FNV-1a, 64 bit, over UTF-8 bytes.
+@inlinable
+func fnv1a64<S: Sequence<UInt8>>(_ bytes: S, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var hash = seed
+    for byte in bytes {
+        hash ^= UInt64(byte)
+        hash &*= 0x0000_0100_0000_01b3
+    }
+    return hash
+}
+
+public enum TokenFeatures {
+    /// The lowercased form used for vocabulary lookups and affixes. ASCII is lowered in place
+    /// without Foundation; anything else goes through Unicode's full lowercase mapping.
+    public static func lowercased(_ token: String) -> String {
+        var hasUpper = false
+        var ascii = true
+        for byte in token.utf8 {
+            if byte >= 0x80 { ascii = false; break }
+            if byte >= 0x41 && byte <= 0x5A { hasUpper = true }
+        }
+        if ascii {
+            guard hasUpper else { return token }
+            return String(decoding: token.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
+        return token.lowercased()
+    }
+
+    /// Word shape: uppercase letters become `X`, other letters `x`, digits `d`, anything else
+    /// stays itself; runs of one symbol are cut at 2 so that length barely matters.
+    /// Examples: "Hello" → "Xxx", "USA" → "XX", "3.14" → "d.dd", "e-mail" → "x-xx".
+    public static func shape(_ token: String) -> String {
+        var out = String.UnicodeScalarView()
+        var last: Unicode.Scalar = "\0"
+        var run = 0
+        for scalar in token.unicodeScalars {
+            let props = scalar.properties
+            let mapped: Unicode.Scalar
+            if props.isUppercase { mapped = "X" }
+            else if props.isAlphabetic { mapped = "x" }
+            else if props.numericType != nil { mapped = "d" }
+            else { mapped = scalar }
+            if mapped == last { run += 1 } else { run = 1; last = mapped }
+            if run <= 2 { out.append(mapped) }
+        }
+        return String(out)
+    }
+
+    /// The string a feature hashes for a token (exposed for tests and documentation).
+    public static func value(of spec: FeatureSpec, token: String, lowered: String) -> String {
+        switch spec.kind {
+        case .prefix: return String(String.UnicodeScalarView(lowered.unicodeScalars.prefix(spec.length)))
+        case .suffix: return String(String.UnicodeScalarView(lowered.unicodeScalars.suffix(spec.length)))
+        case .shape: return shape(token)
+        }
+    }
+
+    /// Bucket of a feature value: FNV-1a 64 of its UTF-8 bytes, modulo the bucket count.
+    public static func bucket(_ value: String, buckets: Int) -> Int32 {
+        Int32(truncatingIfNeeded: fnv1a64(value.utf8) % UInt64(buckets))
+    }
+
+    /// Bucket ids of all features of `token`, in config order.
+    public static func buckets(for token: String, specs: [FeatureSpec], into out: UnsafeMutablePointer<Int32>) {
+        guard !specs.isEmpty else { return }
+        let lowered = lowercased(token)
+        for (i, spec) in specs.enumerated() {
+            out[i] = bucket(value(of: spec, token: token, lowered: lowered), buckets: spec.buckets)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import COpenBLAS
+import CStreamTagKernels
+
+/// Below this many rows our own kernel, which streams the weights once for all rows, beats
+/// OpenBLAS; at and above it OpenBLAS's packed GEMM wins (measured by `streamtag bench kernel`).
+public let smallBatchLimit = 16
+
+private let blasSetup: Void = { openblas_set_num_threads(1) }()
+
+/// Makes every OpenBLAS call run on the calling thread: parallelism is ours.
+public func configureBLAS() { _ = blasSetup }
+
+/// out[B, M] = inp[B, K] · weight[M, K]ᵀ (+ out when accumulate).
+/// Row strides: ldo for out, ldi for inp; weight is dense.
+@inline(__always)
+public func matmul(_ out: UnsafeMutablePointer<Float>, ldo: Int,
+                   _ inp: UnsafePointer<Float>, ldi: Int,
+                   _ weight: UnsafePointer<Float>, B: Int, K: Int, M: Int, accumulate: Bool = false) {
+    if B == 1 {
+        st_gemv(out, weight, inp, Int32(M), Int32(K), accumulate ? 1 : 0)
+    } else if B < smallBatchLimit {
+        st_gemm_nt_small(out, Int32(ldo), inp, Int32(ldi), weight, Int32(B), Int32(M), Int32(K), accumulate ? 1 : 0)
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(B), Int32(M), Int32(K), 1,
+                    inp, Int32(ldi), weight, Int32(K), accumulate ? 1 : 0, out, Int32(ldo))
+    }
+}
+
+/// General sgemm for training: C[M, N] = α·op(A)·op(B) + β·C, row-major (OpenBLAS).
+@inline(__always)
+public func sgemm(transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
+                  _ A: UnsafePointer<Float>, lda: Int, _ B: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, _ C: UnsafeMutablePointer<Float>, ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(M), Int32(N), Int32(K), alpha, A, Int32(lda), B, Int32(ldb), beta, C, Int32(ldc))
+}
+
+/// Broadcast-adds bias[M] to each of B rows of out (stride ldo).
+@inline(__always)
+public func addBias(_ out: UnsafeMutablePointer<Float>, ldo: Int, _ bias: UnsafePointer<Float>, B: Int, M: Int) {
+    for b in 0..<B {
+        let row = out + b * ldo
+        for m in 0..<M { row[m] += bias[m] }
+    }
+}

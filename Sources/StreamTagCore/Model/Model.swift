@@ -1,0 +1,173 @@
+import CStreamTagKernels
+
+/// An immutable model ready to run: weights in aligned buffers, the first layer's input
+/// projection precomputed for every vocabulary word, tags and vocabulary. Shared read-only by
+/// every worker (it is never mutated after init).
+public final class Model: @unchecked Sendable {
+    public let bundle: ModelBundle
+    public let config: ModelConfig
+    public let vocabulary: Vocabulary
+    public let tags: [String]
+    /// Hex SHA-256 of the model file (or of its serialised bytes for a model built in memory).
+    public let sha256: String
+    /// `NAME@HASH`: the model's name and the first 12 hex digits of `sha256` (SPEC §4.2).
+    public let id: String
+    /// Recurrent weight precision in use.
+    public let precision: Precision
+
+    /// Precision of the recurrent matrices on the hot path.
+    public enum Precision: String, Sendable, CaseIterable {
+        case fp32
+        /// W_hh (and deeper layers' W_ih) rounded to bfloat16; halves the bytes streamed per step.
+        case bf16
+    }
+
+    // E, H, G·H, C, k, L
+    public let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int
+
+    /// [V, G·H]: W_ih0·(word embedding + its features) + b_ih0 for every vocabulary word.
+    /// Row 0 is the projection of the unknown-word embedding alone.
+    let inputTable: AlignedBuffer<Float>
+    /// Per layer: W_ih [G·H, in], W_hh [G·H, H], b_ih, b_hh.
+    let inputWeights: [AlignedBuffer<Float>]
+    let hiddenWeights: [AlignedBuffer<Float>]
+    let hiddenWeightsBF16: [AlignedBuffer<UInt16>]
+    let inputWeightsBF16: [AlignedBuffer<UInt16>]
+    let inputBiases: [AlignedBuffer<Float>]
+    let hiddenBiases: [AlignedBuffer<Float>]
+    /// [V, E] and F × [buckets, E]: for words outside the vocabulary, projected on the fly.
+    let embedding: AlignedBuffer<Float>
+    let featureTables: [AlignedBuffer<Float>]
+    /// heads[j] scores a token from j+1 top-layer states; heads[k] is the final head.
+    let headWeights: [AlignedBuffer<Float>]
+    let headBiases: [AlignedBuffer<Float>]
+
+    /// Builds a model. `sha256` is the file's hash when loaded from a file.
+    public init(bundle: ModelBundle, sha256: String? = nil, precision: Precision = .fp32) throws(ModelError) {
+        try bundle.validate()
+        guard bundle.config.features.count <= TokenCode.maxFeatures else {
+            throw ModelError(.unsupportedFeature,
+                             "config.features has \(bundle.config.features.count) entries; at most \(TokenCode.maxFeatures) are supported")
+        }
+        configureBLAS()
+        self.bundle = bundle
+        config = bundle.config
+        vocabulary = Vocabulary(words: bundle.vocabulary, lowercase: bundle.config.lowercase)
+        tags = bundle.tags
+        self.precision = precision
+        let hash = sha256 ?? ModelFile.sha256Hex(ModelFile.encode(bundle))
+        self.sha256 = hash
+        id = "\(bundle.name)@\(hash.prefix(12))"
+        E = config.embeddingDim
+        H = config.hiddenDim
+        GH = config.gateRows
+        C = bundle.tags.count
+        k = config.lookahead
+        L = config.layers
+
+        let w = bundle.weights
+        embedding = AlignedBuffer(w.embedding)
+        featureTables = w.features.map { AlignedBuffer($0) }
+        inputWeights = w.layers.map { AlignedBuffer($0.inputWeight) }
+        hiddenWeights = w.layers.map { AlignedBuffer($0.hiddenWeight) }
+        inputBiases = w.layers.map { AlignedBuffer($0.inputBias) }
+        hiddenBiases = w.layers.map { AlignedBuffer($0.hiddenBias) }
+        let heads = (0...config.lookahead).map { w.head(seeing: $0) }
+        headWeights = heads.map { AlignedBuffer($0.weight) }
+        headBiases = heads.map { AlignedBuffer($0.bias) }
+        if precision == .bf16 {
+            hiddenWeightsBF16 = hiddenWeights.map(Model.toBF16)
+            inputWeightsBF16 = inputWeights.map(Model.toBF16)
+        } else {
+            hiddenWeightsBF16 = []
+            inputWeightsBF16 = []
+        }
+        inputTable = Model.precomputeInputTable(bundle: bundle, embedding: embedding, features: featureTables,
+                                                weight: inputWeights[0], bias: inputBiases[0])
+    }
+
+    private static func toBF16(_ buffer: AlignedBuffer<Float>) -> AlignedBuffer<UInt16> {
+        let out = AlignedBuffer<UInt16>(count: buffer.count, zeroed: false)
+        st_f32_to_bf16(out.pointer, buffer.pointer, buffer.count)
+        return out
+    }
+
+    /// Row w: W_ih0 · (embedding[w] + Σ features(word w)) + b_ih0, one GEMM over the vocabulary.
+    private static func precomputeInputTable(bundle: ModelBundle, embedding: AlignedBuffer<Float>,
+                                             features: [AlignedBuffer<Float>], weight: AlignedBuffer<Float>,
+                                             bias: AlignedBuffer<Float>) -> AlignedBuffer<Float> {
+        let config = bundle.config
+        let V = bundle.vocabulary.count, E = config.embeddingDim, GH = config.gateRows
+        let inputs = AlignedBuffer<Float>(count: V * E, zeroed: false)
+        inputs.pointer.update(from: embedding.pointer, count: V * E)
+        if !config.features.isEmpty {
+            var buckets = [Int32](repeating: 0, count: config.features.count)
+            for (w, word) in bundle.vocabulary.enumerated().dropFirst() {
+                buckets.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: word, specs: config.features, into: $0.baseAddress!) }
+                let row = inputs.pointer + w * E
+                for (f, b) in buckets.enumerated() {
+                    let src = features[f].pointer + Int(b) * E
+                    for e in 0..<E { row[e] += src[e] }
+                }
+            }
+        }
+        let table = AlignedBuffer<Float>(count: V * GH, zeroed: false)
+        for v in 0..<V { (table.pointer + v * GH).update(from: bias.pointer, count: GH) }
+        sgemm(transA: false, transB: true, M: V, N: GH, K: E, inputs.pointer, lda: E, weight.pointer, ldb: E,
+              beta: 1, table.pointer, ldc: GH)
+        return table
+    }
+
+    /// Bytes held by the precomputed input table (V·G·H floats).
+    public var inputTableBytes: Int { inputTable.count * MemoryLayout<Float>.stride }
+}
+
+/// What the step needs to know about one token: its vocabulary row and, when it is not in the
+/// vocabulary, its feature buckets. Fixed size, so encoding allocates nothing per token.
+public struct TokenCode: Sendable, Equatable {
+    public static let maxFeatures = 8
+    /// Vocabulary row; 0 = unknown word.
+    public var word: Int32
+    /// Feature buckets in config order (only filled for unknown words).
+    public var features: InlineArray<8, Int32>
+
+    public init(word: Int32) {
+        self.word = word
+        features = InlineArray(repeating: 0)
+    }
+
+    public static func == (a: TokenCode, b: TokenCode) -> Bool {
+        guard a.word == b.word else { return false }
+        for i in 0..<maxFeatures where a.features[i] != b.features[i] { return false }
+        return true
+    }
+}
+
+extension Model {
+    /// Looks a token up: its vocabulary row, plus its feature buckets if it is unknown.
+    public func encode(_ token: String) -> TokenCode {
+        var code = TokenCode(word: vocabulary.id(of: token))
+        if code.word == 0 && !config.features.isEmpty {
+            var span = code.features.mutableSpan
+            span.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: token, specs: config.features, into: $0.baseAddress!) }
+        }
+        return code
+    }
+
+    /// Writes the first layer's input projection for a token into row[G·H].
+    @inline(__always)
+    func inputProjection(_ code: TokenCode, into row: UnsafeMutablePointer<Float>, scratch x: UnsafeMutablePointer<Float>) {
+        if code.word != 0 || config.features.isEmpty {
+            row.update(from: inputTable.pointer + Int(code.word) * GH, count: GH)
+            return
+        }
+        // Unknown word with features: x = embedding[0] + Σ features, then W_ih0·x + b_ih0.
+        x.update(from: embedding.pointer, count: E)
+        for f in 0..<featureTables.count {
+            let src = featureTables[f].pointer + Int(code.features[f]) * E
+            for e in 0..<E { x[e] += src[e] }
+        }
+        row.update(from: inputBiases[0].pointer, count: GH)
+        st_gemv(row, inputWeights[0].pointer, x, Int32(GH), Int32(E), 1)
+    }
+}

@@ -1,0 +1,2 @@
+import StreamTagCore
+print("streamtag")
