@@ -8,9 +8,12 @@ public struct SequenceTagger: ~Copyable {
     private let states: AlignedBuffer<Float>
     private let scores: AlignedBuffer<Float>
     private var codes: [TokenCode]
+    /// k' ≤ k: the lookahead actually used (a model trained with k can serve any smaller k').
+    public let lookahead: Int
 
-    public init(model: Model, maxBatch: Int = 64) {
+    public init(model: Model, maxBatch: Int = 64, lookahead: Int? = nil) {
         self.model = model
+        self.lookahead = min(max(lookahead ?? model.k, 0), model.k)
         decoder = TagDecoder(tags: model.tags)
         stepper = BatchStepper(model: model, maxBatch: maxBatch)
         states = AlignedBuffer(count: maxBatch * stepper.layout.floats)
@@ -22,7 +25,7 @@ public struct SequenceTagger: ~Copyable {
     public mutating func tag(_ sequences: [[String]]) -> [[TagEmission]] {
         var results = sequences.map { _ in [TagEmission]() }
         for (i, s) in sequences.enumerated() { results[i].reserveCapacity(s.count) }
-        let S = stepper.layout.floats, C = model.C, k = model.k
+        let S = stepper.layout.floats, C = model.C, k = lookahead
         // Active rows: which sequence each holds, its next token and its window cursor.
         var rowSequence: [Int] = []
         var cursors: [LookaheadCursor] = []

@@ -1,0 +1,126 @@
+import StreamTagCore
+
+/// Everything that shapes a training run besides the data: model shape and hyperparameters.
+/// Stored in the model's `training` metadata so a run can be repeated.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    // Model shape.
+    public var cell: CellKindName = .lstm
+    public var layers = 1
+    public var embeddingDim = 128
+    public var hiddenDim = 256
+    public var lookahead = 0
+    public var lowercase = true
+    public var features: [FeatureSpecOption] = TrainingOptions.defaultFeatures
+    /// Words seen fewer times than this in training map to the unknown row.
+    public var minCount = 2
+    /// At most this many words (the most frequent) get their own row; 0 = no limit.
+    public var maxVocabulary = 0
+
+    // Optimisation.
+    public var epochs = 30
+    /// Rows (parallel streams) per batch, split across the workers.
+    public var batchSize = 32
+    /// Tokens per row per step of truncated backpropagation through time.
+    public var chunkLength = 32
+    public var learningRate: Float = 2e-3
+    /// Linear warm-up over this many steps.
+    public var warmupSteps = 200
+    public var adamBeta1: Float = 0.9
+    public var adamBeta2: Float = 0.999
+    public var adamEpsilon: Float = 1e-8
+    /// Global gradient norm cap.
+    public var clipNorm: Float = 5
+    /// Dropout on the input vector, between layers, and on the states the heads read.
+    public var inputDropout: Float = 0.25
+    public var hiddenDropout: Float = 0.3
+    /// Probability of replacing a known word by the unknown row (its features stay).
+    public var wordDropout: Float = 0.1
+    /// Loss weight of the provisional heads (the final head for a position has weight 1).
+    public var provisionalWeight: Float = 0.5
+    /// At each sentence boundary the stream is reset with this probability, otherwise the state
+    /// carries on into the next sentence: the model learns both sentence-at-a-time use and long
+    /// unsegmented streams.
+    public var resetProbability: Float = 0.5
+    /// Keep documents together (sentences of one document follow each other) instead of
+    /// shuffling sentences independently.
+    public var keepDocuments = false
+    /// Halve the learning rate when the dev score has not improved for this many epochs...
+    public var decayPatience = 1
+    /// ...and stop when it has not improved for this many.
+    public var stopPatience = 4
+    public var seed: UInt64 = 1
+    /// Worker threads (data parallel); 0 = one per core.
+    public var threads = 0
+
+    public init() {}
+
+    public static let defaultFeatures: [FeatureSpecOption] = [
+        .init(kind: "prefix", length: 1, buckets: 1024),
+        .init(kind: "prefix", length: 2, buckets: 4096),
+        .init(kind: "suffix", length: 1, buckets: 1024),
+        .init(kind: "suffix", length: 2, buckets: 4096),
+        .init(kind: "suffix", length: 3, buckets: 8192),
+        .init(kind: "suffix", length: 4, buckets: 8192),
+        .init(kind: "shape", length: 0, buckets: 1024),
+    ]
+
+    /// The model config these options describe.
+    public func modelConfig() throws -> ModelConfig {
+        guard let cell = CellKind(rawValue: cell.rawValue) else { throw TrainingError("unknown cell \(cell)") }
+        let specs = try features.map { option -> FeatureSpec in
+            guard let kind = FeatureSpec.Kind(rawValue: option.kind) else {
+                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape)")
+            }
+            return FeatureSpec(kind, length: option.length, buckets: option.buckets)
+        }
+        let config = ModelConfig(cell: cell, layers: layers, embeddingDim: embeddingDim, hiddenDim: hiddenDim,
+                                 lookahead: lookahead, lowercase: lowercase, features: specs)
+        do { try config.validate() } catch { throw TrainingError(error.message) }
+        return config
+    }
+}
+
+/// Cell names as the command line and metadata spell them.
+public enum CellKindName: String, Codable, Sendable, CaseIterable {
+    case lstm, gru
+    case rnnTanh = "rnn_tanh"
+    case rnnRelu = "rnn_relu"
+}
+
+/// A feature as an option: `suffix3:8192`, `prefix2:4096`, `shape:1024`.
+public struct FeatureSpecOption: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var kind: String
+    public var length: Int
+    public var buckets: Int
+
+    public init(kind: String, length: Int, buckets: Int) {
+        self.kind = kind
+        self.length = length
+        self.buckets = buckets
+    }
+
+    /// Parses `suffix3:8192` / `shape:1024` / `prefix2` (default buckets 4096).
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        let name = String(parts.first ?? "")
+        let buckets = parts.count > 1 ? Int(parts[1]) : 4096
+        guard let buckets, buckets > 0 else { throw TrainingError("feature \(text): bucket count must be a positive integer") }
+        let letters = name.prefix { $0.isLetter }
+        let digits = name.dropFirst(letters.count)
+        guard ["prefix", "suffix", "shape"].contains(String(letters)) else {
+            throw TrainingError("feature \(text): kind must be prefix, suffix or shape")
+        }
+        let length = digits.isEmpty ? (letters == "shape" ? 0 : 3) : Int(digits) ?? -1
+        guard length >= 0 else { throw TrainingError("feature \(text): bad affix length") }
+        self.init(kind: String(letters), length: length, buckets: buckets)
+    }
+
+    public var description: String { kind == "shape" ? "shape:\(buckets)" : "\(kind)\(length):\(buckets)" }
+}
+
+/// A training failure with a message for people.
+public struct TrainingError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

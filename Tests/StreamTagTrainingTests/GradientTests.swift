@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import StreamTagCore
+@testable import StreamTagTraining
+
+/// Backpropagation checked against central finite differences of the training objective, for
+/// every cell kind, two layers, features, lookahead heads, resets and a carried state.
+@Suite struct GradientTests {
+    static let sentences: [Sentence] = [
+        Sentence(tokens: ["the", "cat", "sat", "down"], tags: ["D", "N", "V", "A"]),
+        Sentence(tokens: ["a", "dog", "ran"], tags: ["D", "N", "V"]),
+        Sentence(tokens: ["Cats", "sat", "on", "the", "mat", "today"], tags: ["N", "V", "P", "D", "N", "A"]),
+        Sentence(tokens: ["dogs", "barked"], tags: ["N", "V"]),
+        Sentence(tokens: ["the", "mat", "was", "red", "."], tags: ["D", "N", "V", "A", "P"]),
+    ]
+
+    func makeTrainer(cell: CellKindName, dropout: Float) throws -> Trainer {
+        var options = TrainingOptions()
+        options.cell = cell
+        options.layers = 2
+        options.embeddingDim = 4
+        options.hiddenDim = 5
+        options.lookahead = 2
+        options.minCount = 1
+        options.features = [FeatureSpecOption(kind: "suffix", length: 2, buckets: 7),
+                            FeatureSpecOption(kind: "shape", length: 0, buckets: 5)]
+        options.batchSize = 2
+        options.chunkLength = 4
+        options.threads = 1
+        options.inputDropout = dropout
+        options.hiddenDropout = dropout
+        options.wordDropout = 0
+        options.resetProbability = 0.5
+        options.seed = 7
+        return try Trainer(options: options, train: Self.sentences, dev: [], name: "grad")
+    }
+
+    /// Runs chunk 1 (so the carried state from chunk 0 matters) and returns the objective.
+    func objective(_ trainer: Trainer, _ worker: TrainWorker, plan: EpochPlan, carry: [[Float]]) -> Double {
+        let all = worker.carryH + worker.carryC
+        for (buffer, values) in zip(all, carry) { buffer.pointer.update(from: values, count: values.count) }
+        worker.rng = SplitMix64(seed: 99)
+        worker.fill(plan: plan, corpus: trainer.train, chunk: 1, wordDropout: 0)
+        worker.forward()
+        return worker.objective
+    }
+
+    @Test(arguments: [(CellKindName.lstm, Float(0)), (.gru, 0), (.rnnTanh, 0), (.rnnRelu, 0), (.lstm, 0.3)])
+    func gradientsMatchFiniteDifferences(cell: CellKindName, dropout: Float) throws {
+        let trainer = try makeTrainer(cell: cell, dropout: dropout)
+        let worker = trainer.workers[0]
+        worker.inputDropout = dropout
+        worker.hiddenDropout = dropout
+        worker.normalizer = 3
+        var rng = SplitMix64(seed: 3)
+        let plan = EpochPlan(corpus: trainer.train, rows: 2, resetProbability: 0.5, keepDocuments: false, rng: &rng)
+        // A non-zero carried state, as after an earlier chunk.
+        let carry = (worker.carryH + worker.carryC).map { b in (0..<b.count).map { _ in rng.nextUnitFloat() - 0.5 } }
+
+        _ = objective(trainer, worker, plan: plan, carry: carry)
+        #expect(worker.seeing.contains { $0 >= 0 && $0 < 2 }, "the chunk should hold truncated windows")
+        worker.zeroGradients()
+        _ = objective(trainer, worker, plan: plan, carry: carry)
+        worker.backward()
+
+        // Analytic gradients: dense from the worker, embeddings scattered from dx.
+        var analytic: [ObjectIdentifier: [Float]] = [:]
+        for p in trainer.params.dense { analytic[ObjectIdentifier(p)] = Array(UnsafeBufferPointer(start: worker.grad(p), count: p.count)) }
+        let E = trainer.config.embeddingDim, F = trainer.config.features.count
+        var tables = trainer.params.all.filter(\.sparse).map { [Float](repeating: 0, count: $0.count) }
+        for n in 0..<(worker.T * worker.B) {
+            let rows = [Int(worker.words[n])] + (0..<F).map { Int(worker.featureIDs[n * F + $0]) }
+            for (t, row) in rows.enumerated() {
+                for e in 0..<E { tables[t][row * E + e] += worker.dEmbedded.pointer[n * E + e] }
+            }
+        }
+        for (p, g) in zip(trainer.params.all.filter(\.sparse), tables) { analytic[ObjectIdentifier(p)] = g }
+
+        // ReLU has kinks: a smaller step keeps most differences on one side of them, at the price
+        // of float rounding in the differences, hence its looser bound (a wrong term is off by ~100%).
+        let eps: Float = cell == .rnnRelu ? 3e-4 : 1e-2
+        let bound = cell == .rnnRelu ? 6e-2 : 2e-2
+        for p in trainer.params.all {
+            let g = analytic[ObjectIdentifier(p)]!
+            var diff = 0.0, norm = 0.0
+            // Every element of small tensors; a spread of elements of larger ones.
+            let indices = p.count <= 64 ? Array(0..<p.count) : (0..<64).map { ($0 * 7919) % p.count }
+            for i in indices {
+                let saved = p.values[i]
+                p.values[i] = saved + eps
+                let plus = objective(trainer, worker, plan: plan, carry: carry)
+                p.values[i] = saved - eps
+                let minus = objective(trainer, worker, plan: plan, carry: carry)
+                p.values[i] = saved
+                let numeric = (plus - minus) / Double(2 * eps)
+                diff += (numeric - Double(g[i])) * (numeric - Double(g[i]))
+                norm += numeric * numeric
+            }
+            let relative = diff.squareRoot() / max(norm.squareRoot(), 1e-6)
+            #expect(relative < bound, "\(cell) \(p.name): relative error \(relative), |g| \(norm.squareRoot())")
+            if p.name.hasPrefix("rnn.weight_hh") || p.name == "head.weight" {
+                #expect(norm > 1e-8, "\(p.name) should get a gradient")
+            }
+        }
+    }
+}
