@@ -48,6 +48,10 @@ public struct Corpus: Sendable {
         return seen.sorted()
     }
 
+    /// Whether the gold tags form an IOB tag set (`IOBTag.isIOBTagSet`): score such a corpus
+    /// with `EntityScores` as well as `TagScores`.
+    public var isIOB: Bool { IOBTag.isIOBTagSet(tagSet) }
+
     /// Reads a file in `format`, or in the format `detectFormat` finds when `format` is nil.
     public static func read(path: String, format: CorpusFormat? = nil,
                             options: CorpusReadOptions = .init()) throws(CorpusError) -> Corpus {
