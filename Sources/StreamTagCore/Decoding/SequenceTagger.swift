@@ -22,7 +22,10 @@ public struct SequenceTagger: ~Copyable {
     }
 
     /// Final tags for every token of every sequence, in order (one emission per token).
-    public mutating func tag(_ sequences: [[String]]) -> [[TagEmission]] {
+    /// `provisional(sequence, position, tag)`, if given, receives each provisional tag as the
+    /// window moves: a token gets one from each head j < k' before its final tag.
+    public mutating func tag(_ sequences: [[String]],
+                             provisional: ((_ sequence: Int, _ position: Int, _ tag: Int32) -> Void)? = nil) -> [[TagEmission]] {
         var results = sequences.map { _ in [TagEmission]() }
         for (i, s) in sequences.enumerated() { results[i].reserveCapacity(s.count) }
         let S = stepper.layout.floats, C = model.C, k = lookahead
@@ -57,6 +60,15 @@ public struct SequenceTagger: ~Copyable {
                     let (tag, p) = decoder.decode(scores.pointer + b * C, previous: cursors[b].previousTag)
                     cursors[b].previousTag = tag
                     results[rowSequence[b]].append(TagEmission(position: position, tag: tag, p: p))
+                }
+            }
+            if let provisional {
+                for j in 0..<k {
+                    stepper.scores(states: states.pointer, count: B, seeing: j, into: scores.pointer)
+                    for b in 0..<B where j < cursors[b].pending {
+                        let (tag, _) = decoder.decode(scores.pointer + b * C, previous: cursors[b].previousTag)
+                        provisional(rowSequence[b], cursors[b].position(seeing: j), tag)
+                    }
                 }
             }
             // Flush finished sequences and close the gaps by moving the last row down.

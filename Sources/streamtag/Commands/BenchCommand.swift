@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import StreamTagCore
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks: kernel (step latency, batched throughput) and train (tokens/s).",
+        subcommands: [KernelBenchCommand.self, TrainBenchCommand.self]
+    )
+}
+
+/// Options every benchmark shares.
+struct BenchOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print one JSON object on the last line (after the table).")
+    var json = false
+    @Option(name: .long, help: "Repetitions; the median is reported.")
+    var runs = 5
+}
+
+/// Median of measurements.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// Compact JSON for the last line of `--json` output.
+func jsonLine(_ object: [String: Any]) -> String {
+    String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+}

@@ -1,2 +1,0 @@
-import StreamTagCore
-print("streamtag")
