@@ -9,12 +9,15 @@ Linear outputs) in parity-CELL.json. ParityTests.swift loads both and checks tha
 scores match PyTorch's within 1e-4. CI has no torch: it only reads the committed files.
 
 Rerun (from the repository root):
-    pip install torch          # the CPU wheel is enough: pip install torch --index-url https://download.pytorch.org/whl/cpu
+    pip install torch   # or, where reachable, the smaller CPU wheel:
+                        # pip install torch --index-url https://download.pytorch.org/whl/cpu
     python3 scripts/make_parity_fixture.py [--out Tests/StreamTagCoreTests/Fixtures]
 
-The committed fixture was produced with torch 2.15.0 (wheel 2.15.0+cu132, run on the CPU; Python 3.11). The safetensors file is
-written here with plain `struct`/`json` (no safetensors package needed); if the `safetensors`
-package is installed, each file is also read back with it as a cross-check of the format.
+The committed fixture was produced with torch 2.15.0 (wheel 2.15.0+cu132, run on the CPU;
+Python 3.11); the version is also recorded in each JSON file and in the models' `training`
+metadata. The safetensors file is written here with plain `struct`/`json` (no safetensors
+package needed); if the `safetensors` package is installed, each file is also read back with it
+as a cross-check of the format.
 """
 
 import argparse
@@ -83,7 +86,10 @@ def build(cell, layers, seed, out_dir):
     # initialisation so that gates and relu units actually move.
     with torch.no_grad():
         for name, p in model.named_parameters():
-            p.uniform_(-0.8, 0.8) if name.startswith("embedding") else p.uniform_(-0.5, 0.5)
+            if name.startswith("embedding"):
+                p.uniform_(-0.8, 0.8)
+            else:
+                p.uniform_(-0.5, 0.5)
     model.eval()
 
     name = f"parity-{cell}"
