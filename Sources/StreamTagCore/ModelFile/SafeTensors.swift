@@ -1,0 +1,175 @@
+/// A parsed safetensors file: 8-byte little-endian header length N, N bytes of JSON header,
+/// then the data section holding every tensor's raw bytes.
+///
+/// Parsing checks everything the format itself promises, whatever the tensors mean: the header
+/// is a JSON object of well-formed entries, dtypes are known, shape × dtype size equals each
+/// tensor's byte length, and the tensors tile the data section exactly (no overlap, no hole, no
+/// trailing bytes). It never traps on bad input: sizes are checked for overflow, nothing is
+/// force-unwrapped. What the tensors must be for a model is `ModelFile`'s business.
+public struct SafeTensors: Sendable {
+    /// One header entry. `offsets` are relative to the start of the data section.
+    public struct TensorInfo: Sendable, Equatable {
+        public let name: String
+        /// Safetensors dtype name as written (`F32`, `BF16`, `I64`, ...).
+        public let dtype: String
+        public let shape: [Int]
+        public let offsets: Range<Int>
+        /// Product of `shape` (1 for a scalar).
+        public let elementCount: Int
+    }
+
+    /// Tensors in data order (ascending offsets).
+    public let tensors: [TensorInfo]
+    /// The `__metadata__` entry, or nil when the file has none.
+    public let metadata: [String: String]?
+    /// Where the data section starts in `bytes` (8 + N).
+    public let dataStart: Int
+    private let bytes: [UInt8]
+    private let index: [String: Int]
+
+    /// Largest header accepted, as in the reference implementation: a bad length cannot make
+    /// the reader allocate or scan gigabytes before failing.
+    public static let maxHeaderBytes = 100_000_000
+
+    /// Parses and checks a whole file.
+    public init(parsing bytes: [UInt8]) throws(ModelError) {
+        guard bytes.count >= 8 else {
+            throw ModelError(.truncated, "file is \(bytes.count) bytes, shorter than the 8-byte header length")
+        }
+        var n: UInt64 = 0
+        for i in (0..<8).reversed() { n = n << 8 | UInt64(bytes[i]) }
+        guard n <= UInt64(bytes.count - 8) else {
+            throw ModelError(.truncated, "header length \(n) runs past the end of the file (\(bytes.count) bytes)")
+        }
+        guard n <= UInt64(Self.maxHeaderBytes) else {
+            throw ModelError(.badHeader, "header length \(n) exceeds the limit of \(Self.maxHeaderBytes) bytes")
+        }
+        let headerEnd = 8 + Int(n)
+        let header = bytes[8..<headerEnd]
+        guard header.first == UInt8(ascii: "{") else {
+            throw ModelError(.badHeader, "header does not start with '{' (not a safetensors file?)")
+        }
+        let json: HeaderJSON
+        do { json = try HeaderJSON.parse(header) } catch {
+            throw ModelError(.badJSON, "header is not valid JSON: \(error.message)")
+        }
+        guard case .object(let entries) = json else { throw ModelError(.badHeader, "header is not a JSON object") }
+
+        let dataLength = bytes.count - headerEnd
+        var metadata: [String: String]?
+        var tensors: [TensorInfo] = []
+        // Sorted names: the first problem reported does not depend on dictionary order.
+        for name in entries.keys.sorted() {
+            guard let entry = entries[name] else { continue }
+            if name == "__metadata__" {
+                metadata = try Self.metadata(entry)
+            } else {
+                tensors.append(try Self.tensor(name, entry, dataLength: dataLength))
+            }
+        }
+        tensors.sort { ($0.offsets.lowerBound, $0.offsets.upperBound, $0.name) < ($1.offsets.lowerBound, $1.offsets.upperBound, $1.name) }
+        try Self.checkTiling(tensors, dataLength: dataLength)
+
+        self.tensors = tensors
+        self.metadata = metadata
+        self.bytes = bytes
+        dataStart = headerEnd
+        index = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+    }
+
+    /// The entry for a tensor name, if the file has it.
+    public func tensor(named name: String) -> TensorInfo? {
+        index[name].map { tensors[$0] }
+    }
+
+    /// A tensor's raw little-endian bytes.
+    public func data(of tensor: TensorInfo) -> ArraySlice<UInt8> {
+        bytes[(dataStart + tensor.offsets.lowerBound)..<(dataStart + tensor.offsets.upperBound)]
+    }
+
+    private static func metadata(_ entry: HeaderJSON) throws(ModelError) -> [String: String] {
+        guard case .object(let members) = entry else {
+            throw ModelError(.badMetadata, "__metadata__ is \(entry.kind), expected an object of strings")
+        }
+        var out: [String: String] = [:]
+        for (key, value) in members {
+            guard case .string(let s) = value else {
+                throw ModelError(.badMetadata, "__metadata__.\(key) is \(value.kind), expected a string")
+            }
+            out[key] = s
+        }
+        return out
+    }
+
+    private static func tensor(_ name: String, _ entry: HeaderJSON, dataLength: Int) throws(ModelError) -> TensorInfo {
+        guard case .object(let fields) = entry else {
+            throw ModelError(.badHeader, "tensor \(name) is \(entry.kind), expected an object with dtype, shape, data_offsets")
+        }
+        for key in fields.keys.sorted() where !["dtype", "shape", "data_offsets"].contains(key) {
+            throw ModelError(.badHeader, "tensor \(name) has an unknown field \(HeaderJSON.quote(key))")
+        }
+        guard case .string(let dtype)? = fields["dtype"] else {
+            throw ModelError(.badHeader, "tensor \(name): dtype is missing or not a string")
+        }
+        guard case .array(let dims)? = fields["shape"] else {
+            throw ModelError(.badHeader, "tensor \(name): shape is missing or not an array")
+        }
+        guard case .array(let offsetValues)? = fields["data_offsets"], offsetValues.count == 2 else {
+            throw ModelError(.badHeader, "tensor \(name): data_offsets is missing or not an array of two integers")
+        }
+        guard let size = TensorDType.safetensorsSizes[dtype] else {
+            throw ModelError(.badDType, "tensor \(name) has unknown dtype \(HeaderJSON.quote(dtype))")
+        }
+
+        guard let begin = offsetValues[0].integer, let end = offsetValues[1].integer, begin >= 0, end >= 0 else {
+            throw ModelError(.badOffsets, "tensor \(name): data_offsets must be two non-negative integers")
+        }
+        guard begin <= end else { throw ModelError(.badOffsets, "tensor \(name): data_offsets begin \(begin) > end \(end)") }
+        guard end <= dataLength else {
+            throw ModelError(.badOffsets, "tensor \(name): data_offsets end \(end) is past the data section (\(dataLength) bytes)")
+        }
+
+        var shape: [Int] = []
+        var count = 1
+        var overflow = false
+        for dim in dims {
+            guard let d = dim.integer, d >= 0 else {
+                throw ModelError(.badShape, "tensor \(name): shape holds \(Self.describe(dim)); dims must be non-negative integers")
+            }
+            shape.append(d)
+            let (product, o) = count.multipliedReportingOverflow(by: d)
+            count = product
+            overflow = overflow || o
+        }
+        let (byteCount, o) = count.multipliedReportingOverflow(by: size)
+        guard !overflow, !o, byteCount == end - begin else {
+            let product = overflow || o ? "too many" : "\(byteCount)"
+            throw ModelError(.badShape, "tensor \(name): shape \(shape) of \(dtype) needs \(product) bytes, data_offsets hold \(end - begin)")
+        }
+        return TensorInfo(name: name, dtype: dtype, shape: shape, offsets: begin..<end, elementCount: count)
+    }
+
+    /// The tensors (sorted by offset) must cover bytes 0..<dataLength exactly once.
+    private static func checkTiling(_ tensors: [TensorInfo], dataLength: Int) throws(ModelError) {
+        var covered = 0
+        var previous: TensorInfo?
+        for t in tensors {
+            if t.offsets.lowerBound > covered {
+                throw ModelError(.badOffsets, "bytes \(covered)..<\(t.offsets.lowerBound) of the data section are not covered by any tensor")
+            }
+            if t.offsets.lowerBound < covered, let p = previous {
+                throw ModelError(.badOffsets, "tensors \(p.name) and \(t.name) overlap (\(p.offsets) and \(t.offsets))")
+            }
+            covered = t.offsets.upperBound
+            previous = t
+        }
+        if covered < dataLength {
+            throw ModelError(.badOffsets, "bytes \(covered)..<\(dataLength) of the data section are not covered by any tensor")
+        }
+    }
+
+    private static func describe(_ value: HeaderJSON) -> String {
+        if case .number(let text) = value { return text }
+        return value.kind
+    }
+}
