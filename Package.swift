@@ -28,10 +28,16 @@ let package = Package(
             cSettings: kernelFlags
         ),
         .target(
+            name: "CStreamTagDefaultModel",
+            exclude: ["default-model.safetensors"],
+            cSettings: [.headerSearchPath(".")]
+        ),
+        .target(
             name: "StreamTagCore",
             dependencies: [
                 "COpenBLAS",
                 "CStreamTagKernels",
+                "CStreamTagDefaultModel",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -59,9 +59,14 @@ struct Evaluation: Encodable {
     var continuousAccuracy: Double?
     var continuousDelta: Double?
     var tokensPerSecond: Double
+    /// Accuracy on words in the model's vocabulary and on the rest, and the rest's share.
+    var knownAccuracy: Double
+    var unknownAccuracy: Double
+    var unknownShare: Double
 
     enum CodingKeys: String, CodingKey {
         case model, data, sentences, tokens, lookahead, tags, entities
+        case knownAccuracy = "known_accuracy", unknownAccuracy = "unknown_accuracy", unknownShare = "unknown_share"
         case editOverhead = "edit_overhead", continuousAccuracy = "continuous_accuracy"
         case continuousDelta = "continuous_delta", tokensPerSecond = "tokens_per_s"
     }
@@ -85,11 +90,25 @@ struct Evaluation: Encodable {
             scores.append(LookaheadScore(lookahead: k, accuracy: accuracy, entityF1: f1))
         }
         let tagScores = try TagScores(gold: gold, predicted: finalTags)
+        var known = (right: 0, total: 0), unknown = (right: 0, total: 0)
+        for (sentence, predicted) in zip(corpus.sentences, finalTags) {
+            for (i, token) in sentence.tokens.enumerated() {
+                let right = predicted[i] == sentence.tags[i] ? 1 : 0
+                if model.vocabulary.id(of: token) == 0 {
+                    unknown.right += right; unknown.total += 1
+                } else {
+                    known.right += right; known.total += 1
+                }
+            }
+        }
+        func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
         var report = Evaluation(
             model: model.id, data: corpus.file, sentences: corpus.sentences.count, tokens: corpus.tokenCount,
             lookahead: scores, tags: tagScores,
             entities: isIOB ? try EntityScores(gold: gold, predicted: finalTags) : nil,
-            tokensPerSecond: Double(corpus.tokenCount) / max(seconds, 1e-9))
+            tokensPerSecond: Double(corpus.tokenCount) / max(seconds, 1e-9),
+            knownAccuracy: ratio(known.right, known.total), unknownAccuracy: ratio(unknown.right, unknown.total),
+            unknownShare: ratio(unknown.total, known.total + unknown.total))
         if model.k > 0 { report.editOverhead = try editOverhead(model: model, tokens: tokens, final: finalTags) }
         if continuous {
             var tagger = SequenceTagger(model: model, maxBatch: 1)
@@ -125,6 +144,8 @@ struct Evaluation: Encodable {
             if let f1 = s.entityF1 { out += String(format: "  %8.2f%%", f1 * 100) }
             out += "\n"
         }
+        out += String(format: "known words %.2f%%, unknown words %.2f%% (%.1f%% of tokens)\n",
+                      knownAccuracy * 100, unknownAccuracy * 100, unknownShare * 100)
         if let editOverhead { out += String(format: "\nprovisional tags changed by the final tag: %.2f%%\n", editOverhead * 100) }
         if let continuousAccuracy, let continuousDelta {
             out += String(format: "one continuous stream (no resets): %.2f%% (%+.2f points vs per-sentence)\n",

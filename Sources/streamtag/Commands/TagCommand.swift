@@ -48,7 +48,7 @@ struct TagCommand: ParsableCommand {
         let name = path ?? "<stdin>"
         let detected = format ?? Corpus.detectFormat(path: path ?? "", bytes: bytes)
         var out = OutputBuffer()
-        do {
+        do throws(CorpusError) {
             switch detected {
             case .conllu:
                 let document = try CoNLLUDocument.parse(bytes: bytes, file: name, column: targetColumn(model), tags: .optional)
@@ -67,7 +67,7 @@ struct TagCommand: ParsableCommand {
                 let tagged = tag(model: model, corpus.sentences.map(\.tokens))
                 writeColumns(corpus.sentences.map(\.tokens), tagged, into: &out)
             }
-        } catch let error as CorpusError {
+        } catch {
             throw ValidationError(error.description)
         }
         out.flush()

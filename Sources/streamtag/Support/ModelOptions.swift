@@ -10,11 +10,15 @@ struct ModelOptions: ParsableArguments {
     var precision: Model.Precision = .fp32
 
     func load() throws -> Model {
-        do {
-            if let model { return try Model(path: model, precision: precision) }
-            return try BuiltinModel.load(precision: precision)
-        } catch let error as ModelError {
-            throw ValidationError("cannot load model \(model ?? "(built-in)"): \(error.message)")
+        let result: Result<Model, ModelError>
+        if let model {
+            result = Result { () throws(ModelError) in try Model(path: model, precision: precision) }
+        } else {
+            result = Result { () throws(ModelError) in try BuiltinModel.load(precision: precision) }
+        }
+        switch result {
+        case .success(let loaded): return loaded
+        case .failure(let error): throw ValidationError("cannot load model \(model ?? "(built-in)"): \(error.message)")
         }
     }
 }

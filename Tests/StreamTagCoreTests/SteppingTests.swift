@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+@testable import StreamTagCore
+
+/// The batched, incremental path against itself: every way of running a stream must give the
+/// same scores and tags.
+@Suite struct SteppingTests {
+    static func model(cell: CellKind, layers: Int = 2, lookahead: Int = 2, features: Bool = true) throws -> Model {
+        let config = ModelConfig(cell: cell, layers: layers, embeddingDim: 8, hiddenDim: 12, lookahead: lookahead,
+                                 lowercase: true,
+                                 features: features ? [FeatureSpec(.suffix, length: 3, buckets: 50), FeatureSpec(.shape, buckets: 20)] : [])
+        let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "the", "cat", "sat", "on", "mat"],
+                                        tags: ["A", "B", "C", "D"], seed: 5)
+        return try Model(bundle: bundle)
+    }
+
+    static let sentences: [[String]] = [
+        ["the", "cat", "sat", "on", "the", "mat"], ["The", "Dog"], ["x"], [],
+        ["mat", "sat", "unknown-word", "2024", "on", "the", "cat", "again", "."],
+    ]
+
+    @Test(arguments: CellKind.allCases)
+    func batchedEqualsSingleStream(cell: CellKind) throws {
+        let model = try Self.model(cell: cell)
+        var batched = SequenceTagger(model: model, maxBatch: 3)
+        let together = batched.tag(Self.sentences)
+        for (s, sentence) in Self.sentences.enumerated() {
+            var single = StreamTagger(model: model)
+            var alone: [TagEmission] = []
+            for token in sentence { if let e = single.feed(token) { alone.append(e) } }
+            alone += single.finish()
+            #expect(alone.map(\.position) == Array(0..<sentence.count))
+            #expect(alone.map(\.tag) == together[s].map(\.tag), "sentence \(s)")
+            for (a, b) in zip(alone, together[s]) { #expect(abs(a.p - b.p) < 1e-5) }
+        }
+    }
+
+    @Test func stepScoresMatchAFreshRecomputation() throws {
+        // Scores after feeding a prefix equal those of a new stream fed the same prefix: state
+        // carries everything and nothing leaks between streams sharing a batch.
+        let model = try Self.model(cell: .lstm, lookahead: 0)
+        var a = StreamTagger(model: model)
+        _ = a.feed("cat")
+        _ = a.finish()           // a reset stream behaves like a new one
+        var b = StreamTagger(model: model)
+        for token in ["the", "cat", "sat"] {
+            _ = a.feed(token)
+            _ = b.feed(token)
+            #expect(a.scores() == b.scores())
+        }
+    }
+
+    @Test func unknownWordsUseTheirFeatures() throws {
+        let model = try Self.model(cell: .lstm, lookahead: 0)
+        var a = StreamTagger(model: model), b = StreamTagger(model: model), c = StreamTagger(model: model)
+        _ = a.feed("zzzing")
+        _ = b.feed("qqqing")    // same suffix and shape, different word: same features
+        _ = c.feed("Zzzed")
+        #expect(a.scores() == b.scores())
+        #expect(a.scores() != c.scores())
+    }
+
+    @Test func smallerLookaheadReleasesEarlier() throws {
+        let model = try Self.model(cell: .gru, lookahead: 2)
+        var k0 = SequenceTagger(model: model, lookahead: 0)
+        var provisional: [[Int32]] = Array(repeating: [], count: 6)
+        var k2 = SequenceTagger(model: model)
+        let final = k2.tag([Self.sentences[0]]) { _, i, tag in provisional[i].append(tag) }[0]
+        let zero = k0.tag([Self.sentences[0]])[0]
+        #expect(zero.map(\.position) == Array(0..<6))
+        // Head 0's provisional tag is exactly what the k'=0 tagger releases.
+        #expect(provisional.map { $0.first } == zero.map(\.tag))
+        // Each token gets a provisional tag from head 0 on arrival and from head 1 one token
+        // later; the last one only from head 0 before the end flushes it.
+        #expect(provisional.map(\.count) == [2, 2, 2, 2, 2, 1])
+        #expect(final.count == 6)
+    }
+}
+
+@Suite struct DecodingTests {
+    @Test func cursorReleasesAfterTheWindowFills() {
+        var cursor = LookaheadCursor(lookahead: 2)
+        cursor.advance()
+        #expect(cursor.releasedPosition == nil)
+        cursor.advance()
+        #expect(cursor.releasedPosition == nil)
+        cursor.advance()
+        #expect(cursor.releasedPosition == 0)
+        #expect(cursor.pending == 2)
+        #expect((0..<cursor.pending).reversed().map { cursor.position(seeing: $0) } == [1, 2])
+        cursor.reset()
+        #expect(cursor.fed == 0 && cursor.pending == 0)
+    }
+
+    @Test func iobConstraintsForbidInsideWithoutBegin() {
+        let decoder = TagDecoder(tags: ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"])
+        #expect(decoder.constrained)
+        var scores: [Float] = [0, 0, 5, 0, 1]     // I-PER is best, but nothing came before
+        let start = decoder.decode(&scores, previous: -1)
+        #expect(start.tag == 0 || start.tag == 1 || start.tag == 3)
+        #expect(decoder.decode(&scores, previous: 1).tag == 2)   // after B-PER it is allowed
+        #expect(decoder.decode(&scores, previous: 3).tag != 2)   // not after B-LOC
+        let p = decoder.decode(&scores, previous: 1).p
+        #expect(p > 0.9 && p <= 1)
+    }
+
+    @Test func plainTagSetsAreNotConstrained() {
+        let decoder = TagDecoder(tags: ["NOUN", "VERB", "I-X"].dropLast().map { $0 })
+        #expect(!decoder.constrained)
+        var scores: [Float] = [1, 2]
+        let (tag, p) = decoder.decode(&scores, previous: -1)
+        #expect(tag == 1)
+        #expect(abs(p - 1 / (1 + expf(-1))) < 1e-6)
+    }
+}
+
+@Suite struct FeatureTests {
+    @Test func shapesCollapseRuns() {
+        #expect(TokenFeatures.shape("Hello") == "Xxx")
+        #expect(TokenFeatures.shape("USA") == "XX")
+        #expect(TokenFeatures.shape("3.14") == "d.dd")
+        #expect(TokenFeatures.shape("e-mail") == "x-xx")
+    }
+
+    @Test func affixesAreLowercasedScalars() {
+        let suffix = FeatureSpec(.suffix, length: 3, buckets: 100), prefix = FeatureSpec(.prefix, length: 2, buckets: 100)
+        #expect(TokenFeatures.value(of: suffix, token: "Running", lowered: "running") == "ing")
+        #expect(TokenFeatures.value(of: prefix, token: "Éclair", lowered: TokenFeatures.lowercased("Éclair")) == "éc")
+        #expect(TokenFeatures.value(of: suffix, token: "a", lowered: "a") == "a")
+    }
+
+    @Test func bucketsAreFNV1a64() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (published test vector).
+        let expected: UInt64 = 0xaf63_dc4c_8601_ec8c
+        #expect(fnv1a64("a".utf8) == expected)
+        #expect(TokenFeatures.bucket("a", buckets: 1000) == Int32(expected % 1000))
+    }
+}
