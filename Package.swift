@@ -56,5 +56,6 @@ let package = Package(
         ),
         .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
+        .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag"]),
     ]
 )

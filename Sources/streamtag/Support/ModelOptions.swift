@@ -18,7 +18,7 @@ struct ModelOptions: ParsableArguments {
         }
         switch result {
         case .success(let loaded): return loaded
-        case .failure(let error): throw ValidationError("cannot load model \(model ?? "(built-in)"): \(error.message)")
+        case .failure(let error): throw ValidationError("cannot load model \(model == nil ? "(built-in) " : "")\(error.description)")
         }
     }
 }
