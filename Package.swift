@@ -48,7 +48,7 @@ let package = Package(
             ],
             resources: [.copy("Resources/sample.txt")]
         ),
-        .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore"]),
+        .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore", "CStreamTagKernels"]),
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
     ]
 )
