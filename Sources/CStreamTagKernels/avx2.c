@@ -23,17 +23,11 @@ T256 INLINE __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
     return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
-// 8 weights of row `w` from column k; `n` < 8 for the last partial slice.
+// 8 weights of row `w` from column k; `n` < 8 for the last partial slice of fp32 weights
+// (bf16 tails are summed separately, see tile).
 T256 INLINE __m256 load_w(const void *w, int k, int n, int bf16) {
     if (bf16) {
-        const uint16_t *p = (const uint16_t *)w + k;
-        __m128i v;
-        if (n >= 8) v = _mm_loadu_si128((const __m128i *)p);
-        else { // no 16-bit masked load before AVX-512: zero-pad a copy
-            uint16_t tmp[8] = {0};
-            for (int i = 0; i < n; i++) tmp[i] = p[i];
-            v = _mm_loadu_si128((const __m128i *)tmp);
-        }
+        __m128i v = _mm_loadu_si128((const __m128i *)((const uint16_t *)w + k));
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(v), 16));
     }
     if (n >= 8) return _mm256_loadu_ps((const float *)w + k);
@@ -46,13 +40,23 @@ T256 INLINE __m256 load_x(const float *x, int n) {
 
 enum { MAX_R = 4, MAX_BB = 2 };
 
+static inline float bf16_value(uint16_t v) {
+    uint32_t u = (uint32_t)v << 16;
+    float f;
+    __builtin_memcpy(&f, &u, 4);
+    return f;
+}
+
 T256 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W, int K,
                       int R, int BB, int accumulate, int bf16) {
     const size_t wsize = bf16 ? 2 : 4;
     __m256 acc[MAX_R][MAX_BB];
     for (int r = 0; r < R; r++)
         for (int b = 0; b < BB; b++) acc[r][b] = _mm256_setzero_ps();
-    for (int k = 0; k < K; k += 8) {
+    // No 16-bit masked load before AVX-512: bf16 rows stop at the last full 8 and the few
+    // columns left are added in scalar code below.
+    const int Kv = bf16 ? K & ~7 : K;
+    for (int k = 0; k < Kv; k += 8) {
         int n = K - k;
         __m256 x[MAX_BB];
         for (int b = 0; b < BB; b++) x[b] = load_x(X + (size_t)b * ldx + k, n);
@@ -66,6 +70,15 @@ T256 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W,
         float *y = Y + (size_t)b * ldy;
         __m128 s = hsum4(acc[0][b], R > 1 ? acc[1][b] : zero, R > 2 ? acc[2][b] : zero,
                          R > 3 ? acc[3][b] : zero);
+        if (Kv < K) {
+            float t[4] = {0, 0, 0, 0};
+            const float *x = X + (size_t)b * ldx;
+            for (int r = 0; r < R; r++) {
+                const uint16_t *w = (const uint16_t *)W + (size_t)r * K;
+                for (int k = Kv; k < K; k++) t[r] += bf16_value(w[k]) * x[k];
+            }
+            s = _mm_add_ps(s, _mm_loadu_ps(t));
+        }
         if (R == 4) {
             if (accumulate) s = _mm_add_ps(s, _mm_loadu_ps(y));
             _mm_storeu_ps(y, s);
@@ -234,42 +247,65 @@ T256 void st_avx2_tanh(float *out, const float *in, size_t n) {
     }
 }
 
-// The cells go 8 columns at a time with masked loads/stores for the last few (mask all-ones
-// before that; maskload costs no more than a load here).
+// The cells go 8 columns at a time; only the last partial vector uses maskload/maskstore
+// (a masked store is microcoded and slow on AMD CPUs).
 
-T256 INLINE void lstm_row(float *hb, float *cb, const float *pi, const float *ph, int H,
-                          float *a, float *tcb) {
-    for (int j = 0; j < H; j += 8) {
-        __m256i m = tail_mask(H - j);
-        __m256 zi = _mm256_maskload_ps(pi + j, m), zf = _mm256_maskload_ps(pi + H + j, m);
-        __m256 zg = _mm256_maskload_ps(pi + 2 * H + j, m), zo = _mm256_maskload_ps(pi + 3 * H + j, m);
-        if (ph) {
-            zi = _mm256_add_ps(zi, _mm256_maskload_ps(ph + j, m));
-            zf = _mm256_add_ps(zf, _mm256_maskload_ps(ph + H + j, m));
-            zg = _mm256_add_ps(zg, _mm256_maskload_ps(ph + 2 * H + j, m));
-            zo = _mm256_add_ps(zo, _mm256_maskload_ps(ph + 3 * H + j, m));
-        }
-        __m256 ig = sigmoid8(zi), fg = sigmoid8(zf), gg = tanh8(zg), og = sigmoid8(zo);
-        __m256 cn = _mm256_fmadd_ps(fg, _mm256_maskload_ps(cb + j, m), _mm256_mul_ps(ig, gg));
-        __m256 tc = tanh8(cn);
-        _mm256_maskstore_ps(cb + j, m, cn);
-        _mm256_maskstore_ps(hb + j, m, _mm256_mul_ps(og, tc));
-        if (a) {
-            _mm256_maskstore_ps(a + j, m, ig);
-            _mm256_maskstore_ps(a + H + j, m, fg);
-            _mm256_maskstore_ps(a + 2 * H + j, m, gg);
-            _mm256_maskstore_ps(a + 3 * H + j, m, og);
-            _mm256_maskstore_ps(tcb + j, m, tc);
-        }
+T256 INLINE __m256 ld(const float *p, __m256i m, int full) {
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+}
+T256 INLINE void st(float *p, __m256i m, __m256 v, int full) {
+    if (full) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, m, v);
+}
+
+T256 INLINE void lstm_vec(float *hb, float *cb, const float *pi, const float *ph, int H, float *a,
+                          float *tcb, int j, __m256i m, int full) {
+    __m256 zi = ld(pi + j, m, full), zf = ld(pi + H + j, m, full);
+    __m256 zg = ld(pi + 2 * H + j, m, full), zo = ld(pi + 3 * H + j, m, full);
+    if (ph) {
+        zi = _mm256_add_ps(zi, ld(ph + j, m, full));
+        zf = _mm256_add_ps(zf, ld(ph + H + j, m, full));
+        zg = _mm256_add_ps(zg, ld(ph + 2 * H + j, m, full));
+        zo = _mm256_add_ps(zo, ld(ph + 3 * H + j, m, full));
+    }
+    __m256 ig = sigmoid8(zi), fg = sigmoid8(zf), gg = tanh8(zg), og = sigmoid8(zo);
+    __m256 cn = _mm256_fmadd_ps(fg, ld(cb + j, m, full), _mm256_mul_ps(ig, gg));
+    __m256 tc = tanh8(cn);
+    st(cb + j, m, cn, full);
+    st(hb + j, m, _mm256_mul_ps(og, tc), full);
+    if (a) {
+        st(a + j, m, ig, full);
+        st(a + H + j, m, fg, full);
+        st(a + 2 * H + j, m, gg, full);
+        st(a + 3 * H + j, m, og, full);
+        st(tcb + j, m, tc, full);
     }
 }
 
 T256 void st_avx2_lstm_cell(float *h, int ldh, float *c, int ldc, const float *gi, int ldgi,
                             const float *gh, int ldgh, int B, int H, float *acts, float *acts_tc) {
     for (int b = 0; b < B; b++) {
-        lstm_row(h + (size_t)b * ldh, c + (size_t)b * ldc, gi + (size_t)b * ldgi,
-                 gh == gi ? NULL : gh + (size_t)b * ldgh, H,
-                 acts ? acts + (size_t)b * 4 * H : NULL, acts ? acts_tc + (size_t)b * H : NULL);
+        float *hb = h + (size_t)b * ldh, *cb = c + (size_t)b * ldc;
+        const float *pi = gi + (size_t)b * ldgi, *ph = gh == gi ? NULL : gh + (size_t)b * ldgh;
+        float *a = acts ? acts + (size_t)b * 4 * H : NULL, *tcb = acts ? acts_tc + (size_t)b * H : NULL;
+        int j = 0;
+        for (; j + 8 <= H; j += 8) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, _mm256_setzero_si256(), 1);
+        if (j < H) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, tail_mask(H - j), 0);
+    }
+}
+
+T256 INLINE void gru_vec(float *hb, const float *pi, const float *ph, int H, float *a, int j,
+                         __m256i m, int full) {
+    __m256 r = sigmoid8(_mm256_add_ps(ld(pi + j, m, full), ld(ph + j, m, full)));
+    __m256 z = sigmoid8(_mm256_add_ps(ld(pi + H + j, m, full), ld(ph + H + j, m, full)));
+    __m256 nn = tanh8(_mm256_fmadd_ps(r, ld(ph + 2 * H + j, m, full), ld(pi + 2 * H + j, m, full)));
+    __m256 hv = ld(hb + j, m, full);
+    // (1 − z)·n + z·h, as generic.c computes it
+    st(hb + j, m, _mm256_fmadd_ps(z, hv, _mm256_mul_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), z), nn)), full);
+    if (a) {
+        st(a + j, m, r, full);
+        st(a + H + j, m, z, full);
+        st(a + 2 * H + j, m, nn, full);
     }
 }
 
@@ -278,22 +314,17 @@ T256 void st_avx2_gru_cell(float *h, int ldh, const float *gi, int ldgi, const f
     for (int b = 0; b < B; b++) {
         const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
         float *hb = h + (size_t)b * ldh, *a = acts ? acts + (size_t)b * 3 * H : NULL;
-        for (int j = 0; j < H; j += 8) {
-            __m256i m = tail_mask(H - j);
-            __m256 r = sigmoid8(_mm256_add_ps(_mm256_maskload_ps(pi + j, m), _mm256_maskload_ps(ph + j, m)));
-            __m256 z = sigmoid8(_mm256_add_ps(_mm256_maskload_ps(pi + H + j, m), _mm256_maskload_ps(ph + H + j, m)));
-            __m256 nn = tanh8(_mm256_fmadd_ps(r, _mm256_maskload_ps(ph + 2 * H + j, m),
-                                              _mm256_maskload_ps(pi + 2 * H + j, m)));
-            __m256 hv = _mm256_maskload_ps(hb + j, m);
-            __m256 hn = _mm256_fmadd_ps(z, hv, _mm256_mul_ps(_mm256_sub_ps(_mm256_set1_ps(1.0f), z), nn));
-            _mm256_maskstore_ps(hb + j, m, hn);
-            if (a) {
-                _mm256_maskstore_ps(a + j, m, r);
-                _mm256_maskstore_ps(a + H + j, m, z);
-                _mm256_maskstore_ps(a + 2 * H + j, m, nn);
-            }
-        }
+        int j = 0;
+        for (; j + 8 <= H; j += 8) gru_vec(hb, pi, ph, H, a, j, _mm256_setzero_si256(), 1);
+        if (j < H) gru_vec(hb, pi, ph, H, a, j, tail_mask(H - j), 0);
     }
+}
+
+T256 INLINE void rnn_vec(float *hb, const float *pi, const float *ph, int relu, int j, __m256i m, int full) {
+    __m256 z = _mm256_add_ps(ld(pi + j, m, full), ld(ph + j, m, full));
+    // z < 0 ? 0 : z, so that NaN passes through as in generic.c
+    __m256 v = relu ? _mm256_andnot_ps(_mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_LT_OQ), z) : tanh8(z);
+    st(hb + j, m, v, full);
 }
 
 T256 void st_avx2_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
@@ -301,13 +332,9 @@ T256 void st_avx2_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const f
     for (int b = 0; b < B; b++) {
         const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
         float *hb = h + (size_t)b * ldh;
-        for (int j = 0; j < H; j += 8) {
-            __m256i m = tail_mask(H - j);
-            __m256 z = _mm256_add_ps(_mm256_maskload_ps(pi + j, m), _mm256_maskload_ps(ph + j, m));
-            // z < 0 ? 0 : z, so that NaN passes through as in generic.c
-            __m256 v = relu ? _mm256_andnot_ps(_mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_LT_OQ), z) : tanh8(z);
-            _mm256_maskstore_ps(hb + j, m, v);
-        }
+        int j = 0;
+        for (; j + 8 <= H; j += 8) rnn_vec(hb, pi, ph, relu, j, _mm256_setzero_si256(), 1);
+        if (j < H) rnn_vec(hb, pi, ph, relu, j, tail_mask(H - j), 0);
     }
 }
 #endif

@@ -29,15 +29,33 @@ T512 INLINE __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
 }
 
 // 16 weights from row `w` at column k as floats; bf16 weights widen exactly (shift left 16).
-T512 INLINE __m512 load_w(const void *w, int k, __mmask16 m, int bf16) {
+// Masked loads only for the last partial slice (full = 0): they cost more than plain ones.
+T512 INLINE __m512 load_w(const void *w, int k, __mmask16 m, int full, int bf16) {
     if (bf16) {
-        __m256i v = _mm256_maskz_loadu_epi16(m, (const uint16_t *)w + k);
+        const uint16_t *p = (const uint16_t *)w + k;
+        __m256i v = full ? _mm256_loadu_si256((const __m256i *)p) : _mm256_maskz_loadu_epi16(m, p);
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
     }
-    return _mm512_maskz_loadu_ps(m, (const float *)w + k);
+    return full ? _mm512_loadu_ps((const float *)w + k) : _mm512_maskz_loadu_ps(m, (const float *)w + k);
 }
 
 enum { MAX_R = 8, MAX_BB = 4 };
+
+// acc[r][b] += W[r, k..k+15]·X[b, k..k+15] (masked to the first n columns when n < 16).
+T512 INLINE void tile_step(__m512 acc[MAX_R][MAX_BB], const float *X, int ldx, const char *const *wrow,
+                           int R, int BB, int k, int n, int bf16) {
+    int full = n >= 16;
+    __mmask16 m = full ? (__mmask16)0xffff : tail_mask(n);
+    __m512 x[MAX_BB];
+    for (int b = 0; b < BB; b++) {
+        const float *p = X + (size_t)b * ldx + k;
+        x[b] = full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+    }
+    for (int r = 0; r < R; r++) {
+        __m512 w = load_w(wrow[r], k, m, full, bf16);
+        for (int b = 0; b < BB; b++) acc[r][b] = _mm512_fmadd_ps(w, x[b], acc[r][b]);
+    }
+}
 
 T512 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W, int K,
                       int R, int BB, int accumulate, int bf16) {
@@ -47,15 +65,9 @@ T512 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W,
     __m512 acc[MAX_R][MAX_BB];
     for (int r = 0; r < R; r++)
         for (int b = 0; b < BB; b++) acc[r][b] = _mm512_setzero_ps();
-    for (int k = 0; k < K; k += 16) {
-        __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : tail_mask(K - k);
-        __m512 x[MAX_BB];
-        for (int b = 0; b < BB; b++) x[b] = _mm512_maskz_loadu_ps(m, X + (size_t)b * ldx + k);
-        for (int r = 0; r < R; r++) {
-            __m512 w = load_w(wrow[r], k, m, bf16);
-            for (int b = 0; b < BB; b++) acc[r][b] = _mm512_fmadd_ps(w, x[b], acc[r][b]);
-        }
-    }
+    int k = 0;
+    for (; k + 16 <= K; k += 16) tile_step(acc, X, ldx, wrow, R, BB, k, 16, bf16);
+    if (k < K) tile_step(acc, X, ldx, wrow, R, BB, k, K - k, bf16);
     __m512 zero = _mm512_setzero_ps();
     for (int b = 0; b < BB; b++) {
         float *y = Y + (size_t)b * ldy;
@@ -113,25 +125,37 @@ T512 void st_avx512_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, co
 // gemv with bf16 weights: a 32-bit lane holding the pair (w[2i], w[2i+1]) yields both as floats
 // with one shift (w[2i]) and one AND (w[2i+1]), cheaper than widening 16 values at a time. x is
 // split into its even and odd elements to match, once per block of R rows.
-T512 INLINE void tile_bf16_pairs(float *y, const float *x, const uint16_t *W, int K, int R, int accumulate) {
+// acc[r] += w·x over the 32 columns from k (n of them valid: masks when n < 32).
+T512 INLINE void pairs_step(__m512 *acc, __m512 *acc2, const float *x, const uint16_t *W, int K, int R,
+                            int k, int n) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     const __m512i himask = _mm512_set1_epi32((int)0xffff0000u);
+    __m512 x0, x1;
+    __mmask32 mw = 0;
+    if (n >= 32) {
+        x0 = _mm512_loadu_ps(x + k);
+        x1 = _mm512_loadu_ps(x + k + 16);
+    } else {
+        x0 = _mm512_maskz_loadu_ps(n >= 16 ? (__mmask16)0xffff : tail_mask(n), x + k);
+        x1 = _mm512_maskz_loadu_ps(n > 16 ? tail_mask(n - 16) : 0, x + k + 16);
+        mw = (__mmask32)((1ull << n) - 1u);
+    }
+    __m512 xe = _mm512_permutex2var_ps(x0, even, x1), xo = _mm512_permutex2var_ps(x0, odd, x1);
+    for (int r = 0; r < R; r++) {
+        const uint16_t *p = W + (size_t)r * K + k;
+        __m512i w = n >= 32 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi16(mw, p);
+        acc[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), xe, acc[r]);
+        acc2[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w, himask)), xo, acc2[r]);
+    }
+}
+
+T512 INLINE void tile_bf16_pairs(float *y, const float *x, const uint16_t *W, int K, int R, int accumulate) {
     __m512 acc[MAX_R], acc2[MAX_R];
     for (int r = 0; r < R; r++) acc[r] = acc2[r] = _mm512_setzero_ps();
-    for (int k = 0; k < K; k += 32) {
-        int n = K - k;
-        __mmask16 lo = n >= 16 ? (__mmask16)0xffff : tail_mask(n);
-        __mmask16 hi = n >= 32 ? (__mmask16)0xffff : n > 16 ? tail_mask(n - 16) : 0;
-        __mmask32 mw = n >= 32 ? 0xffffffffu : (__mmask32)((1ull << n) - 1u);
-        __m512 x0 = _mm512_maskz_loadu_ps(lo, x + k), x1 = _mm512_maskz_loadu_ps(hi, x + k + 16);
-        __m512 xe = _mm512_permutex2var_ps(x0, even, x1), xo = _mm512_permutex2var_ps(x0, odd, x1);
-        for (int r = 0; r < R; r++) {
-            __m512i w = _mm512_maskz_loadu_epi16(mw, W + (size_t)r * K + k);
-            acc[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), xe, acc[r]);
-            acc2[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w, himask)), xo, acc2[r]);
-        }
-    }
+    int k = 0;
+    for (; k + 32 <= K; k += 32) pairs_step(acc, acc2, x, W, K, R, k, 32);
+    if (k < K) pairs_step(acc, acc2, x, W, K, R, k, K - k);
     __m512 zero = _mm512_setzero_ps();
     for (int r = 0; r < R; r++) acc[r] = _mm512_add_ps(acc[r], acc2[r]);
     for (int r0 = 0; r0 < R; r0 += 4) {
@@ -165,21 +189,29 @@ T512 void st_avx512_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ld
 // AVX512-BF16: vdpbf16ps multiplies bf16 pairs and accumulates in fp32, so x is rounded to bf16
 // too (about 3 significant digits): faster, less accurate.
 
+T512BF16 INLINE void dp_step(__m512 *acc, const float *x, const uint16_t *W, int K, int R, int k, int n) {
+    __m512bh xv;
+    __mmask32 mw = 0;
+    if (n >= 32) {
+        xv = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k));
+    } else {
+        __mmask16 lo = n >= 16 ? (__mmask16)0xffff : tail_mask(n), hi = n > 16 ? tail_mask(n - 16) : 0;
+        xv = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, x + k + 16), _mm512_maskz_loadu_ps(lo, x + k));
+        mw = (__mmask32)((1ull << n) - 1u);
+    }
+    for (int r = 0; r < R; r++) {
+        const uint16_t *p = W + (size_t)r * K + k;
+        __m512i w = n >= 32 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi16(mw, p);
+        acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)w, xv);
+    }
+}
+
 T512BF16 INLINE void tile_dp(float *y, const float *x, const uint16_t *W, int K, int R, int accumulate) {
     __m512 acc[MAX_R];
     for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
-    for (int k = 0; k < K; k += 32) {
-        int n = K - k;
-        __mmask16 lo = n >= 16 ? (__mmask16)0xffff : tail_mask(n);
-        __mmask16 hi = n >= 32 ? (__mmask16)0xffff : n > 16 ? tail_mask(n - 16) : 0;
-        __mmask32 mw = n >= 32 ? 0xffffffffu : (__mmask32)((1ull << n) - 1u);
-        __m512bh xv = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, x + k + 16),
-                                          _mm512_maskz_loadu_ps(lo, x + k));
-        for (int r = 0; r < R; r++) {
-            __m512i w = _mm512_maskz_loadu_epi16(mw, W + (size_t)r * K + k);
-            acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)w, xv);
-        }
-    }
+    int k = 0;
+    for (; k + 32 <= K; k += 32) dp_step(acc, x, W, K, R, k, 32);
+    if (k < K) dp_step(acc, x, W, K, R, k, K - k);
     __m512 zero = _mm512_setzero_ps();
     for (int r0 = 0; r0 < R; r0 += 4) {
         int n = R - r0 < 4 ? R - r0 : 4;
@@ -294,53 +326,81 @@ T512 INLINE __m512 tanh16(__m512 x) {
         _mm512_set1_epi32((int)0x80000000u), _mm512_castps_si512(x), _mm512_castps_si512(t), 0xCA));
 }
 
+// Plain loads and stores for full vectors; masked ones (slower) only for the last partial one.
+T512 INLINE __m512 ld(const float *p, __mmask16 m, int full) {
+    return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+}
+T512 INLINE void st(float *p, __mmask16 m, __m512 v, int full) {
+    if (full) _mm512_storeu_ps(p, v);
+    else _mm512_mask_storeu_ps(p, m, v);
+}
+
 T512 void st_avx512_sigmoid(float *out, const float *in, size_t n) {
-    for (size_t i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask((int)(n - i));
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, sigmoid16(_mm512_loadu_ps(in + i)));
+    if (i < n) {
+        __mmask16 m = tail_mask((int)(n - i));
         _mm512_mask_storeu_ps(out + i, m, sigmoid16(_mm512_maskz_loadu_ps(m, in + i)));
     }
 }
 
 T512 void st_avx512_tanh(float *out, const float *in, size_t n) {
-    for (size_t i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask((int)(n - i));
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, tanh16(_mm512_loadu_ps(in + i)));
+    if (i < n) {
+        __mmask16 m = tail_mask((int)(n - i));
         _mm512_mask_storeu_ps(out + i, m, tanh16(_mm512_maskz_loadu_ps(m, in + i)));
     }
 }
 
-T512 INLINE void lstm_row(float *hb, float *cb, const float *pi, const float *ph, int H,
-                          float *a, float *tcb) {
-    for (int j = 0; j < H; j += 16) {
-        __mmask16 m = H - j >= 16 ? (__mmask16)0xffff : tail_mask(H - j);
-        __m512 zi = _mm512_maskz_loadu_ps(m, pi + j), zf = _mm512_maskz_loadu_ps(m, pi + H + j);
-        __m512 zg = _mm512_maskz_loadu_ps(m, pi + 2 * H + j), zo = _mm512_maskz_loadu_ps(m, pi + 3 * H + j);
-        if (ph) {
-            zi = _mm512_add_ps(zi, _mm512_maskz_loadu_ps(m, ph + j));
-            zf = _mm512_add_ps(zf, _mm512_maskz_loadu_ps(m, ph + H + j));
-            zg = _mm512_add_ps(zg, _mm512_maskz_loadu_ps(m, ph + 2 * H + j));
-            zo = _mm512_add_ps(zo, _mm512_maskz_loadu_ps(m, ph + 3 * H + j));
-        }
-        __m512 ig = sigmoid16(zi), fg = sigmoid16(zf), gg = tanh16(zg), og = sigmoid16(zo);
-        __m512 cn = _mm512_fmadd_ps(fg, _mm512_maskz_loadu_ps(m, cb + j), _mm512_mul_ps(ig, gg));
-        __m512 tc = tanh16(cn);
-        _mm512_mask_storeu_ps(cb + j, m, cn);
-        _mm512_mask_storeu_ps(hb + j, m, _mm512_mul_ps(og, tc));
-        if (a) {
-            _mm512_mask_storeu_ps(a + j, m, ig);
-            _mm512_mask_storeu_ps(a + H + j, m, fg);
-            _mm512_mask_storeu_ps(a + 2 * H + j, m, gg);
-            _mm512_mask_storeu_ps(a + 3 * H + j, m, og);
-            _mm512_mask_storeu_ps(tcb + j, m, tc);
-        }
+T512 INLINE void lstm_vec(float *hb, float *cb, const float *pi, const float *ph, int H, float *a,
+                          float *tcb, int j, __mmask16 m, int full) {
+    __m512 zi = ld(pi + j, m, full), zf = ld(pi + H + j, m, full);
+    __m512 zg = ld(pi + 2 * H + j, m, full), zo = ld(pi + 3 * H + j, m, full);
+    if (ph) {
+        zi = _mm512_add_ps(zi, ld(ph + j, m, full));
+        zf = _mm512_add_ps(zf, ld(ph + H + j, m, full));
+        zg = _mm512_add_ps(zg, ld(ph + 2 * H + j, m, full));
+        zo = _mm512_add_ps(zo, ld(ph + 3 * H + j, m, full));
+    }
+    __m512 ig = sigmoid16(zi), fg = sigmoid16(zf), gg = tanh16(zg), og = sigmoid16(zo);
+    __m512 cn = _mm512_fmadd_ps(fg, ld(cb + j, m, full), _mm512_mul_ps(ig, gg));
+    __m512 tc = tanh16(cn);
+    st(cb + j, m, cn, full);
+    st(hb + j, m, _mm512_mul_ps(og, tc), full);
+    if (a) {
+        st(a + j, m, ig, full);
+        st(a + H + j, m, fg, full);
+        st(a + 2 * H + j, m, gg, full);
+        st(a + 3 * H + j, m, og, full);
+        st(tcb + j, m, tc, full);
     }
 }
 
 T512 void st_avx512_lstm_cell(float *h, int ldh, float *c, int ldc, const float *gi, int ldgi,
                               const float *gh, int ldgh, int B, int H, float *acts, float *acts_tc) {
     for (int b = 0; b < B; b++) {
-        lstm_row(h + (size_t)b * ldh, c + (size_t)b * ldc, gi + (size_t)b * ldgi,
-                 gh == gi ? NULL : gh + (size_t)b * ldgh, H,
-                 acts ? acts + (size_t)b * 4 * H : NULL, acts ? acts_tc + (size_t)b * H : NULL);
+        float *hb = h + (size_t)b * ldh, *cb = c + (size_t)b * ldc;
+        const float *pi = gi + (size_t)b * ldgi, *ph = gh == gi ? NULL : gh + (size_t)b * ldgh;
+        float *a = acts ? acts + (size_t)b * 4 * H : NULL, *tcb = acts ? acts_tc + (size_t)b * H : NULL;
+        int j = 0;
+        for (; j + 16 <= H; j += 16) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, 0xffff, 1);
+        if (j < H) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, tail_mask(H - j), 0);
+    }
+}
+
+T512 INLINE void gru_vec(float *hb, const float *pi, const float *ph, int H, float *a, int j,
+                         __mmask16 m, int full) {
+    __m512 r = sigmoid16(_mm512_add_ps(ld(pi + j, m, full), ld(ph + j, m, full)));
+    __m512 z = sigmoid16(_mm512_add_ps(ld(pi + H + j, m, full), ld(ph + H + j, m, full)));
+    __m512 nn = tanh16(_mm512_fmadd_ps(r, ld(ph + 2 * H + j, m, full), ld(pi + 2 * H + j, m, full)));
+    __m512 hv = ld(hb + j, m, full);
+    // (1 − z)·n + z·h, as generic.c computes it
+    st(hb + j, m, _mm512_fmadd_ps(z, hv, _mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), nn)), full);
+    if (a) {
+        st(a + j, m, r, full);
+        st(a + H + j, m, z, full);
+        st(a + 2 * H + j, m, nn, full);
     }
 }
 
@@ -349,24 +409,19 @@ T512 void st_avx512_gru_cell(float *h, int ldh, const float *gi, int ldgi, const
     for (int b = 0; b < B; b++) {
         const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
         float *hb = h + (size_t)b * ldh, *a = acts ? acts + (size_t)b * 3 * H : NULL;
-        for (int j = 0; j < H; j += 16) {
-            __mmask16 m = H - j >= 16 ? (__mmask16)0xffff : tail_mask(H - j);
-            __m512 r = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(m, pi + j), _mm512_maskz_loadu_ps(m, ph + j)));
-            __m512 z = sigmoid16(_mm512_add_ps(_mm512_maskz_loadu_ps(m, pi + H + j),
-                                               _mm512_maskz_loadu_ps(m, ph + H + j)));
-            __m512 nn = tanh16(_mm512_fmadd_ps(r, _mm512_maskz_loadu_ps(m, ph + 2 * H + j),
-                                               _mm512_maskz_loadu_ps(m, pi + 2 * H + j)));
-            __m512 hv = _mm512_maskz_loadu_ps(m, hb + j);
-            // (1 − z)·n + z·h, as generic.c computes it
-            __m512 hn = _mm512_fmadd_ps(z, hv, _mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), nn));
-            _mm512_mask_storeu_ps(hb + j, m, hn);
-            if (a) {
-                _mm512_mask_storeu_ps(a + j, m, r);
-                _mm512_mask_storeu_ps(a + H + j, m, z);
-                _mm512_mask_storeu_ps(a + 2 * H + j, m, nn);
-            }
-        }
+        int j = 0;
+        for (; j + 16 <= H; j += 16) gru_vec(hb, pi, ph, H, a, j, 0xffff, 1);
+        if (j < H) gru_vec(hb, pi, ph, H, a, j, tail_mask(H - j), 0);
     }
+}
+
+T512 INLINE void rnn_vec(float *hb, const float *pi, const float *ph, int relu, int j, __mmask16 m, int full) {
+    __m512 z = _mm512_add_ps(ld(pi + j, m, full), ld(ph + j, m, full));
+    // z < 0 ? 0 : z, so that NaN passes through as in generic.c
+    __m512 v = relu ? _mm512_mask_mov_ps(z, _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_LT_OQ),
+                                         _mm512_setzero_ps())
+                    : tanh16(z);
+    st(hb + j, m, v, full);
 }
 
 T512 void st_avx512_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
@@ -374,15 +429,9 @@ T512 void st_avx512_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const
     for (int b = 0; b < B; b++) {
         const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
         float *hb = h + (size_t)b * ldh;
-        for (int j = 0; j < H; j += 16) {
-            __mmask16 m = H - j >= 16 ? (__mmask16)0xffff : tail_mask(H - j);
-            __m512 z = _mm512_add_ps(_mm512_maskz_loadu_ps(m, pi + j), _mm512_maskz_loadu_ps(m, ph + j));
-            // z < 0 ? 0 : z, so that NaN passes through as in generic.c
-            __m512 v = relu ? _mm512_mask_mov_ps(z, _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_LT_OQ),
-                                                 _mm512_setzero_ps())
-                            : tanh16(z);
-            _mm512_mask_storeu_ps(hb + j, m, v);
-        }
+        int j = 0;
+        for (; j + 16 <= H; j += 16) rnn_vec(hb, pi, ph, relu, j, 0xffff, 1);
+        if (j < H) rnn_vec(hb, pi, ph, relu, j, tail_mask(H - j), 0);
     }
 }
 #endif
