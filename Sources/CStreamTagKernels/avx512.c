@@ -1,12 +1,12 @@
-// AVX-512 (F/BW/DQ/VL) versions of every kernel, plus the AVX512-BF16 variants of the bf16
-// matrix kernels. Each function carries its own target attribute, so this file builds without
-// -march flags; dispatch.c only calls it on CPUs that have these extensions.
+// AVX-512 (F/BW/DQ/VL) versions of every kernel. Each function carries its own target
+// attribute, so this file builds without -march flags; dispatch.c only calls it on CPUs that
+// have these extensions. (AVX512-BF16's vdpbf16ps was measured for the bf16 kernels and not
+// adopted: ~1.2x faster but x rounded to bf16 costs 3 decimal digits; see bench/kernel_bench.c.)
 #if defined(__x86_64__)
 #include "kernels_internal.h"
 #include <immintrin.h>
 
 #define T512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
-#define T512BF16 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16,avx2,fma,f16c")))
 #define INLINE static inline __attribute__((always_inline))
 
 static inline __mmask16 tail_mask(int n) { return (__mmask16)((1u << n) - 1u); }
@@ -39,7 +39,7 @@ T512 INLINE __m512 load_w(const void *w, int k, __mmask16 m, int full, int bf16)
     return full ? _mm512_loadu_ps((const float *)w + k) : _mm512_maskz_loadu_ps(m, (const float *)w + k);
 }
 
-enum { MAX_R = 8, MAX_BB = 4 };
+enum { MAX_R = 16, MAX_BB = 4 };
 
 // acc[r][b] += W[r, k..k+15]·X[b, k..k+15] (masked to the first n columns when n < 16).
 T512 INLINE void tile_step(__m512 acc[MAX_R][MAX_BB], const float *X, int ldx, const char *const *wrow,
@@ -124,9 +124,10 @@ T512 void st_avx512_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, co
 
 // gemv with bf16 weights: a 32-bit lane holding the pair (w[2i], w[2i+1]) yields both as floats
 // with one shift (w[2i]) and one AND (w[2i+1]), cheaper than widening 16 values at a time. x is
-// split into its even and odd elements to match, once per block of R rows.
+// split into its even and odd elements to match, once per block of 16 rows (one accumulator a
+// row keeps 16 rows within the 32 registers).
 // acc[r] += w·x over the 32 columns from k (n of them valid: masks when n < 32).
-T512 INLINE void pairs_step(__m512 *acc, __m512 *acc2, const float *x, const uint16_t *W, int K, int R,
+T512 INLINE void pairs_step(__m512 *acc, const float *x, const uint16_t *W, int K, int R,
                             int k, int n) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
@@ -146,18 +147,17 @@ T512 INLINE void pairs_step(__m512 *acc, __m512 *acc2, const float *x, const uin
         const uint16_t *p = W + (size_t)r * K + k;
         __m512i w = n >= 32 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi16(mw, p);
         acc[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w, 16)), xe, acc[r]);
-        acc2[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w, himask)), xo, acc2[r]);
+        acc[r] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(w, himask)), xo, acc[r]);
     }
 }
 
 T512 INLINE void tile_bf16_pairs(float *y, const float *x, const uint16_t *W, int K, int R, int accumulate) {
-    __m512 acc[MAX_R], acc2[MAX_R];
-    for (int r = 0; r < R; r++) acc[r] = acc2[r] = _mm512_setzero_ps();
+    __m512 acc[MAX_R];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
     int k = 0;
-    for (; k + 32 <= K; k += 32) pairs_step(acc, acc2, x, W, K, R, k, 32);
-    if (k < K) pairs_step(acc, acc2, x, W, K, R, k, K - k);
+    for (; k + 32 <= K; k += 32) pairs_step(acc, x, W, K, R, k, 32);
+    if (k < K) pairs_step(acc, x, W, K, R, k, K - k);
     __m512 zero = _mm512_setzero_ps();
-    for (int r = 0; r < R; r++) acc[r] = _mm512_add_ps(acc[r], acc2[r]);
     for (int r0 = 0; r0 < R; r0 += 4) {
         int n = R - r0 < 4 ? R - r0 : 4;
         __m128 s = hsum4(acc[r0], n > 1 ? acc[r0 + 1] : zero, n > 2 ? acc[r0 + 2] : zero,
@@ -170,6 +170,7 @@ T512 INLINE void tile_bf16_pairs(float *y, const float *x, const uint16_t *W, in
 
 T512 void st_avx512_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate) {
     int m = 0;
+    for (; m + 16 <= M; m += 16) tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 16, accumulate);
     for (; m + 8 <= M; m += 8) tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 8, accumulate);
     for (; m + 4 <= M; m += 4) tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 4, accumulate);
     switch (M - m) {
@@ -183,62 +184,6 @@ T512 void st_avx512_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ld
                                        int B, int M, int K, int accumulate) {
     if (B == 1) { st_avx512_gemv_bf16(Y, W, X, M, K, accumulate); return; }
     matmul(Y, ldy, X, ldx, W, B, M, K, 4, 4, accumulate, 1);
-}
-
-// ---------------------------------------------------------------------------------------------
-// AVX512-BF16: vdpbf16ps multiplies bf16 pairs and accumulates in fp32, so x is rounded to bf16
-// too (about 3 significant digits): faster, less accurate.
-
-T512BF16 INLINE void dp_step(__m512 *acc, const float *x, const uint16_t *W, int K, int R, int k, int n) {
-    __m512bh xv;
-    __mmask32 mw = 0;
-    if (n >= 32) {
-        xv = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + k + 16), _mm512_loadu_ps(x + k));
-    } else {
-        __mmask16 lo = n >= 16 ? (__mmask16)0xffff : tail_mask(n), hi = n > 16 ? tail_mask(n - 16) : 0;
-        xv = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, x + k + 16), _mm512_maskz_loadu_ps(lo, x + k));
-        mw = (__mmask32)((1ull << n) - 1u);
-    }
-    for (int r = 0; r < R; r++) {
-        const uint16_t *p = W + (size_t)r * K + k;
-        __m512i w = n >= 32 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi16(mw, p);
-        acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)w, xv);
-    }
-}
-
-T512BF16 INLINE void tile_dp(float *y, const float *x, const uint16_t *W, int K, int R, int accumulate) {
-    __m512 acc[MAX_R];
-    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
-    int k = 0;
-    for (; k + 32 <= K; k += 32) dp_step(acc, x, W, K, R, k, 32);
-    if (k < K) dp_step(acc, x, W, K, R, k, K - k);
-    __m512 zero = _mm512_setzero_ps();
-    for (int r0 = 0; r0 < R; r0 += 4) {
-        int n = R - r0 < 4 ? R - r0 : 4;
-        __m128 s = hsum4(acc[r0], n > 1 ? acc[r0 + 1] : zero, n > 2 ? acc[r0 + 2] : zero,
-                         n > 3 ? acc[r0 + 3] : zero);
-        __mmask8 m = (__mmask8)((1u << n) - 1u);
-        if (accumulate) s = _mm_add_ps(s, _mm_maskz_loadu_ps(m, y + r0));
-        _mm_mask_storeu_ps(y + r0, m, s);
-    }
-}
-
-T512BF16 void st_avx512bf16_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K,
-                                      int accumulate) {
-    int m = 0;
-    for (; m + 8 <= M; m += 8) tile_dp(y + m, x, W + (size_t)m * K, K, 8, accumulate);
-    for (; m + 4 <= M; m += 4) tile_dp(y + m, x, W + (size_t)m * K, K, 4, accumulate);
-    switch (M - m) {
-    case 3: tile_dp(y + m, x, W + (size_t)m * K, K, 3, accumulate); break;
-    case 2: tile_dp(y + m, x, W + (size_t)m * K, K, 2, accumulate); break;
-    case 1: tile_dp(y + m, x, W + (size_t)m * K, K, 1, accumulate); break;
-    }
-}
-
-T512BF16 void st_avx512bf16_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx,
-                                               const uint16_t *W, int B, int M, int K, int accumulate) {
-    for (int b = 0; b < B; b++)
-        st_avx512bf16_gemv_bf16(Y + (size_t)b * ldy, W, X + (size_t)b * ldx, M, K, accumulate);
 }
 
 // ---------------------------------------------------------------------------------------------

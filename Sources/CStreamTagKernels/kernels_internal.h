@@ -48,9 +48,5 @@ ST_DECLARE_KERNELS(st_generic_)
 #if defined(__x86_64__)
 ST_DECLARE_KERNELS(st_avx2_)
 ST_DECLARE_KERNELS(st_avx512_)
-// Only the bf16 matrix kernels differ at the AVX512-BF16 level.
-void st_avx512bf16_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate);
-void st_avx512bf16_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
-                                      int B, int M, int K, int accumulate);
 #endif
 #endif
