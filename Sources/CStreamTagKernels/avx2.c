@@ -122,8 +122,52 @@ T256 void st_avx2_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, cons
     matmul(Y, ldy, X, ldx, W, B, M, K, 2, accumulate, 0);
 }
 
+// gemv with bf16 weights, as in avx512.c: each 32-bit lane holds the pair (w[2i], w[2i+1]),
+// which one shift and one AND turn into two floats; x is split into even and odd elements to
+// match, once per 16 columns for a block of R rows. Columns past the last full 16 are summed in
+// scalar code.
+T256 INLINE void tile_bf16_pairs(float *y, const float *x, const uint16_t *W, int K, int R, int accumulate) {
+    const __m256i himask = _mm256_set1_epi32((int)0xffff0000u);
+    __m256 acc[8];
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+        // shuffle_ps works within 128-bit halves: [x0 x2 x8 x10 | x4 x6 x12 x14] -> natural order
+        __m256 xe = _mm256_castpd_ps(_mm256_permute4x64_pd(
+            _mm256_castps_pd(_mm256_shuffle_ps(x0, x1, _MM_SHUFFLE(2, 0, 2, 0))), 0xd8));
+        __m256 xo = _mm256_castpd_ps(_mm256_permute4x64_pd(
+            _mm256_castps_pd(_mm256_shuffle_ps(x0, x1, _MM_SHUFFLE(3, 1, 3, 1))), 0xd8));
+        for (int r = 0; r < R; r++) {
+            __m256i w = _mm256_loadu_si256((const __m256i *)(W + (size_t)r * K + k));
+            acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(w, 16)), xe, acc[r]);
+            acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(w, himask)), xo, acc[r]);
+        }
+    }
+    __m256 zero = _mm256_setzero_ps();
+    for (int r0 = 0; r0 < R; r0 += 4) {
+        int n = R - r0 < 4 ? R - r0 : 4;
+        __m128 s = hsum4(acc[r0], n > 1 ? acc[r0 + 1] : zero, n > 2 ? acc[r0 + 2] : zero,
+                         n > 3 ? acc[r0 + 3] : zero);
+        float t[4];
+        _mm_storeu_ps(t, s);
+        for (int r = 0; r < n; r++) {
+            const uint16_t *w = W + (size_t)(r0 + r) * K;
+            for (int kk = k; kk < K; kk++) t[r] += bf16_value(w[kk]) * x[kk];
+            y[r0 + r] = accumulate ? y[r0 + r] + t[r] : t[r];
+        }
+    }
+}
+
 T256 void st_avx2_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate) {
-    matmul(y, 0, x, 0, W, 1, M, K, 1, accumulate, 1);
+    int m = 0;
+    for (; m + 8 <= M; m += 8) tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 8, accumulate);
+    for (; m + 4 <= M; m += 4) tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 4, accumulate);
+    switch (M - m) {
+    case 3: tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 3, accumulate); break;
+    case 2: tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 2, accumulate); break;
+    case 1: tile_bf16_pairs(y + m, x, W + (size_t)m * K, K, 1, accumulate); break;
+    }
 }
 
 T256 void st_avx2_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
