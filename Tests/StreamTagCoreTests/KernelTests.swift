@@ -43,8 +43,9 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
 
     /// Checks Y[b, m] = (Y0[b, m] if accumulate) + Σk X[b, k]·W[m, k] within 1e-5 of Σk |X·W|,
     /// and that the padding between rows of Y is untouched.
+    /// B = 1 goes to the gemv kernels unless `gemm` is set.
     func checkProduct(B: Int, M: Int, K: Int, accumulate: Bool, bf16: Bool, level: String,
-                      rng: inout SplitMix) {
+                      gemm: Bool = false, rng: inout SplitMix) {
         let ldx = K + 3, ldy = M + 5
         let X = rng.floats(B * ldx)
         var W = rng.floats(M * K)
@@ -58,7 +59,7 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
         X.withUnsafeBufferPointer { x in
             Y.withUnsafeMutableBufferPointer { y in
                 let acc: Int32 = accumulate ? 1 : 0
-                switch (bf16, B) {
+                switch (bf16, gemm ? 0 : B) {
                 case (false, 1): st_gemv(y.baseAddress!, W, x.baseAddress!, Int32(M), Int32(K), acc)
                 case (true, 1): st_gemv_bf16(y.baseAddress!, Wb, x.baseAddress!, Int32(M), Int32(K), acc)
                 case (false, _):
@@ -118,6 +119,7 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
                     }
                 }
                 checkProduct(B: 8, M: 1024, K: 17, accumulate: true, bf16: bf16, level: level, rng: &rng)
+                checkProduct(B: 1, M: 17, K: 33, accumulate: true, bf16: bf16, level: level, gemm: true, rng: &rng)
             }
         }
     }
