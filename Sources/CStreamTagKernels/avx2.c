@@ -223,8 +223,7 @@ T256 void st_avx2_f16_to_f32(float *out, const uint16_t *in, size_t n) {
 // Activations: the algorithm of generic.c (see kernels_internal.h), 8 lanes at a time.
 
 T256 INLINE __m256 expm1_reduced(__m256 r) {
-    __m256 q = _mm256_set1_ps(ST_EXP_C7);
-    q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ST_EXP_C6));
+    __m256 q = _mm256_set1_ps(ST_EXP_C6);
     q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ST_EXP_C5));
     q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ST_EXP_C4));
     q = _mm256_fmadd_ps(q, r, _mm256_set1_ps(ST_EXP_C3));

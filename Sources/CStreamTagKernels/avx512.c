@@ -233,8 +233,7 @@ T512 void st_avx512_f16_to_f32(float *out, const uint16_t *in, size_t n) {
 // vscalefps multiplies by 2^n with correct subnormal results, replacing the two-step scaling.
 
 T512 INLINE __m512 expm1_reduced(__m512 r) {
-    __m512 q = _mm512_set1_ps(ST_EXP_C7);
-    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ST_EXP_C6));
+    __m512 q = _mm512_set1_ps(ST_EXP_C6);
     q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ST_EXP_C5));
     q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ST_EXP_C4));
     q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(ST_EXP_C3));

@@ -153,8 +153,7 @@ static inline float float_of(uint32_t u) { float f; memcpy(&f, &u, 4); return f;
 
 // e^r − 1 for |r| ≤ ln2/2.
 static inline float expm1_reduced(float r) {
-    float q = ST_EXP_C7;
-    q = q * r + ST_EXP_C6;
+    float q = ST_EXP_C6;
     q = q * r + ST_EXP_C5;
     q = q * r + ST_EXP_C4;
     q = q * r + ST_EXP_C3;

@@ -5,17 +5,17 @@
 #include "streamtag_kernels.h"
 
 // e^y = 2^n · e^r with n = round(y·log2 e) and r = y − n·ln2 in [−ln2/2, ln2/2]; ln2 is split in
-// two (Cody–Waite) so that n·ST_LN2_HI is exact for |n| < 2^15. e^r − 1 = r + r²·q(r) where q is
-// the Taylor series to r^5/7! (truncation error < 0.25 ulp on that interval).
+// two (Cody–Waite) so that n·ST_LN2_HI is exact for |n| < 2^15. e^r − 1 = r + r²·q(r) with q a
+// degree-4 polynomial fitted for least maximum relative error of e^r − 1 (1.8e-8, 0.15 ulp;
+// as accurate as Taylor to r^7, one FMA cheaper).
 #define ST_LOG2E 1.44269504088896341f
 #define ST_LN2_HI 0.693359375f
 #define ST_LN2_LO -2.12194440e-4f
-#define ST_EXP_C2 (1.0f / 2)
-#define ST_EXP_C3 (1.0f / 6)
-#define ST_EXP_C4 (1.0f / 24)
-#define ST_EXP_C5 (1.0f / 120)
-#define ST_EXP_C6 (1.0f / 720)
-#define ST_EXP_C7 (1.0f / 5040)
+#define ST_EXP_C2 0.5f
+#define ST_EXP_C3 0.16666533f
+#define ST_EXP_C4 0.041666251f
+#define ST_EXP_C5 0.0083679231f
+#define ST_EXP_C6 0.0013948766f
 // Adding then subtracting 1.5·2^23 rounds a float of magnitude < 2^22 to an integer (in the
 // default rounding mode); the integer is then also the low bits of the sum's representation.
 #define ST_ROUND_MAGIC 12582912.0f
