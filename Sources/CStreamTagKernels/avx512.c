@@ -1,7 +1,8 @@
 // AVX-512 (F/BW/DQ/VL) versions of every kernel. Each function carries its own target
 // attribute, so this file builds without -march flags; dispatch.c only calls it on CPUs that
 // have these extensions. (AVX512-BF16's vdpbf16ps was measured for the bf16 kernels and not
-// adopted: ~1.2x faster but x rounded to bf16 costs 3 decimal digits; see bench/kernel_bench.c.)
+// adopted: 1.25-1.4x faster on 1024x256/1024x128, but x rounded to bf16 costs 3 decimal digits
+// (max error 2e-2 against 2e-6); see bench/kernel_bench.c.)
 #if defined(__x86_64__)
 #include "kernels_internal.h"
 #include <immintrin.h>
