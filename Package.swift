@@ -54,7 +54,7 @@ let package = Package(
             ],
             resources: [.copy("Resources/sample.txt")]
         ),
-        .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore", "CStreamTagKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
         .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag"]),
     ]

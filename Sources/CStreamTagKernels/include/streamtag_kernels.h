@@ -25,7 +25,8 @@ typedef enum {
 
 /// The best level this CPU supports.
 st_isa st_cpu_isa(void);
-/// The level in use (the best, unless lowered by st_force_isa or STREAMTAG_ISA=generic|avx2|avx512).
+/// The level in use (the best, unless lowered by st_force_isa or
+/// STREAMTAG_ISA=generic|avx2|avx512|avx512bf16; other values are ignored).
 st_isa st_active_isa(void);
 /// Lowers the level in use, for tests and benchmarks. Returns the level now in use (never above
 /// what the CPU supports).
