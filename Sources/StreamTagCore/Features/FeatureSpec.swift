@@ -4,7 +4,7 @@
 ///
 /// JSON form (an entry of the `features` config array):
 /// `{"kind": "suffix", "length": 3, "buckets": 4096}`, `{"kind": "prefix", "length": 2, ...}`,
-/// `{"kind": "shape", "buckets": 512}`.
+/// `{"kind": "shape", "buckets": 512}`, `{"kind": "lower", "buckets": 16384}`.
 public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// The first `length` Unicode scalars of the lowercased token.
@@ -13,6 +13,8 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         case suffix
         /// Letter case, digit and punctuation pattern: `Xx` for "Hello", `d.d` for "3.14".
         case shape
+        /// The whole lowercased token: with a cased vocabulary, "Apple" still shares with "apple".
+        case lower
     }
 
     public var kind: Kind
@@ -32,7 +34,7 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let raw = try c.decode(String.self, forKey: .kind)
         guard let kind = Kind(rawValue: raw) else {
-            throw ModelError(.unsupportedFeature, "unknown feature kind \"\(raw)\" (known: prefix, suffix, shape)")
+            throw ModelError(.unsupportedFeature, "unknown feature kind \"\(raw)\" (known: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         self.kind = kind
         length = try c.decodeIfPresent(Int.self, forKey: .length) ?? 0
@@ -42,7 +44,7 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind.rawValue, forKey: .kind)
-        if kind != .shape { try c.encode(length, forKey: .length) }
+        if kind == .prefix || kind == .suffix { try c.encode(length, forKey: .length) }
         try c.encode(buckets, forKey: .buckets)
     }
 
@@ -50,7 +52,7 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         guard (1...(1 << 24)).contains(buckets) else {
             throw ModelError(.badConfig, "buckets must be 1...16777216, got \(buckets)")
         }
-        if kind != .shape {
+        if kind == .prefix || kind == .suffix {
             guard (1...16).contains(length) else {
                 throw ModelError(.badConfig, "\(kind.rawValue) length must be 1...16, got \(length)")
             }
@@ -58,5 +60,5 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// Short name for logs and tables: `suffix3`, `prefix2`, `shape`.
-    public var description: String { kind == .shape ? "shape" : "\(kind.rawValue)\(length)" }
+    public var description: String { kind == .prefix || kind == .suffix ? "\(kind.rawValue)\(length)" : kind.rawValue }
 }

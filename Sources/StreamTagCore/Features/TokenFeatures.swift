@@ -56,6 +56,7 @@ public enum TokenFeatures {
         case .prefix: return String(String.UnicodeScalarView(lowered.unicodeScalars.prefix(spec.length)))
         case .suffix: return String(String.UnicodeScalarView(lowered.unicodeScalars.suffix(spec.length)))
         case .shape: return shape(token)
+        case .lower: return lowered
         }
     }
 

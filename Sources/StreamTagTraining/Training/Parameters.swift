@@ -8,6 +8,8 @@ final class Parameter: @unchecked Sendable {
     let values: AlignedBuffer<Float>
     let m: AlignedBuffer<Float>
     let v: AlignedBuffer<Float>
+    /// Exponential moving average of the values: the weights that are evaluated and saved.
+    let average: AlignedBuffer<Float>
     /// Embedding tables get sparse gradients: only rows a batch touched are updated (lazy Adam).
     let sparse: Bool
 
@@ -19,6 +21,7 @@ final class Parameter: @unchecked Sendable {
         self.values = AlignedBuffer(values)
         m = AlignedBuffer(count: values.count)
         v = AlignedBuffer(count: values.count)
+        average = AlignedBuffer(values)
         self.sparse = sparse
     }
 
@@ -67,9 +70,17 @@ final class Parameters: @unchecked Sendable {
     /// The dense (non-embedding) parameters, whose gradients every worker keeps in full.
     var dense: [Parameter] { all.filter { !$0.sparse } }
 
-    /// Current values as model weights.
-    func weights() -> Weights {
-        let tensors = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0.values.array) })
+    /// Current values (or their moving average) as model weights.
+    func weights(averaged: Bool = false) -> Weights {
+        let tensors = Dictionary(uniqueKeysWithValues: all.map { ($0.name, (averaged ? $0.average : $0.values).array) })
         return try! Weights(config: config, tensors: tensors)
+    }
+
+    /// average ← decay·average + (1 − decay)·values, for every tensor.
+    func updateAverages(decay: Float) {
+        for p in all {
+            let a = p.average.pointer, w = p.values.pointer
+            for i in 0..<p.count { a[i] += (1 - decay) * (w[i] - a[i]) }
+        }
     }
 }

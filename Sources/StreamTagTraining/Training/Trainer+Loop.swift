@@ -28,7 +28,7 @@ extension Trainer {
             let scores = evaluateDev()
             let score = scores.last ?? 0
             if best == nil || score > best!.score {
-                best = (score, epoch, params.all.map(\.values.array), scores)
+                best = (score, epoch, params.all.map { (options.averageDecay > 0 ? $0.average : $0.values).array }, scores)
                 sinceBest = 0
             } else {
                 sinceBest += 1
@@ -42,7 +42,10 @@ extension Trainer {
             if sinceBest >= options.stopPatience || devSentences.isEmpty && epoch == options.epochs { break }
         }
         if let best {
-            for (p, values) in zip(params.all, best.weights) { p.values.pointer.update(from: values, count: values.count) }
+            for (p, values) in zip(params.all, best.weights) {
+                p.values.pointer.update(from: values, count: values.count)
+                p.average.pointer.update(from: values, count: values.count)
+            }
         }
         let elapsed = seconds(since: start)
         return TrainingResult(bundle: bundle(), bestEpoch: best?.epoch ?? epochsRun, devScores: best?.scores ?? [],
@@ -130,6 +133,12 @@ extension Trainer {
             adam.update(p, grad: first.grad(p), offset: 0, count: p.count, stepSize: stepSize, gradScale: scale)
         }
         for s in sparse { s.apply(adam, stepSize: stepSize, gradScale: scale) }
+        // The average moves every 8 steps (8 steps' worth of decay at once): cheaper, same result.
+        if options.averageDecay > 0 && adam.step % 8 == 0 {
+            let t = Float(adam.step)
+            let decay = min(options.averageDecay, (1 + t) / (10 + t))
+            params.updateAverages(decay: powf(decay, 8))
+        }
     }
 
     /// Adds each worker's d/dx of layer 0 to the rows of the tables that built x.

@@ -68,10 +68,11 @@ public final class Trainer {
 
     public var trainTokenCount: Int { train.tokenCount }
 
-    /// Current weights as a model bundle.
+    /// The weights as a model bundle: their moving average when enabled (what is evaluated and
+    /// saved), else the current values.
     public func bundle(training: String? = nil) -> ModelBundle {
-        ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags, weights: params.weights(),
-                    created: nil, training: training)
+        ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags,
+                    weights: params.weights(averaged: options.averageDecay > 0), created: nil, training: training)
     }
 }
 

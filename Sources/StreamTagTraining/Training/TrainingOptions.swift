@@ -9,7 +9,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var embeddingDim = 128
     public var hiddenDim = 256
     public var lookahead = 0
-    public var lowercase = true
+    public var lowercase = false
     public var features: [FeatureSpecOption] = TrainingOptions.defaultFeatures
     /// Words seen fewer times than this in training map to the unknown row.
     public var minCount = 2
@@ -48,6 +48,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var decayPatience = 1
     /// ...and stop when it has not improved for this many.
     public var stopPatience = 4
+    /// Evaluate and save an exponential moving average of the weights with this decay per step
+    /// (0 = the raw weights). Averaging smooths the end of training's noise.
+    public var averageDecay: Float = 0.999
     public var seed: UInt64 = 1
     /// Worker threads (data parallel); 0 = one per core.
     public var threads = 0
@@ -62,6 +65,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         .init(kind: "suffix", length: 3, buckets: 8192),
         .init(kind: "suffix", length: 4, buckets: 8192),
         .init(kind: "shape", length: 0, buckets: 1024),
+        .init(kind: "lower", length: 0, buckets: 16384),
     ]
 
     /// The model config these options describe.
@@ -69,7 +73,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard let cell = CellKind(rawValue: cell.rawValue) else { throw TrainingError("unknown cell \(cell)") }
         let specs = try features.map { option -> FeatureSpec in
             guard let kind = FeatureSpec.Kind(rawValue: option.kind) else {
-                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape)")
+                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower)")
             }
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
@@ -107,15 +111,18 @@ public struct FeatureSpecOption: Codable, Sendable, Equatable, CustomStringConve
         guard let buckets, buckets > 0 else { throw TrainingError("feature \(text): bucket count must be a positive integer") }
         let letters = name.prefix { $0.isLetter }
         let digits = name.dropFirst(letters.count)
-        guard ["prefix", "suffix", "shape"].contains(String(letters)) else {
-            throw TrainingError("feature \(text): kind must be prefix, suffix or shape")
+        guard ["prefix", "suffix", "shape", "lower"].contains(String(letters)) else {
+            throw TrainingError("feature \(text): kind must be prefix, suffix, shape or lower")
         }
-        let length = digits.isEmpty ? (letters == "shape" ? 0 : 3) : Int(digits) ?? -1
+        let affix = letters == "prefix" || letters == "suffix"
+        let length = digits.isEmpty ? (affix ? 3 : 0) : Int(digits) ?? -1
         guard length >= 0 else { throw TrainingError("feature \(text): bad affix length") }
         self.init(kind: String(letters), length: length, buckets: buckets)
     }
 
-    public var description: String { kind == "shape" ? "shape:\(buckets)" : "\(kind)\(length):\(buckets)" }
+    public var description: String {
+        kind == "prefix" || kind == "suffix" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
+    }
 }
 
 /// A training failure with a message for people.

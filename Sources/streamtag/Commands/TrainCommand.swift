@@ -37,10 +37,10 @@ struct TrainCommand: ParsableCommand {
     var hiddenDim = 256
     @Option(name: .long, help: "Lookahead k: final tags wait for k following tokens.")
     var lookahead = 0
-    @Flag(name: .long, help: "Look words up with their case (default: lowercased; the shape feature keeps case).")
-    var cased = false
+    @Flag(name: .long, help: "Look words up lowercased (default: with their case; the lower feature shares across case).")
+    var lowercase = false
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Sub-word features, e.g. prefix2:4096 suffix3:8192 shape:1024 (default: prefix1-2, suffix1-4, shape).")
+            help: "Sub-word features, e.g. prefix2:4096 suffix3:8192 shape:1024 lower:16384 (default: prefix1-2, suffix1-4, shape, lower).")
     var feature: [String] = []
     @Flag(name: .long, help: "No sub-word features: word embedding only.")
     var noFeatures = false
@@ -71,8 +71,12 @@ struct TrainCommand: ParsableCommand {
     var resetProbability: Float = 0.5
     @Flag(name: .long, help: "Keep each document's sentences together and in order.")
     var keepDocuments = false
+    @Option(name: .long, help: "Loss weight of the provisional heads (those seeing fewer than k followers).")
+    var provisionalWeight: Float = 0.5
     @Option(name: .long, help: "Stop after this many epochs without a better dev score.")
     var patience = 4
+    @Option(name: .long, help: "Moving-average decay of the weights that are evaluated and saved (0 = off).")
+    var averageDecay: Float = 0.999
     @Option(name: .long, help: "Random seed: the same seed, data and threads give the same model.")
     var seed: UInt64 = 1
     @Option(name: .long, help: "Worker threads (0 = one per core).")
@@ -87,7 +91,7 @@ struct TrainCommand: ParsableCommand {
         options.embeddingDim = embeddingDim
         options.hiddenDim = hiddenDim
         options.lookahead = lookahead
-        options.lowercase = !cased
+        options.lowercase = lowercase
         if noFeatures {
             options.features = []
         } else if !feature.isEmpty {
@@ -107,6 +111,8 @@ struct TrainCommand: ParsableCommand {
         options.resetProbability = resetProbability
         options.keepDocuments = keepDocuments
         options.stopPatience = patience
+        options.averageDecay = averageDecay
+        options.provisionalWeight = provisionalWeight
         options.seed = seed
         options.threads = threads
 
