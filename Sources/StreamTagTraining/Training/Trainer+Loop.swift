@@ -27,7 +27,8 @@ extension Trainer {
             tokens += runEpoch(epoch, learningRate: learningRate, start: start)
             let scores = evaluateDev()
             let score = scores.last ?? 0
-            if best == nil || score > best!.score {
+            // Without dev data every epoch is the best so far: the last one is kept.
+            if best == nil || score > best!.score || devSentences.isEmpty {
                 best = (score, epoch, params.all.map { (options.averageDecay > 0 ? $0.average : $0.values).array }, scores)
                 sinceBest = 0
             } else {
@@ -39,7 +40,7 @@ extension Trainer {
                                       tokensPerSecond: Double(tokens) / elapsed, loss: 0, trainAccuracy: 0,
                                       learningRate: learningRate, devScores: scores, bestDevScore: best!.score,
                                       elapsed: elapsed, remaining: nil))
-            if sinceBest >= options.stopPatience || devSentences.isEmpty && epoch == options.epochs { break }
+            if sinceBest >= options.stopPatience { break }
         }
         if let best {
             for (p, values) in zip(params.all, best.weights) {

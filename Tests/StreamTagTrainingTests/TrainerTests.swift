@@ -1,0 +1,59 @@
+import Testing
+@testable import StreamTagCore
+@testable import StreamTagTraining
+
+@Suite struct TrainerTests {
+    /// A toy language where a word's tag depends on its left neighbour: "x" after "a" is N,
+    /// after "b" it is V. Learnable only through the recurrent state.
+    static func corpus(_ n: Int, seed: UInt64) -> [Sentence] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<n).map { _ in
+            var tokens: [String] = [], tags: [String] = []
+            for _ in 0..<(3 + Int(rng.next() % 5)) {
+                let first = rng.next() % 2 == 0 ? "a" : "b"
+                tokens += [first, "x"]
+                tags += ["D", first == "a" ? "N" : "V"]
+            }
+            return Sentence(tokens: tokens, tags: tags)
+        }
+    }
+
+    static func options(threads: Int) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.embeddingDim = 8
+        o.hiddenDim = 16
+        o.features = [FeatureSpecOption(kind: "suffix", length: 1, buckets: 8)]
+        o.minCount = 1
+        o.batchSize = 4
+        o.chunkLength = 8
+        o.epochs = 6
+        o.learningRate = 0.02
+        o.warmupSteps = 5
+        o.threads = threads
+        return o
+    }
+
+    @Test func learnsALeftContextDependency() throws {
+        let trainer = try Trainer(options: Self.options(threads: 2), train: Self.corpus(80, seed: 1),
+                                  dev: Self.corpus(20, seed: 2), name: "toy")
+        let result = trainer.run()
+        #expect(result.devScores.count == 1)
+        #expect(result.devScores[0] > 0.97, "dev accuracy \(result.devScores[0])")
+    }
+
+    @Test func sameSeedSameModel() throws {
+        func train() throws -> ModelBundle {
+            var options = Self.options(threads: 2)
+            options.epochs = 2
+            let trainer = try Trainer(options: options, train: Self.corpus(40, seed: 1), dev: [], name: "toy")
+            return trainer.run().bundle
+        }
+        let a = try train(), b = try train()
+        #expect(a.weights == b.weights)
+        var options = Self.options(threads: 2)
+        options.epochs = 2
+        options.seed = 2
+        let c = try Trainer(options: options, train: Self.corpus(40, seed: 1), dev: [], name: "toy").run().bundle
+        #expect(a.weights != c.weights)
+    }
+}
