@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Release builds of the C kernels want full optimisation; instruction-set specific paths are
@@ -16,8 +16,16 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
     ],
     targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
         .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",
@@ -45,17 +53,30 @@ let package = Package(
             name: "StreamTagTraining",
             dependencies: ["StreamTagCore", "COpenBLAS", "CStreamTagKernels"]
         ),
+        .target(
+            name: "StreamTagDaemon",
+            dependencies: [
+                "StreamTagCore",
+                "CZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
+        ),
         .executableTarget(
             name: "streamtag",
             dependencies: [
                 "StreamTagCore",
                 "StreamTagTraining",
+                "StreamTagDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/sample.txt")]
         ),
         .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore", "CStreamTagKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
+        .testTarget(name: "StreamTagDaemonTests", dependencies: ["StreamTagDaemon"]),
         .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag"]),
     ]
 )

@@ -1,0 +1,4 @@
+#ifndef STREAMTAG_CZEROMQ_SHIM_H
+#define STREAMTAG_CZEROMQ_SHIM_H
+#include <zmq.h>
+#endif
