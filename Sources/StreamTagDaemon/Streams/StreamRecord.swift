@@ -1,0 +1,40 @@
+import DequeModule
+import StreamTagCore
+
+/// Everything a worker knows about one open stream besides its recurrent state, which lives in
+/// row `slot` of the worker's state slab.
+struct StreamRecord: Sendable {
+    let id: String
+    let slot: Int
+    /// Last accepted seq.
+    var lastSeq: UInt64
+    /// Tokens fed since the start or last reset, and the window's bookkeeping.
+    var cursor: LookaheadCursor
+    /// Tokens fed whose final tag is not out yet, oldest first (at most k).
+    var window: [String] = []
+    var replay: ReplayRing
+    /// What the stream still has to do, in order.
+    var ops: Deque<StreamOp> = []
+    /// `.token` ops in `ops`.
+    var queuedTokens = 0
+    /// Final tags released since the last answer.
+    var answer: [TagItem] = []
+    /// Tokens since the last reset at the moment of the last flush (for the `end` event).
+    var endCount = 0
+    /// An `end` has been accepted and not yet processed.
+    var ending = false
+    /// Clock time of the last accepted input.
+    var lastInput: Double
+    /// Whether the stream is on the worker's active list (it has ops).
+    var isActive = false
+
+    init(id: String, slot: Int, seq: UInt64, lookahead: Int, replayTokens: Int, now: Double) {
+        self.id = id
+        self.slot = slot
+        lastSeq = seq
+        cursor = LookaheadCursor(lookahead: lookahead)
+        replay = ReplayRing(capacity: replayTokens)
+        lastInput = now
+        window.reserveCapacity(lookahead + 1)
+    }
+}

@@ -1,0 +1,207 @@
+import DequeModule
+
+/// The streams of one worker as a pure state machine: sequence numbers (gaps, duplicates,
+/// the end-grace window), resets and ends, pending limits, idle and memory eviction, drops.
+/// Accepting a message only queues ops on its stream; the worker executes them. Time comes
+/// from the caller, so every rule is testable without sockets or sleeps.
+struct StreamTable: Sendable {
+    var settings: StreamSettings
+    /// k' used by every stream's cursor.
+    let lookahead: Int
+    /// Bytes of recurrent state per stream (for the memory cap).
+    let stateBytes: Int
+
+    private(set) var records: [StreamRecord?] = []
+    private var index: [String: Int] = [:]
+    private var freeSlots: [Int] = []
+    /// Slots with queued ops, in the order they became active.
+    private(set) var active: [Int] = []
+    /// Ended streams: last seq and end time, kept for `endGrace`.
+    private(set) var tombstones: [String: (seq: UInt64, ended: Double)] = [:]
+    /// Events for streams that have nothing queued (or no longer exist), to publish now.
+    var immediate: [(stream: String, event: OutputEvent)] = []
+    /// Slots whose state must be zeroed before use (new streams).
+    var fresh: [Int] = []
+
+    init(settings: StreamSettings, lookahead: Int, stateBytes: Int) {
+        self.settings = settings
+        self.lookahead = lookahead
+        self.stateBytes = stateBytes
+    }
+
+    var count: Int { index.count }
+    var capacity: Int { records.count }
+
+    func slot(of stream: String) -> Int? { index[stream] }
+
+    subscript(slot: Int) -> StreamRecord {
+        get { records[slot]! }
+        set { records[slot] = newValue }
+    }
+
+    // MARK: input
+
+    /// Applies SPEC §4.1's sequence rules to an accepted (well-formed) message.
+    mutating func accept(_ m: InputMessage, now: Double) {
+        if let slot = index[m.streamID] {
+            continueStream(slot, m, now: now)
+            return
+        }
+        if let tomb = tombstones[m.streamID] {
+            if now - tomb.ended < settings.endGrace && m.seq <= tomb.seq {
+                immediate.append((m.streamID, .duplicate(seq: m.seq, last: tomb.seq)))
+                return
+            }
+            tombstones[m.streamID] = nil
+        }
+        guard m.tokens.count <= settings.maxPendingTokens else {
+            immediate.append((m.streamID, overloaded(m)))
+            return
+        }
+        let slot = allocate(m.streamID, seq: m.seq, now: now)
+        // A new stream starts clean; `reset: true` on it has nothing to announce.
+        enqueue(slot, m, clear: nil)
+        evictForMemory(now: now, sparing: slot)
+    }
+
+    private mutating func continueStream(_ slot: Int, _ m: InputMessage, now: Double) {
+        var r = records[slot]!
+        if m.seq <= r.lastSeq {
+            records[slot]!.ops.append(.event(.duplicate(seq: m.seq, last: r.lastSeq)))
+            activate(slot)
+            return
+        }
+        guard r.queuedTokens + m.tokens.count <= settings.maxPendingTokens else {
+            records[slot]!.ops.append(.event(overloaded(m)))
+            activate(slot)
+            return
+        }
+        r.lastInput = now
+        var clear: (ResetReason, Bool)? = nil
+        if r.ending {
+            // The stream ended (its `end` is still queued): a later seq starts a new stream
+            // behind it, from a clean state and with no gap or reset to report.
+            r.ending = false
+            clear = (.request, false)
+        } else if m.seq > r.lastSeq + 1 {
+            r.ops.append(.event(.gap(expected: r.lastSeq + 1, received: m.seq)))
+            if settings.resetOnGap { clear = (.gap, true) }
+        }
+        if clear == nil && m.reset { clear = (.request, true) }
+        r.lastSeq = m.seq
+        records[slot] = r
+        enqueue(slot, m, clear: clear)
+    }
+
+    private mutating func enqueue(_ slot: Int, _ m: InputMessage, clear: (ResetReason, Bool)?) {
+        var r = records[slot]!
+        if let (reason, announce) = clear { r.ops.append(.clear(reason: reason, announce: announce)) }
+        for token in m.tokens { r.ops.append(.token(token)) }
+        r.queuedTokens += m.tokens.count
+        if m.end {
+            r.ops.append(.flush)
+            r.ending = true
+        }
+        r.ops.append(.answer(seq: m.seq))
+        if m.end { r.ops.append(.end) }
+        records[slot] = r
+        activate(slot)
+    }
+
+    /// A malformed message for a usable stream id: its error is published in the stream's
+    /// order (after what earlier messages still owe), and nothing else changes.
+    mutating func reject(stream: String, error: OutputEvent) {
+        if let slot = index[stream] {
+            records[slot]!.ops.append(.event(error))
+            activate(slot)
+        } else {
+            immediate.append((stream, error))
+        }
+    }
+
+    private func overloaded(_ m: InputMessage) -> OutputEvent {
+        .error(code: .overloaded,
+               message: "the stream's pending queue is full (\(settings.maxPendingTokens) tokens); slow down or raise streams.max_pending_tokens",
+               seq: m.seq)
+    }
+
+    // MARK: lifecycle
+
+    private mutating func allocate(_ id: String, seq: UInt64, now: Double) -> Int {
+        let slot = freeSlots.popLast() ?? records.count
+        let record = StreamRecord(id: id, slot: slot, seq: seq, lookahead: lookahead,
+                                  replayTokens: settings.replayTokens, now: now)
+        if slot == records.count { records.append(record) } else { records[slot] = record }
+        index[id] = slot
+        fresh.append(slot)
+        return slot
+    }
+
+    /// Forgets a stream; its slot is reused.
+    mutating func remove(_ slot: Int, tombstone now: Double?) {
+        guard let r = records[slot] else { return }
+        if let now { tombstones[r.id] = (r.lastSeq, now) }
+        // A reused slot must not appear twice on the active list.
+        if r.isActive { active.removeAll { $0 == slot } }
+        index[r.id] = nil
+        records[slot] = nil
+        freeSlots.append(slot)
+    }
+
+    mutating func activate(_ slot: Int) {
+        guard !records[slot]!.isActive else { return }
+        records[slot]!.isActive = true
+        active.append(slot)
+    }
+
+    /// Drops slots that have nothing left to do (or are gone) from the active list.
+    mutating func pruneActive() {
+        active.removeAll { slot in
+            guard let r = records[slot] else { return true }
+            if r.ops.isEmpty {
+                records[slot]!.isActive = false
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Control `drop`: discards queued input and frees the stream (`evicted`, reason dropped).
+    mutating func drop(_ stream: String) -> Bool {
+        guard let slot = index[stream] else { return false }
+        immediate.append((stream, .evicted(reason: .dropped)))
+        remove(slot, tombstone: nil)
+        return true
+    }
+
+    // MARK: eviction
+
+    /// Idle streams (nothing queued, no input for `idleTimeout`) are evicted; old tombstones
+    /// are forgotten.
+    mutating func expire(now: Double) {
+        if settings.idleTimeout > 0 {
+            for case let r? in records where r.ops.isEmpty && now - r.lastInput >= settings.idleTimeout {
+                immediate.append((r.id, .evicted(reason: .idle)))
+                remove(r.slot, tombstone: nil)
+            }
+        }
+        if !tombstones.isEmpty {
+            tombstones = tombstones.filter { now - $0.value.ended < settings.endGrace }
+        }
+        evictForMemory(now: now, sparing: nil)
+    }
+
+    /// Over `maxStateBytes`, evicts the least recently fed streams that have nothing queued.
+    mutating func evictForMemory(now: Double, sparing: Int?) {
+        guard settings.maxStateBytes > 0, count * stateBytes > settings.maxStateBytes else { return }
+        let excess = (count * stateBytes - settings.maxStateBytes + stateBytes - 1) / stateBytes
+        let victims = records.compactMap { $0 }
+            .filter { $0.ops.isEmpty && $0.slot != sparing }
+            .sorted { $0.lastInput < $1.lastInput }
+            .prefix(excess)
+        for r in victims {
+            immediate.append((r.id, .evicted(reason: .memory)))
+            remove(r.slot, tombstone: nil)
+        }
+    }
+}
