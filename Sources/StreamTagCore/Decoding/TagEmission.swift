@@ -26,6 +26,13 @@ public struct LookaheadCursor: Sendable, Equatable {
 
     public init(lookahead: Int) { self.lookahead = lookahead }
 
+    /// A cursor restored from a snapshot.
+    public init(lookahead: Int, fed: Int, previousTag: Int32) {
+        self.lookahead = lookahead
+        self.fed = max(0, fed)
+        self.previousTag = previousTag
+    }
+
     /// Records one more token.
     public mutating func advance() { fed += 1 }
 

@@ -1,3 +1,4 @@
+import StreamTagCore
 import DequeModule
 
 /// The streams of one worker as a pure state machine: sequence numbers (gaps, duplicates,
@@ -135,6 +136,24 @@ struct StreamTable: Sendable {
         index[id] = slot
         fresh.append(slot)
         return slot
+    }
+
+    /// Re-creates a stream from a snapshot (between two of its messages: nothing queued).
+    mutating func restore(id: String, seq: UInt64, fed: Int, previousTag: Int32, window: [String], replay: [String],
+                          lastInput: Double) -> Int {
+        if let old = index[id] { remove(old, tombstone: nil) }
+        let slot = allocate(id, seq: seq, now: lastInput)
+        var r = records[slot]!
+        r.cursor = LookaheadCursor(lookahead: lookahead, fed: fed, previousTag: previousTag)
+        r.window = Array(window.suffix(r.cursor.pending))
+        for token in replay { r.replay.append(token) }
+        records[slot] = r
+        return slot
+    }
+
+    mutating func restoreTombstone(id: String, seq: UInt64, ended: Double) {
+        guard index[id] == nil else { return }
+        tombstones[id] = (seq, ended)
     }
 
     /// Forgets a stream; its slot is reused.

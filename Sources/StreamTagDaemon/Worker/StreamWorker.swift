@@ -5,16 +5,16 @@ import StreamTagCore
 /// deterministic: `WorkerThread` drives it from a thread; tests drive it directly with an
 /// injected clock and collect what it publishes.
 final class StreamWorker {
-    private(set) var table: StreamTable
+    var table: StreamTable
     let model: Model
     let lookahead: Int
-    private let stepper: BatchStepper
-    private let decoder: TagDecoder
-    private let layout: StateLayout
+    let stepper: BatchStepper
+    let decoder: TagDecoder
+    let layout: StateLayout
     /// [capacity, S] states of every stream, by slot.
-    private var slab: AlignedBuffer<Float>
+    var slab: AlignedBuffer<Float>
     /// [maxBatch, S] states of the streams in the current step, gathered from the slab.
-    private let batch: AlignedBuffer<Float>
+    let batch: AlignedBuffer<Float>
     private let scores: AlignedBuffer<Float>
     private var codes: [TokenCode]
     private var batchSlots: [Int] = []
@@ -22,7 +22,7 @@ final class StreamWorker {
     private var buffer: [UInt8] = []
     /// Receives every published message: (topic, body).
     var publish: (String, [UInt8]) -> Void
-    private let clock: () -> Double
+    let clock: () -> Double
     /// Where the scan of active streams starts next time, so a full batch rotates fairly.
     private var nextStart = 0
 
@@ -75,7 +75,7 @@ final class StreamWorker {
         publishImmediate()
     }
 
-    private func prepareNewStreams() {
+    func prepareNewStreams() {
         guard !table.fresh.isEmpty else { return }
         let S = layout.floats
         if table.capacity * S > slab.count {

@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+import StreamTagCore
+
+/// The daemon's snapshot: every open stream and every end-grace tombstone, so that a restart
+/// continues each stream exactly where it was.
+///
+/// File format (`streamtag-snapshot/1`, little-endian):
+///
+///     8 bytes   magic "STSNAP\0\u{1}"
+///     8 bytes   header length H
+///     H bytes   header JSON: format, model (NAME@HASH), sha256 (the model file's), created,
+///               state_floats (S), streams (N), tombstones [{id, seq, age}]
+///     N times   4-byte record length R, R bytes record JSON (id, seq, fed, previous_tag,
+///               window, replay, idle), S float32 state values
+///     32 bytes  SHA-256 of everything before
+///
+/// Written atomically (temp file, fsync, rename); a file that fails any check is damaged.
+struct SnapshotFile: Sendable, Equatable {
+    static let magic: [UInt8] = Array("STSNAP".utf8) + [0, 1]
+
+    var modelID: String
+    var modelSHA256: String
+    var stateFloats: Int
+    var streams: [StreamSnapshot]
+    var tombstones: [TombstoneSnapshot]
+
+    struct Header: Codable {
+        var format = "streamtag-snapshot/1"
+        var model: String
+        var sha256: String
+        var created: String
+        var stateFloats: Int
+        var streams: Int
+        var tombstones: [TombstoneSnapshot]
+
+        enum CodingKeys: String, CodingKey {
+            case format, model, sha256, created, streams, tombstones
+            case stateFloats = "state_floats"
+        }
+    }
+
+    /// Why a snapshot could not be read.
+    struct Damage: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    func encode() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let header = Header(model: modelID, sha256: modelSHA256, created: ISO8601DateFormatter().string(from: Date()),
+                            stateFloats: stateFloats, streams: streams.count, tombstones: tombstones)
+        let headerBytes = try encoder.encode(header)
+        var out = Self.magic
+        appendInteger(&out, UInt64(headerBytes.count))
+        out.append(contentsOf: headerBytes)
+        for stream in streams {
+            var record = stream
+            record.state = []
+            let json = try encoder.encode(record)
+            appendInteger(&out, UInt32(json.count))
+            out.append(contentsOf: json)
+            precondition(stream.state.count == stateFloats, "state row of \(stream.id) has the wrong size")
+            stream.state.withUnsafeBytes { out.append(contentsOf: $0) }
+        }
+        out.append(contentsOf: SHA256.hash(data: out))
+        return out
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(Damage) -> SnapshotFile {
+        guard bytes.count >= magic.count + 8 + 32, Array(bytes[0..<magic.count]) == magic else {
+            throw Damage(message: "not a streamtag snapshot (bad magic or too short)")
+        }
+        let body = bytes[0..<(bytes.count - 32)]
+        guard Array(SHA256.hash(data: body)) == Array(bytes[(bytes.count - 32)...]) else {
+            throw Damage(message: "checksum mismatch (the file is damaged or truncated)")
+        }
+        var reader = ByteReader(bytes: Array(body), offset: magic.count)
+        let decoder = JSONDecoder()
+        do {
+            let headerLength = Int(try reader.integer(UInt64.self))
+            let header = try decoder.decode(Header.self, from: Data(try reader.bytes(headerLength)))
+            guard header.format == "streamtag-snapshot/1" else { throw Damage(message: "unknown format \(header.format)") }
+            guard (0...(1 << 24)).contains(header.stateFloats), header.streams >= 0 else {
+                throw Damage(message: "impossible sizes in header")
+            }
+            var streams: [StreamSnapshot] = []
+            for _ in 0..<header.streams {
+                let length = Int(try reader.integer(UInt32.self))
+                var record = try decoder.decode(StreamSnapshot.self, from: Data(try reader.bytes(length)))
+                let raw = try reader.bytes(header.stateFloats * 4)
+                var state = [Float](repeating: 0, count: header.stateFloats)
+                state.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
+                record.state = state
+                streams.append(record)
+            }
+            guard reader.atEnd else { throw Damage(message: "\(reader.remaining) bytes after the last stream") }
+            return SnapshotFile(modelID: header.model, modelSHA256: header.sha256, stateFloats: header.stateFloats,
+                                streams: streams, tombstones: header.tombstones)
+        } catch let damage as Damage {
+            throw damage
+        } catch {
+            throw Damage(message: "unreadable record: \(error)")
+        }
+    }
+}
+
+private func appendInteger<T: FixedWidthInteger>(_ out: inout [UInt8], _ value: T) {
+    withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+}
+
+/// Reads little-endian integers and byte runs, failing cleanly at the end.
+private struct ByteReader {
+    let bytes: [UInt8]
+    var offset: Int
+
+    var atEnd: Bool { offset == bytes.count }
+    var remaining: Int { bytes.count - offset }
+
+    mutating func bytes(_ count: Int) throws(SnapshotFile.Damage) -> ArraySlice<UInt8> {
+        guard count >= 0, count <= remaining else { throw SnapshotFile.Damage(message: "truncated at byte \(offset)") }
+        defer { offset += count }
+        return bytes[offset..<(offset + count)]
+    }
+
+    mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(SnapshotFile.Damage) -> T {
+        let raw = try bytes(MemoryLayout<T>.size)
+        var value: T = 0
+        for (i, byte) in raw.enumerated() { value |= T(byte) << (8 * i) }
+        return value
+    }
+}
