@@ -35,9 +35,10 @@ struct StreamTable: Sendable {
 
     func slot(of stream: String) -> Int? { index[stream] }
 
+    /// A stream by slot, mutated in place (a copy would duplicate its queue on write).
     subscript(slot: Int) -> StreamRecord {
         get { records[slot]! }
-        set { records[slot] = newValue }
+        _modify { yield &records[slot]! }
     }
 
     // MARK: input
@@ -66,46 +67,43 @@ struct StreamTable: Sendable {
     }
 
     private mutating func continueStream(_ slot: Int, _ m: InputMessage, now: Double) {
-        var r = records[slot]!
-        if m.seq <= r.lastSeq {
-            records[slot]!.ops.append(.event(.duplicate(seq: m.seq, last: r.lastSeq)))
+        let last = self[slot].lastSeq
+        if m.seq <= last {
+            self[slot].ops.append(.event(.duplicate(seq: m.seq, last: last)))
             activate(slot)
             return
         }
-        guard r.queuedTokens + m.tokens.count <= settings.maxPendingTokens else {
-            records[slot]!.ops.append(.event(overloaded(m)))
+        guard self[slot].queuedTokens + m.tokens.count <= settings.maxPendingTokens else {
+            self[slot].ops.append(.event(overloaded(m)))
             activate(slot)
             return
         }
-        r.lastInput = now
+        self[slot].lastInput = now
         var clear: (ResetReason, Bool)? = nil
-        if r.ending {
+        if self[slot].ending {
             // The stream ended (its `end` is still queued): a later seq starts a new stream
             // behind it, from a clean state and with no gap or reset to report.
-            r.ending = false
+            self[slot].ending = false
             clear = (.request, false)
-        } else if m.seq > r.lastSeq + 1 {
-            r.ops.append(.event(.gap(expected: r.lastSeq + 1, received: m.seq)))
+        } else if m.seq > last + 1 {
+            self[slot].ops.append(.event(.gap(expected: last + 1, received: m.seq)))
             if settings.resetOnGap { clear = (.gap, true) }
         }
         if clear == nil && m.reset { clear = (.request, true) }
-        r.lastSeq = m.seq
-        records[slot] = r
+        self[slot].lastSeq = m.seq
         enqueue(slot, m, clear: clear)
     }
 
     private mutating func enqueue(_ slot: Int, _ m: InputMessage, clear: (ResetReason, Bool)?) {
-        var r = records[slot]!
-        if let (reason, announce) = clear { r.ops.append(.clear(reason: reason, announce: announce)) }
-        for token in m.tokens { r.ops.append(.token(token)) }
-        r.queuedTokens += m.tokens.count
+        if let (reason, announce) = clear { self[slot].ops.append(.clear(reason: reason, announce: announce)) }
+        for token in m.tokens { self[slot].ops.append(.token(token)) }
+        self[slot].queuedTokens += m.tokens.count
         if m.end {
-            r.ops.append(.flush)
-            r.ending = true
+            self[slot].ops.append(.flush)
+            self[slot].ending = true
         }
-        r.ops.append(.answer(seq: m.seq))
-        if m.end { r.ops.append(.end) }
-        records[slot] = r
+        self[slot].ops.append(.answer(seq: m.seq))
+        if m.end { self[slot].ops.append(.end) }
         activate(slot)
     }
 

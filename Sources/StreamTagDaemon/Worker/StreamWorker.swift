@@ -136,8 +136,7 @@ final class StreamWorker {
             case .answer(let seq):
                 answer(slot, seq: seq)
             case .end:
-                let r = table[slot]
-                emit(r.id, .end(tokens: r.endCount))
+                emit(table[slot].id, .end(tokens: table[slot].endCount))
                 table[slot].ops.removeFirst()
                 if table[slot].ops.isEmpty {
                     table.remove(slot, tombstone: clock())
@@ -163,34 +162,37 @@ final class StreamWorker {
         stepper.scores(states: batch.pointer, count: B, seeing: lookahead, into: scores.pointer)
         for (b, slot) in batchSlots.enumerated() {
             (slab.pointer + slot * S).update(from: batch.pointer + b * S, count: S)
-            var r = table[slot]
-            guard case .token(let token) = r.ops.removeFirst() else { continue }
-            r.queuedTokens -= 1
-            r.cursor.advance()
-            r.window.append(token)
-            r.replay.append(token)
-            if let position = r.cursor.releasedPosition {
-                let (tag, p) = decoder.decode(scores.pointer + b * C, previous: r.cursor.previousTag)
-                r.cursor.previousTag = tag
-                r.answer.append(TagItem(i: position, token: r.window.removeFirst(), tag: model.tags[Int(tag)], p: p))
-            }
-            table[slot] = r
+            advance(&table[slot], scores: scores.pointer + b * C)
         }
         steps += 1
     }
 
+    /// Books the step of a stream's head token: window, replay ring, and the final tag the
+    /// full window releases (scores of the final head for this stream's row).
+    private func advance(_ r: inout StreamRecord, scores: UnsafePointer<Float>) {
+        guard case .token(let token) = r.ops.removeFirst() else { return }
+        r.queuedTokens -= 1
+        r.cursor.advance()
+        r.window.append(token)
+        r.replay.append(token)
+        if let position = r.cursor.releasedPosition {
+            let (tag, p) = decoder.decode(scores, previous: r.cursor.previousTag)
+            r.cursor.previousTag = tag
+            r.answer.append(TagItem(i: position, token: r.window.removeFirst(), tag: model.tags[Int(tag)], p: p))
+        }
+    }
+
     /// Final tags for the tokens still in the window, from the heads that see what they have.
     private func releaseWindow(_ slot: Int) {
-        var r = table[slot]
         let row = slab.pointer + slot * layout.floats
-        for j in (0..<r.cursor.pending).reversed() {
+        for j in (0..<table[slot].cursor.pending).reversed() {
             stepper.scores(states: row, count: 1, seeing: j, into: scores.pointer)
-            let (tag, p) = decoder.decode(scores.pointer, previous: r.cursor.previousTag)
-            r.cursor.previousTag = tag
-            r.answer.append(TagItem(i: r.cursor.position(seeing: j), token: r.window.removeFirst(),
-                                    tag: model.tags[Int(tag)], p: p))
+            let (tag, p) = decoder.decode(scores.pointer, previous: table[slot].cursor.previousTag)
+            table[slot].cursor.previousTag = tag
+            let position = table[slot].cursor.position(seeing: j)
+            table[slot].answer.append(TagItem(i: position, token: table[slot].window.removeFirst(),
+                                              tag: model.tags[Int(tag)], p: p))
         }
-        table[slot] = r
     }
 
     private func clearState(_ slot: Int) {
@@ -201,25 +203,25 @@ final class StreamWorker {
     }
 
     private func answer(_ slot: Int, seq: UInt64) {
-        let r = table[slot]
         var partial: [TagItem]? = nil
         if table.settings.partial && lookahead > 0 {
             let row = slab.pointer + slot * layout.floats
             var items: [TagItem] = []
-            var previous = r.cursor.previousTag
-            for j in (0..<r.cursor.pending).reversed() {
+            let cursor = table[slot].cursor, window = table[slot].window
+            var previous = cursor.previousTag
+            for j in (0..<cursor.pending).reversed() {
                 stepper.scores(states: row, count: 1, seeing: j, into: scores.pointer)
                 let (tag, p) = decoder.decode(scores.pointer, previous: previous)
                 previous = tag
-                items.append(TagItem(i: r.cursor.position(seeing: j), token: r.window[r.window.count - 1 - j],
+                items.append(TagItem(i: cursor.position(seeing: j), token: window[window.count - 1 - j],
                                      tag: model.tags[Int(tag)], p: p))
             }
             partial = items
         }
-        tokensOut += r.answer.count
+        tokensOut += table[slot].answer.count
         buffer.removeAll(keepingCapacity: true)
-        encoder.encodeTags(seq: seq, model: model.id, tags: r.answer, partial: partial, into: &buffer)
-        publish(r.id, buffer)
+        encoder.encodeTags(seq: seq, model: model.id, tags: table[slot].answer, partial: partial, into: &buffer)
+        publish(table[slot].id, buffer)
         table[slot].answer.removeAll(keepingCapacity: true)
     }
 
