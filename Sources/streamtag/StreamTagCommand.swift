@@ -1,12 +1,13 @@
 import ArgumentParser
 
 @main
-struct StreamTagCommand: ParsableCommand {
+struct StreamTagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "streamtag",
         abstract: "Tags token streams as they arrive: LSTM taggers trained offline, served over ZeroMQ.",
         version: streamtagVersion,
-        subcommands: [TrainCommand.self, EvalCommand.self, TagCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, SendCommand.self, CtlCommand.self, TagCommand.self,
+                      TrainCommand.self, EvalCommand.self, BenchCommand.self]
     )
 }
 

@@ -1,0 +1,97 @@
+import Foundation
+import StreamTagCore
+
+extension Daemon {
+    /// Answers one control request. REP needs exactly one answer per request: while an answer
+    /// is computed elsewhere (streams, drop, snapshot) the socket is not read.
+    func handleControl() {
+        let frames: [[UInt8]]
+        do {
+            guard let received = try control.receive(dontWait: true, maxFrames: 2) else { return }
+            frames = received
+        } catch {
+            logger.error("control receive failed", metadata: ["error": "\(error)"])
+            return
+        }
+        controlBusy = true
+        guard frames.count == 1 else {
+            reply(.failure("a request is one frame holding a JSON object, not \(frames.count) frames"))
+            return
+        }
+        switch ControlRequest.parse(frames[0]) {
+        case .failure(let error):
+            reply(.failure(error))
+        case .success(.status):
+            let s = status
+            reply(.success(fields: [
+                ("model", .string(model.id)), ("streams", .integer(s.streams)),
+                ("uptime_s", .number((s.uptime * 10).rounded() / 10)), ("tokens_in", .integer(s.tokensIn)),
+                ("tokens_out", .integer(s.tokensOut)), ("messages_in", .integer(messagesIn.load(ordering: .relaxed))),
+                ("errors_in", .integer(errorsIn.load(ordering: .relaxed))),
+                ("output_dropped", .integer(outputDropped.load(ordering: .relaxed))),
+                ("workers", .integer(pool.workers.count)),
+            ]))
+        case .success(.streams(let limit)):
+            let cap = limit ?? 1000
+            pool.collect({ worker in worker.describeStreams(limit: cap) }, completion: { [self] parts in
+                let all = parts.flatMap { $0 }.sorted { $0.id < $1.id }.prefix(cap)
+                let list = all.map { s -> JSONValue in
+                    .object([("id", .string(s.id)), ("seq", .integer(Int(s.seq))), ("position", .integer(s.position)),
+                             ("queued_tokens", .integer(s.queued)), ("idle_s", .number((s.idle * 10).rounded() / 10))])
+                }
+                replyLater(.success(fields: [("count", .integer(pool.streams)), ("streams", .array(Array(list)))]))
+            })
+        case .success(.drop(let stream)):
+            pool.workers[pool.worker(for: stream)].submit([.run { [self] worker in
+                let dropped = worker.drop(stream)
+                replyLater(dropped ? .success(fields: [("stream", .string(stream))])
+                                   : .failure("no such stream: \(stream)", fields: [("stream", .string(stream))]))
+            }])
+        case .success(.snapshot):
+            takeSnapshot { [self] result in
+                switch result {
+                case .success(let streams):
+                    replyLater(.success(fields: [("path", .string(snapshots.path)), ("streams", .integer(streams))]))
+                case .failure(let error):
+                    replyLater(.failure("snapshot failed: \(error)", fields: [("path", .string(snapshots.path))]))
+                }
+            }
+        case .success(.reload):
+            reply(.failure("reload is not available in this version", fields: [("model", .string(model.id))]))
+        }
+    }
+
+    func reply(_ answer: ControlAnswer) {
+        do {
+            _ = try control.send(frames: [answer.encoded()])
+        } catch {
+            logger.error("control send failed", metadata: ["error": "\(error)"])
+        }
+        controlBusy = false
+    }
+
+    /// Answers from another thread: the send happens on the I/O thread.
+    func replyLater(_ answer: ControlAnswer) {
+        onIOThread { [self] in reply(answer) }
+    }
+}
+
+extension StreamWorker {
+    struct StreamInfo: Sendable {
+        var id: String
+        var seq: UInt64
+        var position: Int
+        var queued: Int
+        var idle: Double
+    }
+
+    /// Open streams for the control `streams` command (at most `limit`, by id).
+    func describeStreams(limit: Int) -> [StreamInfo] {
+        let now = clock()
+        return table.records.compactMap { $0 }
+            .map { StreamInfo(id: $0.id, seq: $0.lastSeq, position: $0.cursor.fed, queued: $0.queuedTokens, idle: now - $0.lastInput) }
+            .sorted { $0.id < $1.id }
+            .prefix(limit)
+            .map { $0 }
+    }
+}

@@ -1,0 +1,133 @@
+import Dispatch
+import Foundation
+import Logging
+import StreamTagCore
+import Synchronization
+
+/// The running daemon: sockets on one I/O thread, streams on worker threads (SPEC §4, §5).
+///
+/// The I/O thread owns every ZeroMQ socket. It parses and validates input, hands each message
+/// to the worker that owns its stream (hash of the stream id), answers the control socket,
+/// publishes what the workers produce, and sends heartbeats. Workers own their streams
+/// outright and advance them in batches.
+public final class Daemon: @unchecked Sendable {
+    public let config: DaemonConfig
+    public let model: Model
+    let logger: Logger
+    let pool: WorkerPool
+    let wake: EventFD
+    let context: ZMQContext
+    let startTime = monotonicSeconds()
+    let snapshots: SnapshotStore
+
+    /// Endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port).
+    public private(set) var inputEndpoint = ""
+    public private(set) var outputEndpoint = ""
+    public private(set) var controlEndpoint = ""
+
+    // Shared with other threads.
+    let stopRequested = Atomic<Bool>(false)
+    let outputDropped = Atomic<Int>(0)
+    let messagesIn = Atomic<Int>(0)
+    let errorsIn = Atomic<Int>(0)
+    private let stopped = DispatchSemaphore(value: 0)
+    private let stoppedFlag = Atomic<Bool>(false)
+
+    /// Replies computed off the I/O thread, for the control socket.
+    let controlReplies = Mutex<[[UInt8]]>([])
+    /// Work for the I/O thread from other threads (e.g. a control answer is ready).
+    let ioTasks = Mutex<[@Sendable () -> Void]>([])
+
+    // I/O-thread state (created in `start`, used only on the I/O thread).
+    var input: ZMQSocket!
+    var output: ZMQSocket!
+    var control: ZMQSocket!
+    var parser: InputParser
+    var outgoing: [Outgoing] = []
+    var controlBusy = false
+
+    public init(config: DaemonConfig, model: Model, logger: Logger) throws {
+        self.config = config
+        self.model = model
+        self.logger = logger
+        let wake = try EventFD()
+        self.wake = wake
+        context = try ZMQContext()
+        parser = InputParser(maxMessageBytes: config.input.maxMessageBytes)
+        let workers = config.batching.workers > 0 ? config.batching.workers : ProcessInfo.processInfo.activeProcessorCount
+        var settings = StreamSettings()
+        settings.endGrace = config.streams.endGrace.seconds
+        settings.idleTimeout = config.streams.idleTimeout.seconds
+        settings.maxPendingTokens = config.streams.maxPendingTokens
+        settings.resetOnGap = config.streams.onGap == .reset
+        settings.replayTokens = config.reload.replayTokens
+        settings.maxStateBytes = config.streams.maxStateBytes / workers
+        settings.partial = config.model.partial
+        settings.lookahead = config.model.lookahead
+        settings.maxBatch = config.batching.maxBatch
+        pool = WorkerPool(count: workers, model: model, settings: settings, wakeIO: { try? wake.signal() })
+        snapshots = SnapshotStore(directory: config.stateDir)
+    }
+
+    /// Binds the sockets, restores the snapshot and starts the threads. When it returns the
+    /// daemon is ready (sockets bound, model loaded, snapshot restored).
+    public func start() throws {
+        try openSockets()
+        restoreSnapshot()
+        pool.start()
+        let thread = Thread { [self] in runIOLoop() }
+        thread.name = "streamtag-io"
+        thread.start()
+        logger.info("started", metadata: [
+            "model": "\(model.id)", "input": "\(inputEndpoint)", "output": "\(outputEndpoint)",
+            "control": "\(controlEndpoint)", "workers": "\(pool.workers.count)", "streams": "\(pool.streams)",
+        ])
+    }
+
+    /// Begins a graceful stop (any thread): no more input; everything accepted is finished,
+    /// published and snapshotted, then `stopping` goes out.
+    public func requestStop() {
+        stopRequested.store(true, ordering: .releasing)
+        try? wake.signal()
+    }
+
+    /// Blocks until the daemon has stopped.
+    public func waitUntilStopped() {
+        stopped.wait()
+        stopped.signal()
+    }
+
+    /// Waits for the stop without blocking a cooperative thread.
+    public func stoppedAsync() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                self.waitUntilStopped()
+                continuation.resume()
+            }
+        }
+    }
+
+    func markStopped() {
+        guard !stoppedFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        stopped.signal()
+    }
+
+    /// Current status, as the control `status` answers it.
+    public var status: (streams: Int, tokensIn: Int, tokensOut: Int, uptime: Double) {
+        (pool.streams, pool.tokensIn, pool.tokensOut, monotonicSeconds() - startTime)
+    }
+
+    /// Runs `task` on the I/O thread soon.
+    func onIOThread(_ task: @escaping @Sendable () -> Void) {
+        ioTasks.withLock { $0.append(task) }
+        try? wake.signal()
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,73 @@
+import Dispatch
+import StreamTagCore
+import Synchronization
+
+/// The workers, and the routing of streams to them: a stream always goes to worker
+/// hash(id) % count, so its messages stay in order with no lock per message.
+final class WorkerPool: @unchecked Sendable {
+    let workers: [WorkerThread]
+    /// Input waiting to be handed over, per worker (filled and flushed by the I/O thread).
+    private var staged: [[WorkItem]]
+
+    init(count: Int, model: Model, settings: StreamSettings, wakeIO: @escaping @Sendable () -> Void) {
+        workers = (0..<max(1, count)).map { WorkerThread(index: $0, model: model, settings: settings, wakeIO: wakeIO) }
+        staged = Array(repeating: [], count: workers.count)
+    }
+
+    func start() { for w in workers { w.start() } }
+
+    /// Finishes all queued work and stops every worker thread.
+    func stop() { for w in workers { w.stop() } }
+
+    func worker(for stream: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in stream.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(workers.count))
+    }
+
+    /// Stages an item for its stream's worker (I/O thread only); `flush` hands them over.
+    func stage(_ item: WorkItem, stream: String) {
+        staged[worker(for: stream)].append(item)
+    }
+
+    func flush() {
+        for (i, items) in staged.enumerated() where !items.isEmpty {
+            workers[i].submit(items)
+            staged[i].removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Runs `body` on every worker's thread and collects the results (in worker order).
+    func collect<T: Sendable>(_ body: @escaping @Sendable (StreamWorker) -> T, completion: @escaping @Sendable ([T]) -> Void) {
+        let results = Mutex<[T?]>(Array(repeating: nil, count: workers.count))
+        let remaining = Atomic<Int>(workers.count)
+        for (i, w) in workers.enumerated() {
+            w.submit([.run { worker in
+                let value = body(worker)
+                results.withLock { $0[i] = value }
+                if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    completion(results.withLock { $0.map { $0! } })
+                }
+            }])
+        }
+    }
+
+    /// `collect`, waiting for the answer (not on the I/O thread).
+    func collectAndWait<T: Sendable>(_ body: @escaping @Sendable (StreamWorker) -> T) -> [T] {
+        let done = DispatchSemaphore(value: 0)
+        let box = Mutex<[T]>([])
+        collect(body) { values in
+            box.withLock { $0 = values }
+            done.signal()
+        }
+        done.wait()
+        return box.withLock { $0 }
+    }
+
+    var streams: Int { workers.reduce(0) { $0 + $1.streams.load(ordering: .relaxed) } }
+    var tokensIn: Int { workers.reduce(0) { $0 + $1.tokensIn.load(ordering: .relaxed) } }
+    var tokensOut: Int { workers.reduce(0) { $0 + $1.tokensOut.load(ordering: .relaxed) } }
+}
