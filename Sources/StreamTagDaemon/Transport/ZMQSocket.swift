@@ -210,9 +210,11 @@ public final class ZMQSocket: @unchecked Sendable {
     ///
     /// Returns false when the message was not sent because the socket would block (`EAGAIN`):
     /// with `dontWait`, or when a send timeout expired. That happens only on the first frame,
-    /// because libzmq queues multipart messages atomically; a PUB or XPUB with `xpubNoDrop`
-    /// can count these as drops. Other failures throw `ZMQError` (`EINTR` is retried). An empty
-    /// `frames` array sends nothing and returns true.
+    /// because libzmq queues multipart messages atomically. A PUB or XPUB with `xpubNoDrop`
+    /// returns false when a subscriber's queue is full, so the caller can count drops; without
+    /// it, libzmq drops silently and this returns true. A PUB/XPUB with no (matching)
+    /// subscribers also returns true. Other failures throw `ZMQError` (`EINTR` is retried).
+    /// An empty `frames` array sends nothing and returns true.
     public func send(_ frames: [some ContiguousBytes], dontWait: Bool = false) throws -> Bool {
         let socket = try live("zmq_send")
         let wait = dontWait ? ZMQ_DONTWAIT : 0
