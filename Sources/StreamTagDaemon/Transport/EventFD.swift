@@ -1,3 +1,4 @@
+import CZeroMQ
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,13 +17,8 @@ public final class EventFD: Sendable {
 
     /// Creates the descriptor with `eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)`.
     public init() throws {
-        // Swift's Glibc module leaves out <sys/eventfd.h>, so the function is looked up by name
-        // (RTLD_DEFAULT is a null handle). Linux defines EFD_NONBLOCK and EFD_CLOEXEC as
-        // O_NONBLOCK and O_CLOEXEC.
-        typealias EventFDFunction = @convention(c) (UInt32, Int32) -> Int32
-        guard let symbol = dlsym(nil, "eventfd") else { throw ZMQError(code: ENOSYS, call: "eventfd") }
-        let eventfd = unsafeBitCast(symbol, to: EventFDFunction.self)
-        let fd = eventfd(0, O_NONBLOCK | O_CLOEXEC)
+        // <sys/eventfd.h> comes in through the CZeroMQ shim.
+        let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard fd >= 0 else { throw ZMQError(code: errno, call: "eventfd") }
         self.fd = fd
     }
