@@ -1,0 +1,166 @@
+import Logging
+import StreamTagCore
+
+/// Every setting of the daemon, as plain values (SPEC §4–§6).
+///
+/// `DaemonConfig()` holds the defaults of the spec; `config/streamtag.yaml` lists the same
+/// values (a test keeps the two equal). ``load(file:environment:overrides:)`` reads the file,
+/// the `STREAMTAG_...` environment variables and command-line overrides on top of them and
+/// validates the result. The dotted key of each setting is its YAML path in snake case, e.g.
+/// `streams.idle_timeout` for `streams.idleTimeout`.
+public struct DaemonConfig: Sendable, Equatable {
+    /// The SUB socket that receives token streams (SPEC §4.1).
+    public var input = Input()
+    /// The PUB/XPUB socket that publishes tags and events (SPEC §4.2).
+    public var output = Output()
+    /// The REP socket for `status`, `reload`, `streams`, `drop`, `snapshot` (SPEC §4.3).
+    public var control = Control()
+    /// The HTTP endpoint for `/metrics`, `/healthz`, `/readyz` (SPEC §6).
+    public var metrics = Metrics()
+    /// Which model serves and how it is decoded and watched (SPEC §2, §5).
+    public var model = Model()
+    /// What happens to streams in flight when a new model is swapped in (SPEC §5).
+    public var reload = Reload()
+    /// Per-stream limits and lifetimes (SPEC §4.1, §5).
+    public var streams = Streams()
+    /// How streams are advanced together (SPEC §5).
+    public var batching = Batching()
+    /// Period of the `heartbeat` event on `$sys`. Key `heartbeat_interval`.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// Period of state snapshots; zero writes one only at shutdown. Key `snapshot_interval`.
+    public var snapshotInterval: Duration = .seconds(30)
+    /// Where snapshots are written. Key `state_dir`; when unset or empty the loader uses
+    /// ``defaultStateDir(environment:)`` (systemd's `$STATE_DIRECTORY`, else this value).
+    public var stateDir: String = DaemonConfig.fallbackStateDir
+    /// The lowest level of log line written to stderr. Key `log_level`.
+    public var logLevel: Logger.Level = .info
+
+    /// The spec's defaults.
+    public init() {}
+
+    /// Key `input`.
+    public struct Input: Sendable, Equatable {
+        /// Endpoint the SUB socket binds to when ``connect`` is empty.
+        public var bind = "tcp://127.0.0.1:5560"
+        /// Producers to connect to instead of binding; empty means bind.
+        public var connect: [String] = []
+        /// Topic prefixes to subscribe to; `[""]` takes every stream (SPEC §6, scaling out).
+        public var subscribe: [String] = [""]
+        /// Receive high-water mark in messages (ZMQ_RCVHWM); 0 means no limit.
+        public var hwm = 100_000
+        /// Largest frame 2 the daemon accepts; bigger ones get `too_large`.
+        public var maxMessageBytes = 65_536
+        /// ZMQ_MAXMSGSIZE, a memory guard only; `nil` means 16 × ``maxMessageBytes``.
+        public var maxZMQMessageBytes: Int? = nil
+
+        /// ZMQ_MAXMSGSIZE to set on the socket: the explicit value, else 16 × max_message_bytes.
+        public var effectiveMaxZMQMessageBytes: Int {
+            maxZMQMessageBytes ?? 16 * maxMessageBytes
+        }
+    }
+
+    /// Key `output`.
+    public struct Output: Sendable, Equatable {
+        /// Endpoint the publishing socket binds to.
+        public var bind = "tcp://127.0.0.1:5561"
+        /// Send high-water mark in messages (ZMQ_SNDHWM); 0 means no limit.
+        public var hwm = 100_000
+        /// Use an XPUB with ZMQ_XPUB_NODROP so that drops at the high-water mark are counted
+        /// (`output_dropped_total`) instead of silent.
+        public var noDrop = false
+    }
+
+    /// Key `control`.
+    public struct Control: Sendable, Equatable {
+        /// Endpoint the REP socket binds to.
+        public var bind = "tcp://127.0.0.1:5562"
+    }
+
+    /// Key `metrics`.
+    public struct Metrics: Sendable, Equatable {
+        /// `host:port` of the HTTP listener; empty disables it.
+        public var listen = "127.0.0.1:5563"
+    }
+
+    /// Key `model`.
+    public struct Model: Sendable, Equatable {
+        /// Model file; empty serves the built-in model.
+        public var path = ""
+        /// Precision of the recurrent matrices on the hot path.
+        public var precision: StreamTagCore.Model.Precision = .fp32
+        /// Lookahead to serve, at most the model's own; `nil` serves the model's.
+        public var lookahead: Int? = nil
+        /// Publish provisional tags (`partial`) for tokens inside the lookahead window.
+        public var partial = true
+        /// Reload when the model file changes.
+        public var watch = true
+        /// Poll period for the model file when inotify is unavailable.
+        public var watchInterval: Duration = .seconds(2)
+    }
+
+    /// Key `reload`.
+    public struct Reload: Sendable, Equatable {
+        /// How streams in flight move to a new model.
+        public var policy: Policy = .replay
+        /// Tokens kept per stream and replayed through a new model (`replay` and `drain`).
+        public var replayTokens = 32
+        /// Under `drain`, how long a stream may stay on the old model before it is replayed.
+        public var drainTimeout: Duration = .seconds(600)
+
+        /// `reload.policy` (SPEC §5).
+        public enum Policy: String, Sendable, CaseIterable {
+            /// Rebuild each stream's state from its last `replay_tokens` tokens.
+            case replay
+            /// Let streams that began on the old model finish on it.
+            case drain
+            /// Clear every stream's state (`reset` event, reason `model`).
+            case reset
+        }
+    }
+
+    /// Key `streams`.
+    public struct Streams: Sendable, Equatable {
+        /// Evict a stream after this long without input; zero never evicts for idleness.
+        public var idleTimeout: Duration = .seconds(600)
+        /// Total stream-state memory; above it the least recently fed streams are evicted.
+        /// Zero means no limit.
+        public var maxStateBytes = 1 << 30
+        /// Bound of one stream's pending-token queue; a message that would overflow it is
+        /// rejected with `overloaded`.
+        public var maxPendingTokens = 65_536
+        /// How long an ended stream's last `seq` is remembered to recognise resends.
+        public var endGrace: Duration = .seconds(60)
+        /// What a gap in `seq` does to the stream.
+        public var onGap: GapPolicy = .continue
+
+        /// `streams.on_gap` (SPEC §4.1).
+        public enum GapPolicy: String, Sendable, CaseIterable {
+            /// Publish `gap` and keep the stream's state.
+            case `continue`
+            /// Publish `gap`, then clear the state (`reset`, reason `gap`).
+            case reset
+        }
+    }
+
+    /// Key `batching`.
+    public struct Batching: Sendable, Equatable {
+        /// Worker threads stepping streams; 0 means one per core.
+        public var workers = 0
+        /// Most streams advanced in one step.
+        public var maxBatch = 256
+        /// How long a step may wait for more streams to fill a batch; zero never waits.
+        public var batchWait: Duration = .zero
+    }
+
+    /// `state_dir` when neither the configuration nor systemd names one.
+    public static let fallbackStateDir = "./streamtag-state"
+
+    /// The default `state_dir` for an environment: the first path of systemd's
+    /// `$STATE_DIRECTORY` (it separates several with `:`), else ``fallbackStateDir``.
+    public static func defaultStateDir(environment: [String: String]) -> String {
+        let fromSystemd = environment["STATE_DIRECTORY"]?
+            .split(separator: ":", omittingEmptySubsequences: true)
+            .first
+        return fromSystemd.map(String.init) ?? fallbackStateDir
+    }
+}
