@@ -193,15 +193,6 @@ struct ConfigErrorTests {
         }
     }
 
-    @Test(.enabled(if: getuid() != 0, "root reads files whatever their mode"))
-    func unreadableFile() throws {
-        let path = try temporaryConfigFile("log_level: info\n")
-        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: path)
-        #expect(throws: ConfigError(key: "", message: "\(path): cannot be read (permission denied)")) {
-            try DaemonConfig.load(file: path, environment: [:])
-        }
-    }
-
     @Test func invalidYAMLGivesTheLine() throws {
         let unclosed = try loadError("input:\n  bind: \"tcp://a:1\n  hwm: 5\n")
         #expect(unclosed?.key == "")
