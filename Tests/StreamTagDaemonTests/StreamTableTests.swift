@@ -79,7 +79,7 @@ import Testing
         u.accept(Self.message("e", 5, [], end: true), now: 0)
         u.remove(u.slot(of: "e")!, tombstone: 10)                 // the worker retires it at t=10
         u.accept(Self.message("e", 5), now: 30)                   // resent within the grace: duplicate
-        #expect(u.immediate.map { "\($0.event)" } == ["duplicate(seq: 5, last: 5)"])
+        #expect(u.immediate.map(\.event) == [.duplicate(seq: 5, last: 5)])
         #expect(u.slot(of: "e") == nil)
         u.accept(Self.message("e", 6, ["new"]), now: 40)          // later seq: a new stream
         #expect(Self.ops(u, "e") == ["new", "answer 6"])
@@ -111,7 +111,8 @@ import Testing
         t.expire(now: 11)
         #expect(t.slot(of: "idle") == nil)
         #expect(t.slot(of: "busy") != nil)
-        #expect(t.immediate.map { "\($0.stream) \($0.event)" } == ["idle evicted(reason: StreamTagDaemon.EvictionReason.idle)"])
+        #expect(t.immediate.map(\.stream) == ["idle"])
+        #expect(t.immediate.map(\.event) == [.evicted(reason: .idle)])
     }
 
     @Test func memoryCapEvictsLeastRecentlyFed() {
@@ -136,7 +137,7 @@ import Testing
         #expect(t.slot(of: "s") == nil)
         let second = t.drop("s")
         #expect(!second)
-        #expect(t.immediate.map { "\($0.event)" } == ["evicted(reason: StreamTagDaemon.EvictionReason.dropped)"])
+        #expect(t.immediate.map(\.event) == [.evicted(reason: .dropped)])
         t.accept(Self.message("s", 9), now: 0)                   // no tombstone: a fresh stream
         #expect(Self.ops(t, "s") == ["a", "answer 9"])
     }

@@ -15,9 +15,8 @@ extension Daemon {
         let heartbeat = max(0.01, config.heartbeatInterval.seconds)
         let snapshotInterval = config.snapshotInterval.seconds
         var nextHeartbeat = monotonicSeconds() + heartbeat
-        var nextSnapshot = snapshotInterval > 0 ? monotonicSeconds() + snapshotInterval : .infinity
+        nextSnapshot = snapshotInterval > 0 ? monotonicSeconds() + snapshotInterval : .infinity
         var stopping = false
-        var shutdownSnapshot: Result<Int, any Error>? = nil
 
         while true {
             let now = monotonicSeconds()
@@ -58,7 +57,7 @@ extension Daemon {
                 // Stop reading input; let the workers finish what they accepted, then snapshot.
                 stopping = true
                 logger.info("stopping: finishing accepted messages and writing the snapshot")
-                takeSnapshot { [self] result in onIOThread { shutdownSnapshot = result } }
+                takeSnapshot { [self] result in onIOThread { [self] in shutdownSnapshot = result } }
             }
             if stopping, let result = shutdownSnapshot {
                 pool.stop()

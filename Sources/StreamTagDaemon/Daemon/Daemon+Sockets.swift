@@ -10,7 +10,7 @@ extension Daemon {
         for prefix in config.input.subscribe { try input.subscribe(Array(prefix.utf8)) }
         if config.input.connect.isEmpty {
             try input.bind(config.input.bind)
-            inputEndpoint = input.lastEndpoint
+            inputEndpoint = try input.lastEndpoint
         } else {
             for endpoint in config.input.connect { try input.connect(endpoint) }
             inputEndpoint = config.input.connect.joined(separator: ",")
@@ -20,11 +20,11 @@ extension Daemon {
         try output.setOption(.sendHighWaterMark, Int32(clamping: config.output.hwm))
         if config.output.noDrop { try output.setOption(.xpubNoDrop, 1) }
         try output.bind(config.output.bind)
-        outputEndpoint = output.lastEndpoint
+        outputEndpoint = try output.lastEndpoint
 
         control = try context.socket(.rep)
         try control.bind(config.control.bind)
-        controlEndpoint = control.lastEndpoint
+        controlEndpoint = try control.lastEndpoint
     }
 
     /// Restores streams from the last snapshot: raw state under the same model, replay under

@@ -21,9 +21,9 @@ public final class Daemon: @unchecked Sendable {
     let snapshots: SnapshotStore
 
     /// Endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port).
-    public private(set) var inputEndpoint = ""
-    public private(set) var outputEndpoint = ""
-    public private(set) var controlEndpoint = ""
+    public internal(set) var inputEndpoint = ""
+    public internal(set) var outputEndpoint = ""
+    public internal(set) var controlEndpoint = ""
 
     // Shared with other threads.
     let stopRequested = Atomic<Bool>(false)
@@ -45,6 +45,10 @@ public final class Daemon: @unchecked Sendable {
     var parser: InputParser
     var outgoing: [Outgoing] = []
     var controlBusy = false
+    /// When the next periodic snapshot is due (I/O thread).
+    var nextSnapshot = Double.infinity
+    /// The shutdown snapshot's outcome, once written (I/O thread).
+    var shutdownSnapshot: Result<Int, any Error>? = nil
 
     public init(config: DaemonConfig, model: Model, logger: Logger) throws {
         self.config = config

@@ -7,7 +7,7 @@ enum StreamOp: Sendable {
     case event(OutputEvent)
     /// Release the window's tokens as final (into the current answer), then clear the state;
     /// publish a `reset` event with `reason` when `announce`.
-    case clear(reason: ResetReason, announce: Bool)
+    case clear(reason: OutputEvent.ResetReason, announce: Bool)
     /// Advance the state by one token (the only op that waits for a batch step).
     case token(String)
     /// Release the window's tokens as final (end of stream), remembering the token count.

@@ -18,7 +18,7 @@ struct StreamRecord: Sendable {
     /// `.token` ops in `ops`.
     var queuedTokens = 0
     /// Final tags released since the last answer.
-    var answer: [TagItem] = []
+    var answer: [OutputTag] = []
     /// Tokens since the last reset at the moment of the last flush (for the `end` event).
     var endCount = 0
     /// An `end` has been accepted and not yet processed.

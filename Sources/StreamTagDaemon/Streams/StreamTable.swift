@@ -79,7 +79,7 @@ struct StreamTable: Sendable {
             return
         }
         self[slot].lastInput = now
-        var clear: (ResetReason, Bool)? = nil
+        var clear: (OutputEvent.ResetReason, Bool)? = nil
         if self[slot].ending {
             // The stream ended (its `end` is still queued): a later seq starts a new stream
             // behind it, from a clean state and with no gap or reset to report.
@@ -94,7 +94,7 @@ struct StreamTable: Sendable {
         enqueue(slot, m, clear: clear)
     }
 
-    private mutating func enqueue(_ slot: Int, _ m: InputMessage, clear: (ResetReason, Bool)?) {
+    private mutating func enqueue(_ slot: Int, _ m: InputMessage, clear: (OutputEvent.ResetReason, Bool)?) {
         if let (reason, announce) = clear { self[slot].ops.append(.clear(reason: reason, announce: announce)) }
         for token in m.tokens { self[slot].ops.append(.token(token)) }
         self[slot].queuedTokens += m.tokens.count

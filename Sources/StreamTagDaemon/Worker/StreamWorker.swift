@@ -18,7 +18,6 @@ final class StreamWorker {
     private let scores: AlignedBuffer<Float>
     private var codes: [TokenCode]
     private var batchSlots: [Int] = []
-    private var encoder = OutputEncoder()
     private var buffer: [UInt8] = []
     /// Receives every published message: (topic, body).
     var publish: (String, [UInt8]) -> Void
@@ -178,7 +177,7 @@ final class StreamWorker {
         if let position = r.cursor.releasedPosition {
             let (tag, p) = decoder.decode(scores, previous: r.cursor.previousTag)
             r.cursor.previousTag = tag
-            r.answer.append(TagItem(i: position, token: r.window.removeFirst(), tag: model.tags[Int(tag)], p: p))
+            r.answer.append(OutputTag(i: position, token: r.window.removeFirst(), tag: model.tags[Int(tag)], p: Double(p)))
         }
     }
 
@@ -190,8 +189,8 @@ final class StreamWorker {
             let (tag, p) = decoder.decode(scores.pointer, previous: table[slot].cursor.previousTag)
             table[slot].cursor.previousTag = tag
             let position = table[slot].cursor.position(seeing: j)
-            table[slot].answer.append(TagItem(i: position, token: table[slot].window.removeFirst(),
-                                              tag: model.tags[Int(tag)], p: p))
+            table[slot].answer.append(OutputTag(i: position, token: table[slot].window.removeFirst(),
+                                              tag: model.tags[Int(tag)], p: Double(p)))
         }
     }
 
@@ -203,31 +202,35 @@ final class StreamWorker {
     }
 
     private func answer(_ slot: Int, seq: UInt64) {
-        var partial: [TagItem]? = nil
+        var partial: [OutputTag]? = nil
         if table.settings.partial && lookahead > 0 {
             let row = slab.pointer + slot * layout.floats
-            var items: [TagItem] = []
+            var items: [OutputTag] = []
             let cursor = table[slot].cursor, window = table[slot].window
             var previous = cursor.previousTag
             for j in (0..<cursor.pending).reversed() {
                 stepper.scores(states: row, count: 1, seeing: j, into: scores.pointer)
                 let (tag, p) = decoder.decode(scores.pointer, previous: previous)
                 previous = tag
-                items.append(TagItem(i: cursor.position(seeing: j), token: window[window.count - 1 - j],
-                                     tag: model.tags[Int(tag)], p: p))
+                items.append(OutputTag(i: cursor.position(seeing: j), token: window[window.count - 1 - j],
+                                     tag: model.tags[Int(tag)], p: Double(p)))
             }
             partial = items
         }
         tokensOut += table[slot].answer.count
         buffer.removeAll(keepingCapacity: true)
-        encoder.encodeTags(seq: seq, model: model.id, tags: table[slot].answer, partial: partial, into: &buffer)
+        if let partial {
+            OutputEncoder.encodeTags(seq: seq, model: model.id, tags: table[slot].answer, partial: partial, into: &buffer)
+        } else {
+            OutputEncoder.encodeTags(seq: seq, model: model.id, tags: table[slot].answer, into: &buffer)
+        }
         publish(table[slot].id, buffer)
         table[slot].answer.removeAll(keepingCapacity: true)
     }
 
     private func emit(_ stream: String, _ event: OutputEvent) {
         buffer.removeAll(keepingCapacity: true)
-        encoder.encode(event, into: &buffer)
+        OutputEncoder.encode(event, into: &buffer)
         publish(stream, buffer)
     }
 
