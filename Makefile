@@ -23,7 +23,7 @@ build: deps
 	$(SWIFT) build -c release --product streamtag
 
 demo: build
-	$(BIN) tag --file Sources/streamtag/Resources/sample.txt
+	$(BIN) demo
 
 test: deps
 	$(SWIFT) build --build-tests
