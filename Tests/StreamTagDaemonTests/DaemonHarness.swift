@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+@testable import StreamTagCore
+@testable import StreamTagDaemon
+
+/// A daemon on free loopback ports with a client attached, for tests over real sockets.
+final class DaemonHarness {
+    let daemon: Daemon
+    let client: StreamClient
+    let stateDir: String
+
+    init(model: Model, configure: (inout DaemonConfig) -> Void = { _ in }) throws {
+        var config = DaemonConfig()
+        config.input.bind = "tcp://127.0.0.1:*"
+        config.output.bind = "tcp://127.0.0.1:*"
+        config.control.bind = "tcp://127.0.0.1:*"
+        config.metrics.listen = ""
+        config.heartbeatInterval = .milliseconds(50)
+        config.snapshotInterval = .zero
+        config.batching.workers = 2
+        stateDir = NSTemporaryDirectory() + "streamtag-test-" + UUID().uuidString
+        config.stateDir = stateDir
+        configure(&config)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        daemon = try Daemon(config: config, model: model, logger: logger)
+        try daemon.start()
+        client = try StreamClient(input: daemon.inputEndpoint, output: daemon.outputEndpoint)
+        try client.follow("")          // everything: tests filter themselves
+        try client.waitForHeartbeat(timeout: 10)
+    }
+
+    /// Collects messages until `done` says so (or the deadline passes).
+    func collect(timeout: Double = 10, until done: ([StreamClient.Received]) -> Bool) throws -> [StreamClient.Received] {
+        var all: [StreamClient.Received] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while !done(all), Date() < deadline {
+            if let m = try client.receive(timeout: deadline.timeIntervalSinceNow), m.topic != "$sys" || m.event != "heartbeat" {
+                all.append(m)
+            }
+        }
+        return all
+    }
+
+    func control(_ request: JSONValue) throws -> JSONValue {
+        try controlRequest(request, endpoint: daemon.controlEndpoint, timeout: 10)
+    }
+
+    func stop() {
+        client.close()
+        daemon.requestStop()
+        daemon.waitUntilStopped()
+        try? FileManager.default.removeItem(atPath: stateDir)
+    }
+}
+
+extension StreamClient.Received {
+    var seq: Int? { if case .integer(let s)? = body["seq"] { s } else { nil } }
+
+    /// (i, token, tag) of a `tags` message's final tags.
+    var finals: [(Int, String, String)] {
+        guard case .array(let tags)? = body["tags"] else { return [] }
+        return tags.compactMap { t in
+            guard case .integer(let i)? = t["i"], case .string(let token)? = t["token"], case .string(let tag)? = t["tag"] else { return nil }
+            return (i, token, tag)
+        }
+    }
+
+    func string(_ key: String) -> String? { if case .string(let s)? = body[key] { s } else { nil } }
+}
