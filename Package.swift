@@ -79,6 +79,6 @@ let package = Package(
         .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore", "CStreamTagKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
         .testTarget(name: "StreamTagDaemonTests", dependencies: ["StreamTagDaemon"]),
-        .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag"]),
+        .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag", "StreamTagDaemon"]),
     ]
 )

@@ -179,3 +179,46 @@ func controlRaw(_ text: String, endpoint: String) throws -> JSONValue {
     }
     return value
 }
+
+/// Sequence and lifecycle rules over real sockets.
+@Suite(.serialized) struct DaemonStreamRuleTests {
+    @Test func gapsDuplicatesEndGraceAndEvictions() throws {
+        let model = try testModel(lookahead: 1)
+        let layoutBytes = StateLayout(config: model.config).bytes
+        let h = try DaemonHarness(model: model) { config in
+            config.streams.idleTimeout = .milliseconds(300)
+            config.streams.endGrace = .seconds(30)
+            config.batching.workers = 1
+            config.streams.maxStateBytes = 3 * layoutBytes     // three streams fit
+        }
+        defer { h.stop() }
+        let c = h.client
+        try c.publish(stream: "g", seq: 1, tokens: ["the"])
+        try c.publish(stream: "g", seq: 4, tokens: ["cat"])          // gap
+        try c.publish(stream: "g", seq: 4, tokens: ["cat"])          // duplicate
+        try c.publish(stream: "g", seq: 5, tokens: ["sat"], end: true)
+        try c.publish(stream: "g", seq: 5, tokens: ["sat"], end: true)  // resent after end: duplicate
+        var got = try h.collect { $0.filter { $0.topic == "g" && $0.event == "duplicate" }.count == 2 }.filter { $0.topic == "g" }
+        let kinds = got.map { $0.type == "tags" ? "tags \($0.seq!)" : $0.event! }
+        #expect(kinds == ["tags 1", "gap", "tags 4", "duplicate", "tags 5", "end", "duplicate"])
+        #expect(got[1].body["expected"] == .integer(2) && got[1].body["received"] == .integer(4))
+        #expect(got[3].body["seq"] == .integer(4) && got[3].body["last"] == .integer(4))
+        // Positions continue across the gap: the, cat, sat = 0, 1, 2.
+        #expect(got.flatMap(\.finals).map(\.0) == [0, 1, 2])
+
+        // Memory cap: a fourth stream evicts the least recently fed one.
+        for (n, s) in ["m1", "m2", "m3"].enumerated() {
+            try c.publish(stream: s, seq: 1, tokens: ["a"])
+            _ = try h.collect { $0.contains { $0.topic == s && $0.type == "tags" } }
+            _ = n
+        }
+        try c.publish(stream: "m4", seq: 1, tokens: ["a"])
+        got = try h.collect { $0.contains { $0.event == "evicted" } }
+        #expect(got.contains { $0.topic == "m1" && $0.event == "evicted" && $0.string("reason") == "memory" })
+
+        // Idle: everything left goes after 300 ms without input.
+        got = try h.collect(timeout: 5) { $0.filter { $0.event == "evicted" && $0.string("reason") == "idle" }.count >= 3 }
+        #expect(Set(got.filter { $0.string("reason") == "idle" }.map(\.topic)) == ["m2", "m3", "m4"])
+        #expect(try h.control(["cmd": "status"])["streams"] == .integer(0))
+    }
+}
