@@ -27,10 +27,19 @@ struct StreamRecord: Sendable {
     var lastInput: Double
     /// Whether the stream is on the worker's active list (it has ops).
     var isActive = false
+    /// Generation of the model runtime the stream runs on.
+    var runtime: Int
+    /// A message's tokens have started and its answer is not out yet: no model switch now.
+    var midMessage = false
+    /// Move to the current model once the message in progress is answered.
+    var switchPending = false
+    /// A `model` event owed before the stream's next answer: (from, to).
+    var announce: (from: String, to: String)? = nil
 
-    init(id: String, slot: Int, seq: UInt64, lookahead: Int, replayTokens: Int, now: Double) {
+    init(id: String, slot: Int, seq: UInt64, lookahead: Int, replayTokens: Int, now: Double, runtime: Int) {
         self.id = id
         self.slot = slot
+        self.runtime = runtime
         lastSeq = seq
         cursor = LookaheadCursor(lookahead: lookahead)
         replay = ReplayRing(capacity: replayTokens)

@@ -7,10 +7,12 @@ import DequeModule
 /// from the caller, so every rule is testable without sockets or sleeps.
 struct StreamTable: Sendable {
     var settings: StreamSettings
-    /// k' used by every stream's cursor.
-    let lookahead: Int
-    /// Bytes of recurrent state per stream (for the memory cap).
-    let stateBytes: Int
+    /// k' of the current model: new streams' cursors use it.
+    var lookahead: Int
+    /// Bytes of recurrent state per stream under the current model (for the memory cap).
+    var stateBytes: Int
+    /// Generation of the current model runtime: new streams start on it.
+    var currentRuntime = 0
 
     private(set) var records: [StreamRecord?] = []
     private var index: [String: Int] = [:]
@@ -23,6 +25,8 @@ struct StreamTable: Sendable {
     var immediate: [(stream: String, event: OutputEvent)] = []
     /// Slots whose state must be zeroed before use (new streams).
     var fresh: [Int] = []
+    /// Runtime generations of streams removed since the worker last looked.
+    var released: [Int] = []
 
     init(settings: StreamSettings, lookahead: Int, stateBytes: Int) {
         self.settings = settings
@@ -129,7 +133,7 @@ struct StreamTable: Sendable {
     private mutating func allocate(_ id: String, seq: UInt64, now: Double) -> Int {
         let slot = freeSlots.popLast() ?? records.count
         let record = StreamRecord(id: id, slot: slot, seq: seq, lookahead: lookahead,
-                                  replayTokens: settings.replayTokens, now: now)
+                                  replayTokens: settings.replayTokens, now: now, runtime: currentRuntime)
         if slot == records.count { records.append(record) } else { records[slot] = record }
         index[id] = slot
         fresh.append(slot)
@@ -158,6 +162,7 @@ struct StreamTable: Sendable {
     mutating func remove(_ slot: Int, tombstone now: Double?) {
         guard let r = records[slot] else { return }
         if let now { tombstones[r.id] = (r.lastSeq, now) }
+        released.append(r.runtime)
         // A reused slot must not appear twice on the active list.
         if r.isActive { active.removeAll { $0 == slot } }
         index[r.id] = nil

@@ -1,23 +1,21 @@
 import StreamTagCore
 
-/// One worker's streams and the machinery that advances them: the stream table, a slab of
-/// recurrent states (row = stream slot), and the batched stepper. Single-threaded and
-/// deterministic: `WorkerThread` drives it from a thread; tests drive it directly with an
-/// injected clock and collect what it publishes.
+/// One worker's streams and the machinery that advances them: the stream table and one
+/// `ModelRuntime` per model in use (normally one; two while streams move to a reloaded model).
+/// Single-threaded and deterministic: `WorkerThread` drives it from a thread; tests drive it
+/// directly with an injected clock and collect what it publishes.
 final class StreamWorker {
     var table: StreamTable
-    let model: Model
-    let lookahead: Int
-    let stepper: BatchStepper
-    let decoder: TagDecoder
-    let layout: StateLayout
-    /// [capacity, S] states of every stream, by slot.
-    var slab: AlignedBuffer<Float>
-    /// [maxBatch, S] states of the streams in the current step, gathered from the slab.
-    let batch: AlignedBuffer<Float>
-    private let scores: AlignedBuffer<Float>
-    private var codes: [TokenCode]
-    private var batchSlots: [Int] = []
+    let settings: StreamSettings
+    /// Runtimes by generation; nil once freed.
+    private(set) var runtimes: [ModelRuntime?]
+    /// Generation new streams start on.
+    private(set) var current: Int
+    /// How streams move to a new model.
+    var policy: ReloadPolicy = .replay
+    /// Streams still on an old model move over after this many seconds (drain policy).
+    var drainTimeout: Double = 600
+    private var swapTime = 0.0
     private var buffer: [UInt8] = []
     /// Receives every published message: (topic, body).
     var publish: (String, [UInt8]) -> Void
@@ -32,30 +30,33 @@ final class StreamWorker {
 
     init(model: Model, settings: StreamSettings, clock: @escaping () -> Double,
          publish: @escaping (String, [UInt8]) -> Void) {
-        self.model = model
-        lookahead = min(max(settings.lookahead ?? model.k, 0), model.k)
-        stepper = BatchStepper(model: model, maxBatch: settings.maxBatch)
-        decoder = TagDecoder(tags: model.tags)
-        layout = StateLayout(config: model.config)
-        table = StreamTable(settings: settings, lookahead: lookahead, stateBytes: layout.bytes)
-        slab = AlignedBuffer(count: 64 * layout.floats)
-        batch = AlignedBuffer(count: settings.maxBatch * layout.floats)
-        scores = AlignedBuffer(count: settings.maxBatch * model.C)
-        codes = Array(repeating: TokenCode(word: 0), count: settings.maxBatch)
-        batchSlots.reserveCapacity(settings.maxBatch)
+        self.settings = settings
+        let runtime = ModelRuntime(generation: 0, model: model, lookahead: settings.lookahead,
+                                   maxBatch: settings.maxBatch, capacity: 64)
+        runtimes = [runtime]
+        current = 0
+        table = StreamTable(settings: settings, lookahead: runtime.lookahead, stateBytes: runtime.layout.bytes)
         self.clock = clock
         self.publish = publish
     }
 
+    /// The model new streams start on.
+    var model: Model { runtimes[current]!.model }
+    var currentRuntime: ModelRuntime { runtimes[current]! }
     var streamCount: Int { table.count }
     var hasWork: Bool { !table.active.isEmpty || !table.immediate.isEmpty }
+    /// Models in use (the current one first).
+    var modelsInUse: [Model] { [model] + runtimes.compactMap { $0 }.filter { $0.generation != current }.map(\.model) }
+
+    @inline(__always)
+    func runtime(of slot: Int) -> ModelRuntime { runtimes[table[slot].runtime]! }
 
     // MARK: input
 
     func accept(_ message: InputMessage) {
         tokensIn += message.tokens.count
         table.accept(message, now: clock())
-        prepareNewStreams()
+        bookkeeping()
     }
 
     func reject(stream: String, error: OutputEvent) {
@@ -64,28 +65,43 @@ final class StreamWorker {
 
     func drop(_ stream: String) -> Bool {
         let dropped = table.drop(stream)
+        bookkeeping()
         publishImmediate()
         return dropped
     }
 
-    /// Evicts idle streams and forgets old tombstones (call about once a second).
+    /// Evicts idle streams, forgets old tombstones, moves drained streams over (call about
+    /// once a second).
     func expire() {
-        table.expire(now: clock())
+        let now = clock()
+        table.expire(now: now)
+        if policy == .drain && now - swapTime >= drainTimeout {
+            for case let r? in table.records where r.runtime != current && !r.midMessage { switchStream(r.slot) }
+        }
+        bookkeeping()
         publishImmediate()
     }
 
-    func prepareNewStreams() {
-        guard !table.fresh.isEmpty else { return }
-        let S = layout.floats
-        if table.capacity * S > slab.count {
-            var rows = slab.count / S
-            while rows < table.capacity { rows *= 2 }
-            let grown = AlignedBuffer<Float>(count: rows * S)
-            grown.pointer.update(from: slab.pointer, count: slab.count)
-            slab = grown
+    /// Zeroes new streams' states and frees runtimes nobody uses any more.
+    func bookkeeping() {
+        if !table.fresh.isEmpty {
+            for slot in table.fresh {
+                let runtime = runtimes[table[slot].runtime]!
+                runtime.ensureCapacity(table.capacity)
+                runtime.zero(slot)
+                runtime.streams += 1
+            }
+            table.fresh.removeAll(keepingCapacity: true)
         }
-        for slot in table.fresh { (slab.pointer + slot * S).update(repeating: 0, count: S) }
-        table.fresh.removeAll(keepingCapacity: true)
+        if !table.released.isEmpty {
+            for generation in table.released { runtimes[generation]?.streams -= 1 }
+            table.released.removeAll(keepingCapacity: true)
+            freeUnusedRuntimes()
+        }
+    }
+
+    private func freeUnusedRuntimes() {
+        for case let r? in runtimes where r.generation != current && r.streams <= 0 { runtimes[r.generation] = nil }
     }
 
     // MARK: running
@@ -96,22 +112,29 @@ final class StreamWorker {
     }
 
     /// Runs the ops at the head of every active stream up to its next token, then one batched
-    /// step over the streams that have a token ready. Returns whether anything happened.
+    /// step per model over the streams that have a token ready. Returns whether anything happened.
     @discardableResult
     func runOnce() -> Bool {
         publishImmediate()
         guard !table.active.isEmpty else { return false }
-        batchSlots.removeAll(keepingCapacity: true)
+        for case let r? in runtimes { r.batchSlots.removeAll(keepingCapacity: true) }
         let active = table.active
         let n = active.count
         let start = nextStart % max(n, 1)
+        var taken = 0
         for i in 0..<n {
             let slot = active[(start + i) % n]
-            if runHead(slot) && batchSlots.count < stepper.maxBatch { batchSlots.append(slot) }
+            guard runHead(slot) else { continue }
+            let runtime = runtime(of: slot)
+            if runtime.batchSlots.count < settings.maxBatch {
+                runtime.batchSlots.append(slot)
+                taken += 1
+            }
         }
-        nextStart = start + batchSlots.count
-        if !batchSlots.isEmpty { step() }
+        nextStart = start + taken
+        for case let r? in runtimes where !r.batchSlots.isEmpty { step(r) }
         table.pruneActive()
+        bookkeeping()
         publishImmediate()
         return true
     }
@@ -119,8 +142,14 @@ final class StreamWorker {
     /// Executes a stream's ops until a token is at the head (returns true) or none are left.
     private func runHead(_ slot: Int) -> Bool {
         while let op = table[slot].ops.first {
+            if !table[slot].midMessage, let announce = table[slot].announce {
+                // The first thing of a message on a new model: say so first.
+                table[slot].announce = nil
+                emit(table[slot].id, .model(from: announce.from, to: announce.to))
+            }
             switch op {
             case .token:
+                table[slot].midMessage = true
                 return true
             case .event(let event):
                 emit(table[slot].id, event)
@@ -128,12 +157,19 @@ final class StreamWorker {
                 releaseWindow(slot)
                 clearState(slot)
                 if announce { emit(table[slot].id, .reset(reason: reason)) }
+                // Drain policy: a reset is the moment to move to the current model.
+                if table[slot].runtime != current { moveClean(slot) }
             case .flush:
                 table[slot].endCount = table[slot].cursor.fed
                 releaseWindow(slot)
                 clearState(slot)
             case .answer(let seq):
                 answer(slot, seq: seq)
+                table[slot].midMessage = false
+                if table[slot].switchPending {
+                    table[slot].switchPending = false
+                    switchStream(slot)
+                }
             case .end:
                 emit(table[slot].id, .end(tokens: table[slot].endCount))
                 table[slot].ops.removeFirst()
@@ -148,93 +184,93 @@ final class StreamWorker {
         return false
     }
 
-    /// One batched step: gather states, advance every stream by its head token, scatter back,
-    /// release the tokens whose window is full.
-    private func step() {
-        let S = layout.floats, B = batchSlots.count, C = model.C
-        for (b, slot) in batchSlots.enumerated() {
-            (batch.pointer + b * S).update(from: slab.pointer + slot * S, count: S)
+    /// One batched step of one model: gather states, advance every stream by its head token,
+    /// scatter back, release the tokens whose window is full.
+    private func step(_ r: ModelRuntime) {
+        let S = r.layout.floats, B = r.batchSlots.count, C = r.model.C
+        for (b, slot) in r.batchSlots.enumerated() {
+            (r.batch.pointer + b * S).update(from: r.row(slot), count: S)
             guard case .token(let token) = table[slot].ops.first else { preconditionFailure("head is not a token") }
-            codes[b] = model.encode(token)
+            r.codes[b] = r.model.encode(token)
         }
-        codes.withUnsafeBufferPointer { stepper.step(states: batch.pointer, tokens: $0.baseAddress!, count: B) }
-        stepper.scores(states: batch.pointer, count: B, seeing: lookahead, into: scores.pointer)
-        for (b, slot) in batchSlots.enumerated() {
-            (slab.pointer + slot * S).update(from: batch.pointer + b * S, count: S)
-            advance(&table[slot], scores: scores.pointer + b * C)
+        r.codes.withUnsafeBufferPointer { r.stepper.step(states: r.batch.pointer, tokens: $0.baseAddress!, count: B) }
+        r.stepper.scores(states: r.batch.pointer, count: B, seeing: r.lookahead, into: r.scores.pointer)
+        for (b, slot) in r.batchSlots.enumerated() {
+            r.row(slot).update(from: r.batch.pointer + b * S, count: S)
+            advance(&table[slot], runtime: r, scores: r.scores.pointer + b * C)
         }
         steps += 1
     }
 
     /// Books the step of a stream's head token: window, replay ring, and the final tag the
     /// full window releases (scores of the final head for this stream's row).
-    private func advance(_ r: inout StreamRecord, scores: UnsafePointer<Float>) {
-        guard case .token(let token) = r.ops.removeFirst() else { return }
-        r.queuedTokens -= 1
-        r.cursor.advance()
-        r.window.append(token)
-        r.replay.append(token)
-        if let position = r.cursor.releasedPosition {
-            let (tag, p) = decoder.decode(scores, previous: r.cursor.previousTag)
-            r.cursor.previousTag = tag
-            r.answer.append(OutputTag(i: position, token: r.window.removeFirst(), tag: model.tags[Int(tag)], p: Double(p)))
+    private func advance(_ record: inout StreamRecord, runtime: ModelRuntime, scores: UnsafePointer<Float>) {
+        guard case .token(let token) = record.ops.removeFirst() else { return }
+        record.queuedTokens -= 1
+        record.cursor.advance()
+        record.window.append(token)
+        record.replay.append(token)
+        if let position = record.cursor.releasedPosition {
+            let (tag, name, p) = runtime.decode(scores, previous: record.cursor.previousTag)
+            record.cursor.previousTag = tag
+            record.answer.append(OutputTag(i: position, token: record.window.removeFirst(), tag: name, p: p))
         }
     }
 
     /// Final tags for the tokens still in the window, from the heads that see what they have.
     private func releaseWindow(_ slot: Int) {
-        let row = slab.pointer + slot * layout.floats
+        let r = runtime(of: slot)
+        let row = r.row(slot)
         for j in (0..<table[slot].cursor.pending).reversed() {
-            stepper.scores(states: row, count: 1, seeing: j, into: scores.pointer)
-            let (tag, p) = decoder.decode(scores.pointer, previous: table[slot].cursor.previousTag)
+            r.stepper.scores(states: row, count: 1, seeing: j, into: r.scores.pointer)
+            let (tag, name, p) = r.decode(r.scores.pointer, previous: table[slot].cursor.previousTag)
             table[slot].cursor.previousTag = tag
             let position = table[slot].cursor.position(seeing: j)
-            table[slot].answer.append(OutputTag(i: position, token: table[slot].window.removeFirst(),
-                                              tag: model.tags[Int(tag)], p: Double(p)))
+            table[slot].answer.append(OutputTag(i: position, token: table[slot].window.removeFirst(), tag: name, p: p))
         }
     }
 
     private func clearState(_ slot: Int) {
-        (slab.pointer + slot * layout.floats).update(repeating: 0, count: layout.floats)
+        runtime(of: slot).zero(slot)
         table[slot].cursor.reset()
         table[slot].window.removeAll(keepingCapacity: true)
         table[slot].replay.removeAll()
     }
 
     private func answer(_ slot: Int, seq: UInt64) {
+        let r = runtime(of: slot)
         var partial: [OutputTag]? = nil
-        if table.settings.partial && lookahead > 0 {
-            let row = slab.pointer + slot * layout.floats
+        if settings.partial && r.lookahead > 0 {
+            let row = r.row(slot)
             var items: [OutputTag] = []
             let cursor = table[slot].cursor, window = table[slot].window
             var previous = cursor.previousTag
             for j in (0..<cursor.pending).reversed() {
-                stepper.scores(states: row, count: 1, seeing: j, into: scores.pointer)
-                let (tag, p) = decoder.decode(scores.pointer, previous: previous)
+                r.stepper.scores(states: row, count: 1, seeing: j, into: r.scores.pointer)
+                let (tag, name, p) = r.decode(r.scores.pointer, previous: previous)
                 previous = tag
-                items.append(OutputTag(i: cursor.position(seeing: j), token: window[window.count - 1 - j],
-                                     tag: model.tags[Int(tag)], p: Double(p)))
+                items.append(OutputTag(i: cursor.position(seeing: j), token: window[window.count - 1 - j], tag: name, p: p))
             }
             partial = items
         }
         tokensOut += table[slot].answer.count
         buffer.removeAll(keepingCapacity: true)
         if let partial {
-            OutputEncoder.encodeTags(seq: seq, model: model.id, tags: table[slot].answer, partial: partial, into: &buffer)
+            OutputEncoder.encodeTags(seq: seq, model: r.model.id, tags: table[slot].answer, partial: partial, into: &buffer)
         } else {
-            OutputEncoder.encodeTags(seq: seq, model: model.id, tags: table[slot].answer, into: &buffer)
+            OutputEncoder.encodeTags(seq: seq, model: r.model.id, tags: table[slot].answer, into: &buffer)
         }
         publish(table[slot].id, buffer)
         table[slot].answer.removeAll(keepingCapacity: true)
     }
 
-    private func emit(_ stream: String, _ event: OutputEvent) {
+    func emit(_ stream: String, _ event: OutputEvent) {
         buffer.removeAll(keepingCapacity: true)
         OutputEncoder.encode(event, into: &buffer)
         publish(stream, buffer)
     }
 
-    private func publishImmediate() {
+    func publishImmediate() {
         guard !table.immediate.isEmpty else { return }
         for (stream, event) in table.immediate { emit(stream, event) }
         table.immediate.removeAll(keepingCapacity: true)

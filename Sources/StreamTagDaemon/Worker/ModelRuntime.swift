@@ -1,0 +1,74 @@
+import StreamTagCore
+
+/// One model as a worker runs it: stepper, decoder, and a slab holding the recurrent state of
+/// every stream on this model (row = the stream's slot). After a reload a worker can run two
+/// of these side by side (streams move over at message boundaries, or drain on the old one);
+/// each step advances the streams of one model together.
+final class ModelRuntime {
+    /// Never reused: identifies the runtime in stream records.
+    let generation: Int
+    let model: Model
+    /// k' ≤ the model's k: followers a final tag waits for.
+    let lookahead: Int
+    let stepper: BatchStepper
+    let decoder: TagDecoder
+    let layout: StateLayout
+    /// [capacity, S] states by stream slot.
+    private(set) var slab: AlignedBuffer<Float>
+    /// [maxBatch, S] states of the streams in the current step.
+    let batch: AlignedBuffer<Float>
+    /// [maxBatch, C] head scores.
+    let scores: AlignedBuffer<Float>
+    var codes: [TokenCode]
+    /// Slots stepping together this round.
+    var batchSlots: [Int] = []
+    /// Streams on this runtime.
+    var streams = 0
+    /// Tag name → row, to carry IOB context across tag sets.
+    private let tagIndex: [String: Int32]
+
+    init(generation: Int, model: Model, lookahead: Int?, maxBatch: Int, capacity: Int) {
+        self.generation = generation
+        self.model = model
+        self.lookahead = min(max(lookahead ?? model.k, 0), model.k)
+        stepper = BatchStepper(model: model, maxBatch: maxBatch)
+        decoder = TagDecoder(tags: model.tags)
+        layout = StateLayout(config: model.config)
+        slab = AlignedBuffer(count: max(64, capacity) * layout.floats)
+        batch = AlignedBuffer(count: maxBatch * layout.floats)
+        scores = AlignedBuffer(count: maxBatch * model.C)
+        codes = Array(repeating: TokenCode(word: 0), count: maxBatch)
+        batchSlots.reserveCapacity(maxBatch)
+        tagIndex = Dictionary(model.tags.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// The state row of a stream slot.
+    @inline(__always)
+    func row(_ slot: Int) -> UnsafeMutablePointer<Float> { slab.pointer + slot * layout.floats }
+
+    /// Grows the slab (doubling) to hold `slots` rows.
+    func ensureCapacity(_ slots: Int) {
+        let S = layout.floats
+        guard slots * S > slab.count else { return }
+        var rows = slab.count / S
+        while rows < slots { rows *= 2 }
+        let grown = AlignedBuffer<Float>(count: rows * S)
+        grown.pointer.update(from: slab.pointer, count: slab.count)
+        slab = grown
+    }
+
+    func zero(_ slot: Int) { row(slot).update(repeating: 0, count: layout.floats) }
+
+    /// The row of a tag of another model's tag set here (-1 if this model lacks it).
+    func translate(tag: Int32, from other: ModelRuntime) -> Int32 {
+        guard tag >= 0, other !== self else { return tag }
+        return tagIndex[other.model.tags[Int(tag)]] ?? -1
+    }
+
+    /// Final tag and probability for `scores` (C values) after `previous`.
+    @inline(__always)
+    func decode(_ scores: UnsafePointer<Float>, previous: Int32) -> (tag: Int32, name: String, p: Double) {
+        let (tag, p) = decoder.decode(scores, previous: previous)
+        return (tag, model.tags[Int(tag)], Double(p))
+    }
+}
