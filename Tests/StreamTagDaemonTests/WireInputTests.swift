@@ -30,6 +30,7 @@ import Testing
         .ok("depth 32 in an ignored field", #"{"seq":1,"x":"# + nested(30) + "}", seq: 1),
         .ok("depth 32 with objects", #"{"seq":1,"x":"# + nestedObjects(30) + "}", seq: 1),
         .ok("keys differing only in case", #"{"seq":1,"Seq":"x","SEQ":2}"#, seq: 1),
+        .ok("empty and escaped unknown keys", #"{"":0,"seq":1,"\u00e9":1,"e\u0301":2,"x":{"":1,"\"":2}}"#, seq: 1),
         .ok("many distinct unknown keys", "{\"seq\":1" + (0..<100).map { ",\"k\($0)\":\($0)" }.joined() + "}", seq: 1),
     ]
 
@@ -105,6 +106,10 @@ import Testing
         .bad("duplicate in nested object", #"{"seq":1,"x":{"a":1,"b":{},"a":2}}"#, .badJSON, seq: 1),
         .bad("duplicate in object inside array", #"{"seq":1,"x":[{"a":1,"a":1}]}"#, .badJSON, seq: 1),
         .bad("duplicate among many keys", "{\"seq\":1" + (0..<40).map { ",\"k\($0)\":0" }.joined() + ",\"k7\":1}", .badJSON, seq: 1),
+        .bad("duplicate empty key", #"{"seq":1,"":1,"":2}"#, .badJSON, seq: 1),
+        .bad("duplicate of the 17th unknown key", "{\"seq\":1" + (0..<17).map { ",\"k\($0)\":0" }.joined() + ",\"k16\":1}", .badJSON, seq: 1),
+        .bad("duplicate of the first key after 17", "{\"seq\":1" + (0..<17).map { ",\"k\($0)\":0" }.joined() + ",\"k0\":1}", .badJSON, seq: 1),
+        .bad("duplicate escaped nested key", #"{"seq":1,"x":{"\u00e9":1,"é":2}}"#, .badJSON, seq: 1),
         .bad("bad JSON wins over bad seq", #"{"seq":"x","y":NaN}"#, .badJSON),
         .bad("bad JSON wins over bad tokens", #"{"seq":1,"tokens":null,"y":01}"#, .badJSON, seq: 1),
     ]

@@ -37,6 +37,7 @@ import Testing
         (0.99123, "0.9912"), (0.99126, "0.9913"), (1.0, "1"), (0.99996, "1"), (0.5, "0.5"), (0.12, "0.12"),
         (0.1, "0.1"), (0.01, "0.01"), (0.0001, "0.0001"), (0.00006, "0.0001"), (0.00004, "0"), (0.0, "0"),
         (-0.0, "0"), (1e-300, "0"), (-0.3, "0"), (1.7, "1"), (.nan, "0"), (.infinity, "1"), (-.infinity, "0"),
+        (0.49999999999999994 / 10_000, "0"), (0.00005, "0.0001"), (0.99995, "1"), (0.12345, "0.1235"),
         (0.3333333, "0.3333"), (0.6666666, "0.6667"), (0.1234, "0.1234"), (0.1230, "0.123"), (0.9, "0.9"),
     ] as [(Double, String)])
     func probability(_ p: Double, _ expected: String) {
@@ -54,6 +55,22 @@ import Testing
             #expect(!s.contains("e") && !s.contains("E"))
             #expect(s == "0" || s == "1" || (s.hasPrefix("0.") && !s.hasSuffix("0") && s.count <= 6), "\(s)")
             #expect(Double(s).map { ($0 * 10_000).rounded() } == Double(units), "\(units) → \(s)")
+        }
+    }
+
+    @Test func probabilityRoundingMatchesRoundedHalfAwayFromZero() {
+        // Random values and values just around every tie: same result as Double.rounded().
+        var rng = WireRandom(seed: 9)
+        var values = (0..<20_000).map { _ in Double(rng.next() >> 11) / Double(1 << 53) }
+        for units in stride(from: 0, through: 10_000, by: 7) {
+            let tie = (Double(units) + 0.5) / 10_000
+            values += [tie, tie.nextUp, tie.nextDown]
+        }
+        for p in values {
+            var out: [UInt8] = []
+            JSONWriter.appendProbability(p, to: &out)
+            let expected = Int((p * 10_000).rounded())
+            #expect(Double(text(out)).map { Int(($0 * 10_000).rounded()) } == expected, "\(p)")
         }
     }
 
@@ -119,6 +136,27 @@ import Testing
             #expect(object["type"] as? String == "event")
             #expect(object["event"] as? String == event.name)
         }
+    }
+
+    @Test func codeNamesMatchRawValues() {
+        for code in WireErrorCode.allCases {
+            #expect(code.staticName.description == code.rawValue)
+            #expect(text(OutputEncoder.encoded(.error(code: code, message: "m", seq: nil))).contains("\"code\":\"\(code.rawValue)\""))
+        }
+    }
+
+    @Test func worstCaseStringsFitTheirBounds() throws {
+        // Every byte a control character: each becomes six bytes, the bound's worst case.
+        let nasty = String(repeating: "\u{1}", count: 1024)
+        var out: [UInt8] = []
+        OutputEncoder.encodeTags(seq: UInt64.max, model: nasty, tags: [OutputTag(i: Int.min, token: nasty, tag: nasty, p: 0.1234)],
+                                 partial: [OutputTag(i: Int.max, token: nasty, tag: nasty, p: 0.5)], into: &out)
+        OutputEncoder.encode(.modelRejected(path: nasty, reason: nasty), into: &out)
+        #expect(out.count > 6 * 1024 * 6)
+        let events: [OutputEvent] = [.error(code: .badJSON, message: nasty, seq: .max), .model(from: nasty, to: nasty),
+                                     .modelLoaded(model: nasty, previous: nasty), .heartbeat(model: nasty, streams: .min),
+                                     .gap(expected: .max, received: .max), .duplicate(seq: .max, last: .max), .end(tokens: .min)]
+        for event in events { _ = try foundationObject(OutputEncoder.encoded(event)) }
     }
 
     @Test func systemWideEvents() {

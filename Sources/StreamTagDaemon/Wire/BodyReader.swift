@@ -2,14 +2,13 @@
 /// the four known fields of the top-level object into a fixed shape. Field-rule violations are
 /// recorded (not thrown) so that the rest of the text is still validated: invalid JSON anywhere
 /// must win over a field problem (see `InputParser`).
-struct BodyReader {
-    /// Buffers reused from one message to the next (kept by the `InputParser`).
-    struct Buffers {
-        var scratch: [UInt8] = []
-        var arena: [UInt8] = []
-        var spans: [TokenSpan] = []
-    }
-
+///
+/// One reader lives in each `InputParser` and is reused for every message, so its buffers keep
+/// their capacity and nothing is moved or copied per message.
+///
+/// `@unchecked Sendable`: the only non-Sendable part is the body pointer, which is set by
+/// `start(bytes:)` and cleared by `finish()` within a single `InputParser.parse` call.
+struct BodyReader: @unchecked Sendable {
     /// Where a token's unescaped bytes are: in the body (no escapes) or in `arena`.
     struct TokenSpan {
         var start: Int
@@ -17,9 +16,12 @@ struct BodyReader {
         var inArena: Bool
     }
 
-    private var scanner: JSONScanner
-    private var arena: [UInt8]
-    private var spans: [TokenSpan]
+    private var scanner = JSONScanner(bytes: UnsafeBufferPointer(start: nil, count: 0))
+    /// Unescaped bytes of the tokens that had escapes.
+    private var arena: [UInt8] = []
+    private var spans: [TokenSpan] = []
+    /// Unknown top-level keys, only to refuse their duplicates.
+    private var otherKeys = KeySet()
 
     private(set) var seq: UInt64?
     private(set) var seqProblem: SeqProblem?
@@ -34,23 +36,26 @@ struct BodyReader {
 
     /// Known keys seen so far, as a bit set of `Key` raw values.
     private var seen: UInt8 = 0
-    /// Other top-level keys, only to refuse their duplicates (allocated only if there are any).
-    private var otherKeys = KeySet()
 
-    init(bytes: UnsafeBufferPointer<UInt8>, buffers: Buffers) {
-        scanner = JSONScanner(bytes: bytes, scratch: buffers.scratch)
-        arena = buffers.arena
-        spans = buffers.spans
+    /// Prepares to read `bytes`, forgetting the previous message (buffers keep their capacity).
+    mutating func start(bytes: UnsafeBufferPointer<UInt8>) {
+        scanner.bytes = bytes
+        scanner.pos = 0
         arena.removeAll(keepingCapacity: true)
         spans.removeAll(keepingCapacity: true)
+        otherKeys.removeAll()
+        seq = nil
+        seqProblem = nil
+        tokensProblem = nil
+        fieldProblem = nil
+        reset = false
+        end = false
+        seen = 0
     }
 
-    mutating func takeBuffers() -> Buffers {
-        let buffers = Buffers(scratch: scanner.scratch, arena: arena, spans: spans)
-        scanner.scratch = []
-        arena = []
-        spans = []
-        return buffers
+    /// Drops the body pointer once the message is done.
+    mutating func finish() {
+        scanner.bytes = UnsafeBufferPointer(start: nil, count: 0)
     }
 
     /// The accepted tokens as Strings (call only when no problem was recorded).
@@ -96,8 +101,7 @@ struct BodyReader {
                 guard seen & key.rawValue == 0 else { throw scanner.fail(.duplicateKey("\(key)"), at: keyStart) }
                 seen |= key.rawValue
             } else {
-                let bytes = scanner.copyContents(keyString)
-                guard otherKeys.insert(bytes) else { throw scanner.fail(.duplicateKey(KeySet.describe(bytes)), at: keyStart) }
+                try scanner.insertKey(keyString, into: &otherKeys, keyStart: keyStart)
             }
             scanner.skipWhitespace()
             try scanner.expect(UInt8(ascii: ":"), .colon)

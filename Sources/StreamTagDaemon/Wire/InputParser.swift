@@ -36,7 +36,7 @@ public struct InputParser: Sendable {
     /// Frame 2 longer than this is rejected with `too_large` without being parsed.
     public var maxMessageBytes: Int
 
-    private var buffers = BodyReader.Buffers()
+    private var reader = BodyReader()
 
     public init(maxMessageBytes: Int = InputParser.defaultMaxMessageBytes) {
         self.maxMessageBytes = maxMessageBytes
@@ -66,10 +66,8 @@ public struct InputParser: Sendable {
             return .failure(WireError(code: .tooLarge, message: message, streamID: streamID))
         }
 
-        // Move the buffers into the reader (so they stay uniquely referenced) and back after.
-        var reader = BodyReader(bytes: body, buffers: buffers)
-        buffers = BodyReader.Buffers()
-        defer { buffers = reader.takeBuffers() }
+        reader.start(bytes: body)
+        defer { reader.finish() }
 
         do {
             try reader.readObject()

@@ -29,7 +29,7 @@ struct JSONScanner {
 
     enum Literal { case `true`, `false`, null }
 
-    let bytes: UnsafeBufferPointer<UInt8>
+    var bytes: UnsafeBufferPointer<UInt8>
     var pos = 0
     /// Reused buffer for unescaped string contents; callers move it in and out to keep its capacity.
     var scratch: [UInt8]
@@ -68,9 +68,21 @@ struct JSONScanner {
         pos += 1
     }
 
-    /// The unescaped bytes of a scanned string, copied (for keys of ignored objects and messages).
+    /// The unescaped bytes of a scanned string, copied.
     func copyContents(_ s: ScannedString) -> [UInt8] {
         s.escaped ? scratch : Array(bytes[s.start..<s.end])
+    }
+
+    /// Calls `body` with the unescaped bytes of a scanned string, without copying.
+    func withContents<R>(_ s: ScannedString, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if s.escaped { return scratch.withUnsafeBufferPointer(body) }
+        return body(UnsafeBufferPointer(rebasing: bytes[s.start..<s.end]))
+    }
+
+    /// Records the key `s` in `keys`, or throws `duplicateKey` (at `keyStart`) if it is there already.
+    func insertKey(_ s: ScannedString, into keys: inout KeySet, keyStart: Int) throws(JSONSyntaxError) {
+        let duplicate: String? = withContents(s) { key in keys.insert(key) ? nil : KeySet.describe(key) }
+        if let duplicate { throw fail(.duplicateKey(duplicate), at: keyStart) }
     }
 
     /// Whether the unescaped contents of `s` equal `word` (an ASCII key such as `seq`).
@@ -255,60 +267,5 @@ struct JSONScanner {
         }
         pos += n
         return literal
-    }
-
-    // MARK: Containers (validated, not kept)
-
-    /// Validates and skips any value at `pos`; `depth` is that of the enclosing container.
-    mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
-        switch current {
-        case UInt8(ascii: "\""): _ = try scanString()
-        case UInt8(ascii: "{"): try skipObject(depth: depth + 1)
-        case UInt8(ascii: "["): try skipArray(depth: depth + 1)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try scanNumber()
-        case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"): _ = try scanLiteral()
-        default: throw unexpected(.value)
-        }
-    }
-
-    /// Skips an object at `pos` that sits at nesting level `depth`, refusing duplicate keys.
-    mutating func skipObject(depth: Int) throws(JSONSyntaxError) {
-        guard depth <= Self.maxDepth else { throw fail(.tooDeep(limit: Self.maxDepth)) }
-        pos += 1
-        skipWhitespace()
-        if current == UInt8(ascii: "}") { pos += 1; return }
-        var keys = KeySet()
-        while true {
-            guard current == UInt8(ascii: "\"") else { throw unexpected(.key) }
-            let keyStart = pos
-            // Scan first, then read: `copyContents(try scanString())` would capture `self`
-            // (and its scratch) before the scan mutates it.
-            let scanned = try scanString()
-            let key = copyContents(scanned)
-            guard keys.insert(key) else { throw fail(.duplicateKey(KeySet.describe(key)), at: keyStart) }
-            skipWhitespace()
-            try expect(UInt8(ascii: ":"), .colon)
-            skipWhitespace()
-            try skipValue(depth: depth)
-            skipWhitespace()
-            if current == UInt8(ascii: ",") { pos += 1; skipWhitespace(); continue }
-            if current == UInt8(ascii: "}") { pos += 1; return }
-            throw unexpected(.commaOrObjectEnd)
-        }
-    }
-
-    /// Skips an array at `pos` that sits at nesting level `depth`.
-    mutating func skipArray(depth: Int) throws(JSONSyntaxError) {
-        guard depth <= Self.maxDepth else { throw fail(.tooDeep(limit: Self.maxDepth)) }
-        pos += 1
-        skipWhitespace()
-        if current == UInt8(ascii: "]") { pos += 1; return }
-        while true {
-            try skipValue(depth: depth)
-            skipWhitespace()
-            if current == UInt8(ascii: ",") { pos += 1; skipWhitespace(); continue }
-            if current == UInt8(ascii: "]") { pos += 1; return }
-            throw unexpected(.commaOrArrayEnd)
-        }
     }
 }

@@ -40,30 +40,57 @@ enum UTF8Check {
 /// The keys seen so far in one object, to refuse duplicates. Keys are compared as unescaped
 /// UTF-8 bytes (so `"a"` and `"\u0061"` collide; no Unicode normalisation, as in RFC 8259 §8.3).
 ///
-/// Small objects use a linear scan; past 16 keys a hashed set takes over, so that a body made
-/// of thousands of keys costs linear time rather than quadratic (the I/O thread must not stall).
+/// Keys are kept in one flat byte buffer, so a reused set costs no allocation per key (the input
+/// parser keeps one for the top-level object's unknown keys). Past 16 keys a hashed set takes
+/// over, so that a body made of thousands of keys costs linear time rather than quadratic: the
+/// I/O thread must not stall on a hostile message.
 struct KeySet {
-    private var small: [[UInt8]] = []
+    private var bytes: [UInt8] = []
+    /// End offset in `bytes` of each key, in insertion order.
+    private var ends: [Int] = []
     private var large: Set<[UInt8]>?
 
+    static let linearLimit = 16
+
+    /// Forgets every key, keeping the buffers' capacity.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        large = nil
+    }
+
     /// Inserts `key`; false if it was already present.
-    mutating func insert(_ key: [UInt8]) -> Bool {
-        if large != nil { return large!.insert(key).inserted }
-        if small.contains(key) { return false }
-        if small.count < 16 {
-            small.append(key)
+    mutating func insert(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        if large != nil { return large!.insert(Array(key)).inserted }
+        let found = bytes.withUnsafeBufferPointer { all -> Bool in
+            var start = 0
+            for end in ends {
+                if end - start == key.count && (key.isEmpty || memcmpEqual(all.baseAddress! + start, key.baseAddress!, key.count)) {
+                    return true
+                }
+                start = end
+            }
+            return false
+        }
+        if found { return false }
+        if ends.count < Self.linearLimit {
+            bytes.append(contentsOf: key)
+            ends.append(bytes.count)
         } else {
-            large = Set(small)
-            large!.insert(key)
-            small = []
+            var set = Set<[UInt8]>()
+            var start = 0
+            for end in ends {
+                set.insert(Array(bytes[start..<end]))
+                start = end
+            }
+            set.insert(Array(key))
+            large = set
         }
         return true
     }
 
     /// A key as text for an error message (lenient decoding, truncated).
-    static func describe(_ key: [UInt8]) -> String {
-        key.withUnsafeBufferPointer { preview($0) }
-    }
+    static func describe(_ key: UnsafeBufferPointer<UInt8>) -> String { preview(key) }
 }
 
 @inline(__always) func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {

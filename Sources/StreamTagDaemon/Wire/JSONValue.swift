@@ -166,8 +166,8 @@ extension JSONScanner {
                 guard current == UInt8(ascii: "\"") else { throw unexpected(.key) }
                 let keyStart = pos
                 let scanned = try scanString()
+                try insertKey(scanned, into: &keys, keyStart: keyStart)
                 let key = copyContents(scanned)
-                guard keys.insert(key) else { throw fail(.duplicateKey(KeySet.describe(key)), at: keyStart) }
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"), .colon)
                 skipWhitespace()

@@ -21,96 +21,135 @@ public struct OutputTag: Equatable, Sendable {
 /// buffer: keep one `[UInt8]` per publisher, `removeAll(keepingCapacity: true)` before each
 /// message, and encoding allocates nothing once the buffer has grown to size.
 ///
-/// Field order follows the spec's examples; keys carry no whitespace.
+/// Field order follows the spec's examples; there is no whitespace.
 public enum OutputEncoder {
     /// Frame 1 of daemon-wide events and of errors without a usable stream id.
     public static let systemTopic = "$sys"
 
     /// Appends `{"type":"tags","seq":…,"model":…,"tags":[…]}`.
+    @inlinable
     public static func encodeTags<Tags: Sequence<OutputTag>>(seq: UInt64, model: String, tags: Tags, into out: inout [UInt8]) {
-        beginTags(seq: seq, model: model, tags: tags, into: &out)
+        beginTags(seq: seq, model: model, into: &out)
+        appendTagList(tags, to: &out)
         out.append(UInt8(ascii: "}"))
     }
 
     /// Appends a `tags` message with its `partial` list (provisional tags in the lookahead window).
+    @inlinable
     public static func encodeTags<Tags: Sequence<OutputTag>, Partial: Sequence<OutputTag>>(
         seq: UInt64, model: String, tags: Tags, partial: Partial, into out: inout [UInt8]
     ) {
-        beginTags(seq: seq, model: model, tags: tags, into: &out)
+        beginTags(seq: seq, model: model, into: &out)
+        appendTagList(tags, to: &out)
         JSONWriter.appendRaw(#","partial":"#, to: &out)
         appendTagList(partial, to: &out)
         out.append(UInt8(ascii: "}"))
     }
 
-    private static func beginTags<Tags: Sequence<OutputTag>>(seq: UInt64, model: String, tags: Tags, into out: inout [UInt8]) {
-        JSONWriter.appendRaw(#"{"type":"tags","seq":"#, to: &out)
-        JSONWriter.appendInteger(seq, to: &out)
-        JSONWriter.appendRaw(#","model":"#, to: &out)
-        JSONWriter.appendString(model, to: &out)
-        JSONWriter.appendRaw(#","tags":"#, to: &out)
-        appendTagList(tags, to: &out)
-    }
-
-    private static func appendTagList<Tags: Sequence<OutputTag>>(_ tags: Tags, to out: inout [UInt8]) {
+    // Only the loop over the caller's sequence is inlinable (so that it is specialized for the
+    // caller's collection type); each entry is written by one ordinary call.
+    @inlinable
+    static func appendTagList<Tags: Sequence<OutputTag>>(_ tags: Tags, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         var first = true
         for tag in tags {
-            if !first { out.append(UInt8(ascii: ",")) }
+            appendTag(tag, comma: !first, to: &out)
             first = false
-            JSONWriter.appendRaw(#"{"i":"#, to: &out)
-            JSONWriter.appendInteger(tag.i, to: &out)
-            JSONWriter.appendRaw(#","token":"#, to: &out)
-            JSONWriter.appendString(tag.token, to: &out)
-            JSONWriter.appendRaw(#","tag":"#, to: &out)
-            JSONWriter.appendString(tag.tag, to: &out)
-            JSONWriter.appendRaw(#","p":"#, to: &out)
-            JSONWriter.appendProbability(tag.p, to: &out)
-            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
     }
 
+    /// Writes `{"type":"tags","seq":N,"model":"…","tags":`.
+    @usableFromInline
+    static func beginTags(seq: UInt64, model: String, into out: inout [UInt8]) {
+        ByteCursor.write(into: &out, bound: 64 + ByteCursor.stringBound(model)) { c in
+            c.raw(#"{"type":"tags","seq":"#)
+            c.integer(seq)
+            c.raw(#","model":"#)
+            c.string(model)
+            c.raw(#","tags":"#)
+        }
+    }
+
+    /// Writes `{"i":…,"token":…,"tag":…,"p":…}`, preceded by a comma unless first.
+    @usableFromInline
+    static func appendTag(_ tag: OutputTag, comma: Bool, to out: inout [UInt8]) {
+        let bound = 64 + ByteCursor.stringBound(tag.token) + ByteCursor.stringBound(tag.tag)
+        ByteCursor.write(into: &out, bound: bound) { c in
+            if comma { c.byte(UInt8(ascii: ",")) }
+            c.raw(#"{"i":"#)
+            c.integer(tag.i)
+            c.raw(#","token":"#)
+            c.string(tag.token)
+            c.raw(#","tag":"#)
+            c.string(tag.tag)
+            c.raw(#","p":"#)
+            c.probability(tag.p)
+            c.byte(UInt8(ascii: "}"))
+        }
+    }
+
     /// Appends `{"type":"event","event":NAME,…}`.
     public static func encode(_ event: OutputEvent, into out: inout [UInt8]) {
-        JSONWriter.appendRaw(#"{"type":"event","event":"#, to: &out)
-        JSONWriter.appendString(event.name, to: &out)
-        switch event {
-        case .error(let code, let message, let seq):
-            string("code", code.rawValue, &out)
-            string("message", message, &out)
-            if let seq { integer("seq", seq, &out) }
-        case .gap(let expected, let received):
-            integer("expected", expected, &out)
-            integer("received", received, &out)
-        case .duplicate(let seq, let last):
-            integer("seq", seq, &out)
-            integer("last", last, &out)
-        case .reset(let reason):
-            string("reason", reason.rawValue, &out)
-        case .end(let tokens):
-            integer("tokens", UInt64(max(tokens, 0)), &out)
-        case .evicted(let reason):
-            string("reason", reason.rawValue, &out)
-        case .model(let from, let to):
-            string("from", from, &out)
-            string("to", to, &out)
-        case .started(let model), .stopping(let model):
-            string("model", model, &out)
-        case .modelLoaded(let model, let previous):
-            string("model", model, &out)
-            if let previous {
-                string("previous", previous, &out)
-            } else {
-                JSONWriter.appendRaw(#","previous":null"#, to: &out)
+        ByteCursor.write(into: &out, bound: bound(of: event)) { c in
+            c.raw(#"{"type":"event","event":""#)
+            c.raw(event.staticName)
+            c.byte(UInt8(ascii: "\""))
+            switch event {
+            case .error(let code, let message, let seq):
+                c.raw(#","code":""#)
+                c.raw(code.staticName)
+                c.raw(#"","message":"#)
+                c.string(message)
+                if let seq {
+                    c.raw(#","seq":"#)
+                    c.integer(seq)
+                }
+            case .gap(let expected, let received):
+                c.raw(#","expected":"#)
+                c.integer(expected)
+                c.raw(#","received":"#)
+                c.integer(received)
+            case .duplicate(let seq, let last):
+                c.raw(#","seq":"#)
+                c.integer(seq)
+                c.raw(#","last":"#)
+                c.integer(last)
+            case .reset(let reason):
+                c.raw(#","reason":"#)
+                c.string(reason.rawValue)
+            case .end(let tokens):
+                c.raw(#","tokens":"#)
+                c.integer(tokens)
+            case .evicted(let reason):
+                c.raw(#","reason":"#)
+                c.string(reason.rawValue)
+            case .model(let from, let to):
+                c.raw(#","from":"#)
+                c.string(from)
+                c.raw(#","to":"#)
+                c.string(to)
+            case .started(let model), .stopping(let model):
+                c.raw(#","model":"#)
+                c.string(model)
+            case .modelLoaded(let model, let previous):
+                c.raw(#","model":"#)
+                c.string(model)
+                c.raw(#","previous":"#)
+                if let previous { c.string(previous) } else { c.raw("null") }
+            case .modelRejected(let path, let reason):
+                c.raw(#","path":"#)
+                c.string(path)
+                c.raw(#","reason":"#)
+                c.string(reason)
+            case .heartbeat(let model, let streams):
+                c.raw(#","model":"#)
+                c.string(model)
+                c.raw(#","streams":"#)
+                c.integer(streams)
             }
-        case .modelRejected(let path, let reason):
-            string("path", path, &out)
-            string("reason", reason, &out)
-        case .heartbeat(let model, let streams):
-            string("model", model, &out)
-            integer("streams", UInt64(max(streams, 0)), &out)
+            c.byte(UInt8(ascii: "}"))
         }
-        out.append(UInt8(ascii: "}"))
     }
 
     /// The encoded event as a new buffer (convenience for tests and cold paths).
@@ -120,19 +159,19 @@ public enum OutputEncoder {
         return out
     }
 
-    @inline(__always) private static func string(_ key: StaticString, _ value: String, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: ","))
-        out.append(UInt8(ascii: "\""))
-        JSONWriter.appendRaw(key, to: &out)
-        JSONWriter.appendRaw(#"":"#, to: &out)
-        JSONWriter.appendString(value, to: &out)
-    }
-
-    @inline(__always) private static func integer(_ key: StaticString, _ value: UInt64, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: ","))
-        out.append(UInt8(ascii: "\""))
-        JSONWriter.appendRaw(key, to: &out)
-        JSONWriter.appendRaw(#"":"#, to: &out)
-        JSONWriter.appendInteger(value, to: &out)
+    /// An upper bound of the event's encoded size: the fixed text (under 128 bytes for every
+    /// event, including two 20-digit integers) plus the worst case of each string.
+    private static func bound(of event: OutputEvent) -> Int {
+        let strings: Int
+        switch event {
+        case .error(_, let message, _): strings = ByteCursor.stringBound(message)
+        case .model(let from, let to): strings = ByteCursor.stringBound(from) + ByteCursor.stringBound(to)
+        case .started(let model), .stopping(let model), .heartbeat(let model, _): strings = ByteCursor.stringBound(model)
+        case .modelLoaded(let model, let previous):
+            strings = ByteCursor.stringBound(model) + ByteCursor.stringBound(previous ?? "")
+        case .modelRejected(let path, let reason): strings = ByteCursor.stringBound(path) + ByteCursor.stringBound(reason)
+        case .gap, .duplicate, .reset, .end, .evicted: strings = 0
+        }
+        return 128 + strings
     }
 }

@@ -37,7 +37,9 @@ public enum OutputEvent: Equatable, Sendable {
     }
 
     /// The `event` field's value.
-    public var name: String {
+    public var name: String { staticName.description }
+
+    var staticName: StaticString {
         switch self {
         case .error: "error"
         case .gap: "gap"

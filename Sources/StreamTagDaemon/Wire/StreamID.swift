@@ -26,13 +26,17 @@ public enum StreamID {
         if bytes.count > maxBytes {
             return "stream id is \(groupedDecimal(bytes.count)) bytes; the limit is \(maxBytes)"
         }
-        if let nul = bytes.firstIndex(of: 0) {
-            return "stream id \"\(preview(bytes))\" contains a NUL byte at byte \(nul)"
-        }
         if bytes[0] == UInt8(ascii: "$") {
             return "stream id \"\(preview(bytes))\" starts with '$', which is reserved for daemon topics"
         }
-        if let bad = UTF8Check.firstInvalidOffset(bytes) {
+        // One pass for NUL and non-ASCII; the full UTF-8 check runs only when there is non-ASCII.
+        var ascii = true
+        for i in 0..<bytes.count {
+            let b = bytes[i]
+            if b == 0 { return "stream id \"\(preview(bytes))\" contains a NUL byte at byte \(i)" }
+            if b >= 0x80 { ascii = false }
+        }
+        if !ascii, let bad = UTF8Check.firstInvalidOffset(bytes) {
             return "stream id \"\(preview(bytes))\" is not valid UTF-8 (byte \(bad))"
         }
         return nil

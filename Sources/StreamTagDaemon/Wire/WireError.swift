@@ -16,6 +16,20 @@ public enum WireErrorCode: String, Sendable, Hashable, CaseIterable {
     case tooLarge = "too_large"
     /// The stream's pending queue is full (produced by the stream layer, not by the parser).
     case overloaded = "overloaded"
+
+    /// The raw value without a String, for the encoder.
+    var staticName: StaticString {
+        switch self {
+        case .badFrames: "bad_frames"
+        case .badStreamID: "bad_stream_id"
+        case .badJSON: "bad_json"
+        case .badSeq: "bad_seq"
+        case .badTokens: "bad_tokens"
+        case .badField: "bad_field"
+        case .tooLarge: "too_large"
+        case .overloaded: "overloaded"
+        }
+    }
 }
 
 /// A rejected input message: what to publish in the `error` event, and where.
