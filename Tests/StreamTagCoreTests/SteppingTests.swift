@@ -81,11 +81,12 @@ import Testing
     @Test func cursorReleasesAfterTheWindowFills() {
         var cursor = LookaheadCursor(lookahead: 2)
         cursor.advance()
-        #expect(cursor.releasedPosition == nil)
+        #expect(cursor.release() == nil)
         cursor.advance()
-        #expect(cursor.releasedPosition == nil)
+        #expect(cursor.release() == nil)
         cursor.advance()
-        #expect(cursor.releasedPosition == 0)
+        #expect(cursor.release() == 0)
+        #expect(cursor.release() == nil)          // released once only
         #expect(cursor.pending == 2)
         #expect((0..<cursor.pending).reversed().map { cursor.position(seeing: $0) } == [1, 2])
         cursor.reset()

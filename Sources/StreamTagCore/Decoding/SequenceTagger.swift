@@ -56,7 +56,7 @@ public struct SequenceTagger: ~Copyable {
             codes.withUnsafeBufferPointer { stepper.step(states: states.pointer, tokens: $0.baseAddress!, count: B) }
             stepper.scores(states: states.pointer, count: B, seeing: k, into: scores.pointer)
             for b in 0..<B {
-                if let position = cursors[b].releasedPosition {
+                if let position = cursors[b].release() {
                     let (tag, p) = decoder.decode(scores.pointer + b * C, previous: cursors[b].previousTag)
                     cursors[b].previousTag = tag
                     results[rowSequence[b]].append(TagEmission(position: position, tag: tag, p: p))

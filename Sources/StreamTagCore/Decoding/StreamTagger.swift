@@ -24,7 +24,7 @@ public struct StreamTagger: ~Copyable {
         var code = model.encode(token)
         cursor.advance()
         stepper.step(states: state.pointer, tokens: &code, count: 1)
-        guard let position = cursor.releasedPosition else { return nil }
+        guard let position = cursor.release() else { return nil }
         return decode(position: position, seeing: model.k)
     }
 

@@ -32,6 +32,7 @@ extension Daemon {
     func restoreSnapshot() {
         guard let snapshot = snapshots.load(logger: logger) else { return }
         let sameModel = snapshot.modelSHA256 == model.sha256
+        let snapshotModel = snapshot.modelID
         var perWorker = Array(repeating: [StreamSnapshot](), count: pool.workers.count)
         for s in snapshot.streams { perWorker[pool.worker(for: s.id)].append(s) }
         var tombs = Array(repeating: [TombstoneSnapshot](), count: pool.workers.count)
@@ -39,7 +40,7 @@ extension Daemon {
         for (i, w) in pool.workers.enumerated() {
             let streams = perWorker[i], tombstones = tombs[i]
             w.submit([.run { worker in
-                for s in streams { worker.importStream(s, sameModel: sameModel) }
+                for s in streams { worker.importStream(s, fromModel: snapshotModel) }
                 for t in tombstones { worker.importTombstone(t) }
             }])
         }
@@ -53,13 +54,12 @@ extension Daemon {
     /// snapshot; `completion` gets the number of streams or the error (off the I/O thread).
     func takeSnapshot(completion: @escaping @Sendable (Result<Int, any Error>) -> Void) {
         let model = self.model, store = snapshots
-        let floats = StateLayout(config: model.config).floats
         pool.collect({ worker -> ([StreamSnapshot], [TombstoneSnapshot]) in
             worker.runUntilIdle()
             let exported = worker.exportStreams()
             return (exported.streams, exported.tombstones)
         }, completion: { parts in
-            let file = SnapshotFile(modelID: model.id, modelSHA256: model.sha256, stateFloats: floats,
+            let file = SnapshotFile(modelID: model.id, modelSHA256: model.sha256,
                                     streams: parts.flatMap(\.0), tombstones: parts.flatMap(\.1))
             do {
                 try store.save(file)

@@ -9,10 +9,11 @@ import StreamTagCore
 ///
 ///     8 bytes   magic "STSNAP\0\u{1}"
 ///     8 bytes   header length H
-///     H bytes   header JSON: format, model (NAME@HASH), sha256 (the model file's), created,
-///               state_floats (S), streams (N), tombstones [{id, seq, age}]
+///     H bytes   header JSON: format, model (NAME@HASH of the serving model), sha256 (its
+///               file's), created, streams (N), tombstones [{id, seq, age}]
 ///     N times   4-byte record length R, R bytes record JSON (id, seq, fed, previous_tag,
-///               window, replay, idle), S float32 state values
+///               window, replay, idle, model = SHA-256 of the model the state belongs to,
+///               state_floats = S), S float32 state values
 ///     32 bytes  SHA-256 of everything before
 ///
 /// Written atomically (temp file, fsync, rename); a file that fails any check is damaged.
@@ -21,7 +22,6 @@ struct SnapshotFile: Sendable, Equatable {
 
     var modelID: String
     var modelSHA256: String
-    var stateFloats: Int
     var streams: [StreamSnapshot]
     var tombstones: [TombstoneSnapshot]
 
@@ -30,14 +30,8 @@ struct SnapshotFile: Sendable, Equatable {
         var model: String
         var sha256: String
         var created: String
-        var stateFloats: Int
         var streams: Int
         var tombstones: [TombstoneSnapshot]
-
-        enum CodingKeys: String, CodingKey {
-            case format, model, sha256, created, streams, tombstones
-            case stateFloats = "state_floats"
-        }
     }
 
     /// Why a snapshot could not be read.
@@ -50,18 +44,15 @@ struct SnapshotFile: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let header = Header(model: modelID, sha256: modelSHA256, created: ISO8601DateFormatter().string(from: Date()),
-                            stateFloats: stateFloats, streams: streams.count, tombstones: tombstones)
+                            streams: streams.count, tombstones: tombstones)
         let headerBytes = try encoder.encode(header)
         var out = Self.magic
         appendInteger(&out, UInt64(headerBytes.count))
         out.append(contentsOf: headerBytes)
         for stream in streams {
-            var record = stream
-            record.state = []
-            let json = try encoder.encode(record)
+            let json = try encoder.encode(stream)
             appendInteger(&out, UInt32(json.count))
             out.append(contentsOf: json)
-            precondition(stream.state.count == stateFloats, "state row of \(stream.id) has the wrong size")
             stream.state.withUnsafeBytes { out.append(contentsOf: $0) }
         }
         out.append(contentsOf: SHA256.hash(data: out))
@@ -82,22 +73,20 @@ struct SnapshotFile: Sendable, Equatable {
             let headerLength = Int(try reader.integer(UInt64.self))
             let header = try decoder.decode(Header.self, from: Data(try reader.bytes(headerLength)))
             guard header.format == "streamtag-snapshot/1" else { throw Damage(message: "unknown format \(header.format)") }
-            guard (0...(1 << 24)).contains(header.stateFloats), header.streams >= 0 else {
-                throw Damage(message: "impossible sizes in header")
-            }
+            guard header.streams >= 0 else { throw Damage(message: "impossible stream count in header") }
             var streams: [StreamSnapshot] = []
             for _ in 0..<header.streams {
                 let length = Int(try reader.integer(UInt32.self))
                 var record = try decoder.decode(StreamSnapshot.self, from: Data(try reader.bytes(length)))
-                let raw = try reader.bytes(header.stateFloats * 4)
-                var state = [Float](repeating: 0, count: header.stateFloats)
+                let raw = try reader.bytes(record.state.count * 4)
+                var state = [Float](repeating: 0, count: record.state.count)
                 state.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
                 record.state = state
                 streams.append(record)
             }
             guard reader.atEnd else { throw Damage(message: "\(reader.remaining) bytes after the last stream") }
-            return SnapshotFile(modelID: header.model, modelSHA256: header.sha256, stateFloats: header.stateFloats,
-                                streams: streams, tombstones: header.tombstones)
+            return SnapshotFile(modelID: header.model, modelSHA256: header.sha256, streams: streams,
+                                tombstones: header.tombstones)
         } catch let damage as Damage {
             throw damage
         } catch {

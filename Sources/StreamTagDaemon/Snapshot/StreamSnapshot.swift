@@ -15,12 +15,59 @@ struct StreamSnapshot: Sendable, Equatable, Codable {
     var replay: [String]
     /// Seconds since the stream's last input.
     var idle: Double
-    /// The recurrent state row (S floats, `StateLayout` order) under the snapshot's model.
+    /// SHA-256 of the model file the state belongs to.
+    var model: String
+    /// The recurrent state row (`StateLayout` order) under that model.
     var state: [Float]
 
     enum CodingKeys: String, CodingKey {
-        case id, seq, fed, window, replay, idle, state
+        case id, seq, fed, window, replay, idle, model
         case previousTag = "previous_tag"
+        case stateFloats = "state_floats"
+    }
+
+    init(id: String, seq: UInt64, fed: Int, previousTag: Int32, window: [String], replay: [String], idle: Double,
+         model: String, state: [Float]) {
+        self.id = id
+        self.seq = seq
+        self.fed = fed
+        self.previousTag = previousTag
+        self.window = window
+        self.replay = replay
+        self.idle = idle
+        self.model = model
+        self.state = state
+    }
+
+    // The state's floats are stored in binary after the record; the JSON carries their count.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        seq = try c.decode(UInt64.self, forKey: .seq)
+        fed = try c.decode(Int.self, forKey: .fed)
+        previousTag = try c.decode(Int32.self, forKey: .previousTag)
+        window = try c.decode([String].self, forKey: .window)
+        replay = try c.decode([String].self, forKey: .replay)
+        idle = try c.decode(Double.self, forKey: .idle)
+        model = try c.decode(String.self, forKey: .model)
+        let count = try c.decode(Int.self, forKey: .stateFloats)
+        guard (0...(1 << 24)).contains(count) else {
+            throw DecodingError.dataCorruptedError(forKey: .stateFloats, in: c, debugDescription: "impossible state size \(count)")
+        }
+        state = Array(repeating: 0, count: count)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(fed, forKey: .fed)
+        try c.encode(previousTag, forKey: .previousTag)
+        try c.encode(window, forKey: .window)
+        try c.encode(replay, forKey: .replay)
+        try c.encode(idle, forKey: .idle)
+        try c.encode(model, forKey: .model)
+        try c.encode(state.count, forKey: .stateFloats)
     }
 }
 

@@ -33,8 +33,9 @@ struct StreamRecord: Sendable {
     var midMessage = false
     /// Move to the current model once the message in progress is answered.
     var switchPending = false
-    /// A `model` event owed before the stream's next answer: (from, to).
-    var announce: (from: String, to: String)? = nil
+    /// A `model` event (and, under the reset policy, a `reset` event) owed before the
+    /// stream's next answer.
+    var announce: (from: String, to: String, reset: Bool)? = nil
 
     init(id: String, slot: Int, seq: UInt64, lookahead: Int, replayTokens: Int, now: Double, runtime: Int) {
         self.id = id

@@ -146,8 +146,8 @@ struct StreamTable: Sendable {
         if let old = index[id] { remove(old, tombstone: nil) }
         let slot = allocate(id, seq: seq, now: lastInput)
         var r = records[slot]!
-        r.cursor = LookaheadCursor(lookahead: lookahead, fed: fed, previousTag: previousTag)
-        r.window = Array(window.suffix(r.cursor.pending))
+        r.cursor = LookaheadCursor(lookahead: lookahead, fed: fed, released: fed - window.count, previousTag: previousTag)
+        r.window = window
         for token in replay { r.replay.append(token) }
         records[slot] = r
         return slot

@@ -8,14 +8,14 @@ final class StreamWorker {
     var table: StreamTable
     let settings: StreamSettings
     /// Runtimes by generation; nil once freed.
-    private(set) var runtimes: [ModelRuntime?]
+    var runtimes: [ModelRuntime?]
     /// Generation new streams start on.
     private(set) var current: Int
     /// How streams move to a new model.
     var policy: ReloadPolicy = .replay
     /// Streams still on an old model move over after this many seconds (drain policy).
     var drainTimeout: Double = 600
-    private var swapTime = 0.0
+    private(set) var swapTime = 0.0
     private var buffer: [UInt8] = []
     /// Receives every published message: (topic, body).
     var publish: (String, [UInt8]) -> Void
@@ -104,6 +104,10 @@ final class StreamWorker {
         for case let r? in runtimes where r.generation != current && r.streams <= 0 { runtimes[r.generation] = nil }
     }
 
+    func setCurrent(_ generation: Int) { current = generation }
+    func markSwap(at time: Double) { swapTime = time }
+    func dropRuntime(_ generation: Int) { runtimes[generation] = nil }
+
     // MARK: running
 
     /// Runs ops and steps until every stream waits for input.
@@ -146,6 +150,7 @@ final class StreamWorker {
                 // The first thing of a message on a new model: say so first.
                 table[slot].announce = nil
                 emit(table[slot].id, .model(from: announce.from, to: announce.to))
+                if announce.reset { emit(table[slot].id, .reset(reason: .model)) }
             }
             switch op {
             case .token:
@@ -210,7 +215,7 @@ final class StreamWorker {
         record.cursor.advance()
         record.window.append(token)
         record.replay.append(token)
-        if let position = record.cursor.releasedPosition {
+        if let position = record.cursor.release() {
             let (tag, name, p) = runtime.decode(scores, previous: record.cursor.previousTag)
             record.cursor.previousTag = tag
             record.answer.append(OutputTag(i: position, token: record.window.removeFirst(), tag: name, p: p))
@@ -218,7 +223,7 @@ final class StreamWorker {
     }
 
     /// Final tags for the tokens still in the window, from the heads that see what they have.
-    private func releaseWindow(_ slot: Int) {
+    func releaseWindow(_ slot: Int) {
         let r = runtime(of: slot)
         let row = r.row(slot)
         for j in (0..<table[slot].cursor.pending).reversed() {
@@ -228,9 +233,10 @@ final class StreamWorker {
             let position = table[slot].cursor.position(seeing: j)
             table[slot].answer.append(OutputTag(i: position, token: table[slot].window.removeFirst(), tag: name, p: p))
         }
+        table[slot].cursor.releaseAll()
     }
 
-    private func clearState(_ slot: Int) {
+    func clearState(_ slot: Int) {
         runtime(of: slot).zero(slot)
         table[slot].cursor.reset()
         table[slot].window.removeAll(keepingCapacity: true)
