@@ -21,6 +21,7 @@ import Testing
             case .event(let e): "event \(e)"
             case .clear(let reason, let announce): "clear \(reason.rawValue)\(announce ? "!" : "")"
             case .token(let s): s
+            case .replay(let s, let position): "replay \(s)@\(position)"
             case .flush: "flush"
             case .answer(let seq): "answer \(seq)"
             case .end: "end"

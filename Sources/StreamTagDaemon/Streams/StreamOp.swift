@@ -8,8 +8,11 @@ enum StreamOp: Sendable {
     /// Release the window's tokens as final (into the current answer), then clear the state;
     /// publish a `reset` event with `reason` when `announce`.
     case clear(reason: OutputEvent.ResetReason, announce: Bool)
-    /// Advance the state by one token (the only op that waits for a batch step).
+    /// Advance the state by one token (an op that waits for a batch step).
     case token(String)
+    /// Re-run an earlier token (at `position`) through a new model to rebuild the stream's
+    /// state; steps in the batch like a token, releases what the new model's window allows.
+    case replay(String, position: Int)
     /// Release the window's tokens as final (end of stream), remembering the token count.
     case flush
     /// Publish the `tags` answer for message `seq` with everything released since the last one.

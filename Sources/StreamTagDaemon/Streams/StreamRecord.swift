@@ -31,8 +31,8 @@ struct StreamRecord: Sendable {
     var runtime: Int
     /// A message's tokens have started and its answer is not out yet: no model switch now.
     var midMessage = false
-    /// Move to the current model once the message in progress is answered.
-    var switchPending = false
+    /// Move to the current model before the stream's next message (from the model named here).
+    var pendingSwitch: String? = nil
     /// A `model` event (and, under the reset policy, a `reset` event) owed before the
     /// stream's next answer.
     var announce: (from: String, to: String, reset: Bool)? = nil

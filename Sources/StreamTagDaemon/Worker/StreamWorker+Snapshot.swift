@@ -29,10 +29,8 @@ extension StreamWorker {
         if s.model == runtime.model.sha256 && s.state.count == runtime.layout.floats {
             runtime.row(slot).update(from: s.state, count: s.state.count)
         } else {
-            table[slot].cursor = LookaheadCursor(lookahead: runtime.lookahead, fed: s.fed, released: s.fed - s.window.count,
-                                                 previousTag: -1)
-            rebuild(slot, in: runtime)
-            table[slot].announce = (modelID, runtime.model.id, false)
+            // Replayed before the stream's next message, like a stream that moves on reload.
+            table[slot].pendingSwitch = modelID
         }
     }
 

@@ -75,9 +75,7 @@ final class StreamWorker {
     func expire() {
         let now = clock()
         table.expire(now: now)
-        if policy == .drain && now - swapTime >= drainTimeout {
-            for case let r? in table.records where r.runtime != current && !r.midMessage { switchStream(r.slot) }
-        }
+        if policy == .drain && now - swapTime >= drainTimeout { scheduleMoves() }
         bookkeeping()
         publishImmediate()
     }
@@ -143,17 +141,25 @@ final class StreamWorker {
         return true
     }
 
-    /// Executes a stream's ops until a token is at the head (returns true) or none are left.
+    /// Executes a stream's ops until a token (or replay) is at the head (returns true) or none
+    /// are left.
     private func runHead(_ slot: Int) -> Bool {
         while let op = table[slot].ops.first {
-            if !table[slot].midMessage, let announce = table[slot].announce {
-                // The first thing of a message on a new model: say so first.
-                table[slot].announce = nil
-                emit(table[slot].id, .model(from: announce.from, to: announce.to))
-                if announce.reset { emit(table[slot].id, .reset(reason: .model)) }
+            if !table[slot].midMessage {
+                // Between two messages: the moment to move to a new model, and to say so.
+                if let from = table[slot].pendingSwitch {
+                    table[slot].pendingSwitch = nil
+                    switchStream(slot, from: from)
+                    continue
+                }
+                if let announce = table[slot].announce {
+                    table[slot].announce = nil
+                    emit(table[slot].id, .model(from: announce.from, to: announce.to))
+                    if announce.reset { emit(table[slot].id, .reset(reason: .model)) }
+                }
             }
             switch op {
-            case .token:
+            case .token, .replay:
                 table[slot].midMessage = true
                 return true
             case .event(let event):
@@ -171,10 +177,6 @@ final class StreamWorker {
             case .answer(let seq):
                 answer(slot, seq: seq)
                 table[slot].midMessage = false
-                if table[slot].switchPending {
-                    table[slot].switchPending = false
-                    switchStream(slot)
-                }
             case .end:
                 emit(table[slot].id, .end(tokens: table[slot].endCount))
                 table[slot].ops.removeFirst()
@@ -195,8 +197,10 @@ final class StreamWorker {
         let S = r.layout.floats, B = r.batchSlots.count, C = r.model.C
         for (b, slot) in r.batchSlots.enumerated() {
             (r.batch.pointer + b * S).update(from: r.row(slot), count: S)
-            guard case .token(let token) = table[slot].ops.first else { preconditionFailure("head is not a token") }
-            r.codes[b] = r.model.encode(token)
+            switch table[slot].ops.first {
+            case .token(let token)?, .replay(let token, _)?: r.codes[b] = r.model.encode(token)
+            default: preconditionFailure("head is not a token")
+            }
         }
         r.codes.withUnsafeBufferPointer { r.stepper.step(states: r.batch.pointer, tokens: $0.baseAddress!, count: B) }
         r.stepper.scores(states: r.batch.pointer, count: B, seeing: r.lookahead, into: r.scores.pointer)
@@ -210,7 +214,22 @@ final class StreamWorker {
     /// Books the step of a stream's head token: window, replay ring, and the final tag the
     /// full window releases (scores of the final head for this stream's row).
     private func advance(_ record: inout StreamRecord, runtime: ModelRuntime, scores: UnsafePointer<Float>) {
-        guard case .token(let token) = record.ops.removeFirst() else { return }
+        let token: String
+        switch record.ops.removeFirst() {
+        case .token(let t):
+            token = t
+        case .replay(_, let position):
+            // A replayed token: the oldest waiting token is due once k' followers are stepped.
+            let waiting = record.cursor.released
+            guard waiting < record.cursor.fed, position - waiting == runtime.lookahead else { return }
+            let (tag, name, p) = runtime.decode(scores, previous: record.cursor.previousTag)
+            record.cursor = LookaheadCursor(lookahead: runtime.lookahead, fed: record.cursor.fed, released: waiting + 1,
+                                            previousTag: tag)
+            record.answer.append(OutputTag(i: waiting, token: record.window.removeFirst(), tag: name, p: p))
+            return
+        default:
+            return
+        }
         record.queuedTokens -= 1
         record.cursor.advance()
         record.window.append(token)
