@@ -2,7 +2,9 @@
 #define STREAMTAG_CZEROMQ_SHIM_H
 #include <zmq.h>
 #ifdef __linux__
-// The I/O loop polls an eventfd beside its sockets; Swift's Glibc module leaves this header out.
+// Linux headers the daemon's I/O loop needs beside libzmq, which Swift's Glibc module leaves
+// out: an eventfd wakes the loop, inotify tells it the model file changed.
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #endif
 #endif

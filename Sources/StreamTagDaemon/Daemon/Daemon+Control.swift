@@ -57,7 +57,7 @@ extension Daemon {
                 }
             }
         case .success(.reload):
-            reply(.failure("reload is not available in this version", fields: [("model", .string(model.id))]))
+            startReload(source: "control") { [self] answer in replyLater(answer) }
         }
     }
 

@@ -10,6 +10,10 @@ extension Daemon {
         let wakeIndex = poller.add(fd: wake.fd)
         // An XPUB receives subscription messages; they must be read or they pile up.
         let outputIndex = config.output.noDrop ? poller.add(output) : -1
+        if config.model.watch && !config.model.path.isEmpty { watcher = ModelWatcher(path: config.model.path) }
+        let watchIndex = (watcher?.fd ?? -1) >= 0 ? poller.add(fd: watcher!.fd) : -1
+        let watchInterval = config.model.watchInterval.seconds
+        var nextWatchCheck = monotonicSeconds() + watchInterval
         publishSystem(.started(model: model.id))
 
         let heartbeat = max(0.01, config.heartbeatInterval.seconds)
@@ -20,7 +24,7 @@ extension Daemon {
 
         while true {
             let now = monotonicSeconds()
-            let wait = max(0, min(nextHeartbeat, nextSnapshot, now + 1) - now)
+            let wait = max(0, min(nextHeartbeat, nextSnapshot, watcher == nil ? now + 1 : nextWatchCheck, now + 1) - now)
             poller.setEvents(stopping ? [] : .readable, at: inputIndex)
             poller.setEvents(controlBusy ? [] : .readable, at: controlIndex)
             do {
@@ -38,6 +42,15 @@ extension Daemon {
             publishOutputs()
 
             let later = monotonicSeconds()
+            if let watcher, !stopping {
+                let event = watchIndex >= 0 && poller.isReadable(watchIndex) && watcher.drainEvents()
+                var due = false
+                if later >= nextWatchCheck {
+                    nextWatchCheck = later + watchInterval
+                    due = watcher.changed()
+                }
+                if event || due { startReload(source: event ? "file watch" : "file poll", completion: nil) }
+            }
             if later >= nextHeartbeat {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams))
                 nextHeartbeat = later + heartbeat

@@ -12,7 +12,8 @@ import Synchronization
 /// outright and advance them in batches.
 public final class Daemon: @unchecked Sendable {
     public let config: DaemonConfig
-    public let model: Model
+    /// The model new streams start on (changes on reload; read it on the I/O thread).
+    public internal(set) var model: Model
     let logger: Logger
     let pool: WorkerPool
     let wake: EventFD
@@ -45,6 +46,13 @@ public final class Daemon: @unchecked Sendable {
     var parser: InputParser
     var outgoing: [Outgoing] = []
     var controlBusy = false
+    /// Reload state (I/O thread).
+    var reloadInFlight = false
+    var reloadAgain = false
+    var reloadWaiters: [@Sendable (ControlAnswer) -> Void] = []
+    var watcher: ModelWatcher?
+    let loader = DispatchQueue(label: "streamtag.model-loader")
+    let reloads = ReloadCounters()
     /// When the next periodic snapshot is due (I/O thread).
     var nextSnapshot = Double.infinity
     /// The shutdown snapshot's outcome, once written (I/O thread).

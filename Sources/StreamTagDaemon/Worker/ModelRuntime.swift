@@ -34,7 +34,9 @@ final class ModelRuntime {
         stepper = BatchStepper(model: model, maxBatch: maxBatch)
         decoder = TagDecoder(tags: model.tags)
         layout = StateLayout(config: model.config)
-        slab = AlignedBuffer(count: max(64, capacity) * layout.floats)
+        // Not zeroed: a row is cleared when a stream starts or moves onto this model, so a new
+        // model's slab costs no page touching at swap time.
+        slab = AlignedBuffer(count: max(64, capacity) * layout.floats, zeroed: false)
         batch = AlignedBuffer(count: maxBatch * layout.floats)
         scores = AlignedBuffer(count: maxBatch * model.C)
         codes = Array(repeating: TokenCode(word: 0), count: maxBatch)
@@ -52,7 +54,7 @@ final class ModelRuntime {
         guard slots * S > slab.count else { return }
         var rows = slab.count / S
         while rows < slots { rows *= 2 }
-        let grown = AlignedBuffer<Float>(count: rows * S)
+        let grown = AlignedBuffer<Float>(count: rows * S, zeroed: false)
         grown.pointer.update(from: slab.pointer, count: slab.count)
         slab = grown
     }

@@ -56,9 +56,7 @@ struct DaemonService: Service {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await _ in hangups {
-                        logger.info("SIGHUP received; reload comes with hot reload support")
-                    }
+                    for await _ in hangups { daemon.requestReload(source: "SIGHUP") }
                 }
                 await daemon.stoppedAsync()
                 group.cancelAll()
