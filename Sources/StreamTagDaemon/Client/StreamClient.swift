@@ -28,6 +28,12 @@ public final class StreamClient {
         try output.connect(outputEndpoint)
     }
 
+    /// Also publishes to (and receives from) another daemon: a producer feeding several shards.
+    public func connect(input inputEndpoint: String, output outputEndpoint: String) throws {
+        try input.connect(inputEndpoint)
+        try output.connect(outputEndpoint)
+    }
+
     /// Receives this stream's tags and events. Topics filter by prefix, so `receive` also
     /// checks the topic exactly.
     public func follow(_ stream: String) throws {
