@@ -56,7 +56,12 @@ extension Daemon {
             let previous = model
             let policy = config.reload.policy
             let started = monotonicSeconds()
-            pool.collect({ worker in worker.adopt(next, policy: policy) }, completion: { [self] _ in
+            pool.collect({ worker -> Double in
+                // Time the worker spends switching between two of its steps: the swap pause.
+                let t = monotonicSeconds()
+                worker.adopt(next, policy: policy)
+                return monotonicSeconds() - t
+            }, completion: { [self] pauses in
                 onIOThread { [self] in
                     model = next
                     reloads.loaded.add(1, ordering: .relaxed)
@@ -65,6 +70,7 @@ extension Daemon {
                         "source": "\(source)", "model": "\(next.id)", "previous": "\(previous.id)", "policy": "\(policy.rawValue)",
                         "tags_changed": "\(next.tags != previous.tags)",
                         "swap_ms": "\(String(format: "%.2f", (monotonicSeconds() - started) * 1000))",
+                        "pause_ms": "\(String(format: "%.3f", (pauses.max() ?? 0) * 1000))",
                     ])
                     answerReload(.success(fields: [("model", .string(next.id)), ("changed", .bool(true)),
                                                    ("previous", .string(previous.id))]))
