@@ -56,10 +56,15 @@ extension Daemon {
             let previous = model
             let policy = config.reload.policy
             let started = monotonicSeconds()
+            // Buffers are allocated here, off the workers; a worker only plugs its runtime in.
+            let settings = pool.settings
+            let prepared = pool.workers.map { _ in
+                ModelRuntime(generation: -1, model: next, lookahead: settings.lookahead, maxBatch: settings.maxBatch, capacity: 64)
+            }
             pool.collect({ worker -> Double in
                 // Time the worker spends switching between two of its steps: the swap pause.
                 let t = monotonicSeconds()
-                worker.adopt(next, policy: policy)
+                worker.adopt(prepared[worker.index], policy: policy)
                 return monotonicSeconds() - t
             }, completion: { [self] pauses in
                 onIOThread { [self] in

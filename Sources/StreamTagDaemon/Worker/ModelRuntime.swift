@@ -4,9 +4,9 @@ import StreamTagCore
 /// every stream on this model (row = the stream's slot). After a reload a worker can run two
 /// of these side by side (streams move over at message boundaries, or drain on the old one);
 /// each step advances the streams of one model together.
-final class ModelRuntime {
-    /// Never reused: identifies the runtime in stream records.
-    let generation: Int
+final class ModelRuntime: @unchecked Sendable {
+    /// Never reused: identifies the runtime in stream records (set when a worker adopts it).
+    var generation: Int
     let model: Model
     /// k' ≤ the model's k: followers a final tag waits for.
     let lookahead: Int

@@ -7,6 +7,8 @@ import StreamTagCore
 final class StreamWorker {
     var table: StreamTable
     let settings: StreamSettings
+    /// Which worker of the pool this is.
+    var index = 0
     /// Runtimes by generation; nil once freed.
     var runtimes: [ModelRuntime?]
     /// Generation new streams start on.

@@ -9,7 +9,10 @@ final class WorkerPool: @unchecked Sendable {
     /// Input waiting to be handed over, per worker (filled and flushed by the I/O thread).
     private var staged: [[WorkItem]]
 
+    let settings: StreamSettings
+
     init(count: Int, model: Model, settings: StreamSettings, wakeIO: @escaping @Sendable () -> Void) {
+        self.settings = settings
         workers = (0..<max(1, count)).map { WorkerThread(index: $0, model: model, settings: settings, wakeIO: wakeIO) }
         staged = Array(repeating: [], count: workers.count)
     }

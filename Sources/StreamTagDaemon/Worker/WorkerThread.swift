@@ -45,6 +45,7 @@ final class WorkerThread: @unchecked Sendable {
         self.wakeIO = wakeIO
         self.expireInterval = expireInterval
         worker = StreamWorker(model: model, settings: settings, clock: monotonicSeconds, publish: { _, _ in })
+        worker.index = index
         worker.publish = { [unowned self] topic, body in self.pending.append(Outgoing(topic: topic, body: body)) }
     }
 
