@@ -206,22 +206,9 @@ struct ConfigSetting: Sendable {
 extension String {
     /// The string as a YAML double-quoted scalar.
     var yamlQuoted: String {
-        var out = "\""
-        for scalar in unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+        doubleQuoted(escapingCarriageReturn: false) { value in
+            let hex = String(value, radix: 16)
+            return "\\x" + (hex.count == 1 ? "0" + hex : hex)
         }
-        return out + "\""
     }
 }
