@@ -1,6 +1,7 @@
 # streamtag: the two set-up commands of the README, and a few helpers.
 #   make demo   installs missing system packages, builds, runs the tour
 #   make test   the same set-up, then the whole test suite (what CI runs)
+#   make install / uninstall / check-units   systemd installation (systemd/README.md)
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -8,7 +9,7 @@ APT_PACKAGES := libopenblas-dev libzmq3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/streamtag
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench clean install install-files uninstall check-units deps-units
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -35,3 +36,101 @@ bench: build
 
 clean:
 	rm -rf .build
+
+# --- systemd installation (see systemd/README.md) -----------------------------------------
+# make install: release build, then the files:
+#   $(DESTDIR)$(PREFIX)/bin/streamtag
+#   $(DESTDIR)/etc/streamtag/streamtag.yaml   (an existing one is kept; the new defaults go
+#                                               next to it as streamtag.yaml.dist)
+#   $(DESTDIR)/etc/streamtag/models/           (for model files: read-only to the service)
+#   $(DESTDIR)$(UNITDIR)/streamtag.service, streamtag@.service   (ExecStart= follows PREFIX)
+# make install-files does the same without building (BIN= names the binary to install).
+UNITDIR ?= /etc/systemd/system
+UNITS   := streamtag.service streamtag@.service
+UNIT_APT_PACKAGES := systemd procps
+SYSTEMD_RUNNING = $(shell [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && echo yes)
+
+install: build install-files
+
+install-files:
+	@test -x "$(BIN)" || { echo "$(BIN) is missing: run make build first" >&2; exit 1; }
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)/etc/streamtag/models" "$(DESTDIR)$(UNITDIR)"
+	install -m 0755 "$(BIN)" "$(DESTDIR)$(PREFIX)/bin/streamtag"
+	@if [ -e "$(DESTDIR)/etc/streamtag/streamtag.yaml" ]; then \
+	  install -m 0644 config/streamtag.yaml "$(DESTDIR)/etc/streamtag/streamtag.yaml.dist"; \
+	  echo "kept $(DESTDIR)/etc/streamtag/streamtag.yaml; the shipped one is streamtag.yaml.dist"; \
+	else \
+	  echo "install -m 0644 config/streamtag.yaml $(DESTDIR)/etc/streamtag/streamtag.yaml"; \
+	  install -m 0644 config/streamtag.yaml "$(DESTDIR)/etc/streamtag/streamtag.yaml"; \
+	fi
+	@for u in $(UNITS); do \
+	  echo "install systemd/$$u -> $(DESTDIR)$(UNITDIR)/$$u (ExecStart=$(PREFIX)/bin/streamtag)"; \
+	  sed 's|^ExecStart=/usr/local/bin/streamtag |ExecStart=$(PREFIX)/bin/streamtag |' "systemd/$$u" > "$(DESTDIR)$(UNITDIR)/$$u.tmp" && \
+	  chmod 0644 "$(DESTDIR)$(UNITDIR)/$$u.tmp" && mv -f "$(DESTDIR)$(UNITDIR)/$$u.tmp" "$(DESTDIR)$(UNITDIR)/$$u" || exit 1; \
+	done
+ifeq ($(SYSTEMD_RUNNING),yes)
+	systemctl daemon-reload
+	@echo "now: systemctl enable --now streamtag (or streamtag@NAME for instances, see systemd/README.md)"
+endif
+
+# Stops and disables the units, removes the binary and the units. Configuration, models and
+# state (/etc/streamtag, /var/lib/streamtag) stay: remove them by hand if you want them gone.
+uninstall:
+ifeq ($(SYSTEMD_RUNNING),yes)
+	-systemctl disable --now streamtag.service
+	-systemctl stop 'streamtag@*.service'
+	-for l in /etc/systemd/system/*.wants/streamtag@*.service; do [ -L "$$l" ] && rm -f "$$l"; done; true
+endif
+	rm -f "$(DESTDIR)$(PREFIX)/bin/streamtag"
+	for u in $(UNITS); do rm -f "$(DESTDIR)$(UNITDIR)/$$u"; done
+ifeq ($(SYSTEMD_RUNNING),yes)
+	systemctl daemon-reload
+endif
+	@echo "kept $(DESTDIR)/etc/streamtag and the state in /var/lib/streamtag (/var/lib/private/streamtag)"
+
+deps-units:
+	@missing=""; for p in $(UNIT_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+# Installs into a temporary DESTDIR (with the built binary if there is one, else a stand-in:
+# the units are checked, not the program) and checks the installed units:
+#  - ExecStart= is $(PREFIX)/bin/streamtag, and the template differs from streamtag.service
+#    only in its instance lines;
+#  - systemd-analyze verify, failing on any complaint (it exits 0 on some), with ExecStart=
+#    pointed at the DESTDIR copy of the binary;
+#  - systemd-analyze security --offline: exposure at most 2.0 (--threshold is in tenths).
+CHECK_BIN = $(firstword $(wildcard .build/release/streamtag .build/debug/streamtag) /bin/true)
+CHECK_INSTANCE_LINES = ^(\#|Description=|ExecStart=|StateDirectory=|RuntimeDirectory=|WorkingDirectory=)
+
+check-units: deps-units
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(MAKE) --no-print-directory install-files DESTDIR="$$tmp" BIN="$(CHECK_BIN)" >/dev/null; \
+	mkdir "$$tmp/verify"; status=0; \
+	grep -Ev '$(CHECK_INSTANCE_LINES)' "$$tmp$(UNITDIR)/streamtag.service" > "$$tmp/plain"; \
+	grep -Ev '$(CHECK_INSTANCE_LINES)' "$$tmp$(UNITDIR)/streamtag@.service" > "$$tmp/template"; \
+	if ! diff -u "$$tmp/plain" "$$tmp/template"; then \
+	  echo "check-units: streamtag@.service differs from streamtag.service beyond its instance lines" >&2; status=1; \
+	fi; \
+	for u in $(UNITS); do \
+	  unit="$$tmp$(UNITDIR)/$$u"; \
+	  if ! grep -q '^ExecStart=$(PREFIX)/bin/streamtag serve ' "$$unit"; then \
+	    echo "check-units: $$u: ExecStart= does not start $(PREFIX)/bin/streamtag" >&2; status=1; \
+	  fi; \
+	  sed 's|^ExecStart=$(PREFIX)/bin/|ExecStart='"$$tmp"'$(PREFIX)/bin/|' "$$unit" > "$$tmp/verify/$$u"; \
+	  if ! systemd-analyze verify "$$tmp/verify/$$u" 2> "$$tmp/verify.err" || [ -s "$$tmp/verify.err" ]; then \
+	    echo "check-units: systemd-analyze verify $$u:" >&2; cat "$$tmp/verify.err" >&2; status=1; \
+	  else \
+	    echo "systemd-analyze verify $$u: ok"; \
+	  fi; \
+	  if systemd-analyze security --offline=true --threshold=20 "$$tmp/verify/$$u" > "$$tmp/security.out" 2>&1; then \
+	    echo "systemd-analyze security $$u: $$(grep 'Overall exposure' "$$tmp/security.out" | sed 's/.*: //')"; \
+	  else \
+	    cat "$$tmp/security.out" >&2; echo "check-units: $$u: exposure above 2.0" >&2; status=1; \
+	  fi; \
+	done; \
+	exit $$status

@@ -18,6 +18,7 @@ extension Daemon {
             reply(.failure("a request is one frame holding a JSON object, not \(frames.count) frames"))
             return
         }
+        if interceptDebugControl(frames[0]) { return }
         switch ControlRequest.parse(frames[0]) {
         case .failure(let error):
             reply(.failure(error))

@@ -26,6 +26,7 @@ extension Daemon {
             return
         }
         reloadInFlight = true
+        notifyReloading()
         watcher?.markSeen()
         let current = model, precision = config.model.precision
         let replayTokens = config.reload.replayTokens, lookahead = config.model.lookahead
@@ -87,6 +88,7 @@ extension Daemon {
 
     private func answerReload(_ answer: ControlAnswer) {
         reloadInFlight = false
+        notifyReloaded()
         let waiters = reloadWaiters
         reloadWaiters.removeAll()
         for w in waiters { w(answer) }

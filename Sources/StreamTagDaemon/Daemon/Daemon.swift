@@ -57,6 +57,8 @@ public final class Daemon: @unchecked Sendable {
     var nextSnapshot = Double.infinity
     /// The shutdown snapshot's outcome, once written (I/O thread).
     var shutdownSnapshot: Result<Int, any Error>? = nil
+    /// systemd notifications (`enableSystemd`), nil when not under systemd.
+    var notifier: DaemonNotifier?
 
     public init(config: DaemonConfig, model: Model, logger: Logger) throws {
         self.config = config
@@ -94,12 +96,14 @@ public final class Daemon: @unchecked Sendable {
             "model": "\(model.id)", "input": "\(inputEndpoint)", "output": "\(outputEndpoint)",
             "control": "\(controlEndpoint)", "workers": "\(pool.workers.count)", "streams": "\(pool.streams)",
         ])
+        notifyStarted()
     }
 
     /// Begins a graceful stop (any thread): no more input; everything accepted is finished,
     /// published and snapshotted, then `stopping` goes out.
     public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
+        notifyStopping()
         try? wake.signal()
     }
 
@@ -121,6 +125,7 @@ public final class Daemon: @unchecked Sendable {
 
     func markStopped() {
         guard !stoppedFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        notifyStopped()
         stopped.signal()
     }
 

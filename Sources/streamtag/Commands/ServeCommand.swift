@@ -36,6 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = bootstrapLogging(level: settings.logLevel)
         let loaded = try loadServedModel(settings)
         let daemon = try Daemon(config: settings, model: loaded, logger: logger)
+        daemon.enableSystemd(.fromEnvironment(ProcessInfo.processInfo.environment))
         let service = DaemonService(daemon: daemon, hangups: hangups, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],

@@ -1,0 +1,194 @@
+import Foundation
+import Logging
+import Testing
+@testable import StreamTagCore
+@testable import StreamTagDaemon
+
+/// The daemon's systemd notifications over real sockets: a daemon in this process, its notify
+/// socket and watchdog interval passed in explicitly (the environment is process-wide and the
+/// tests run in parallel; only `serve` reads it).
+@Suite(.serialized) struct SDNotifyDaemonTests {
+    /// A daemon on free loopback ports that notifies `receiver`, started.
+    static func daemon(_ receiver: NotifyReceiver, model: Model, stateDir: String, watchdog: Double? = nil,
+                       stallLimit: Double? = nil, statusInterval: Double = 5,
+                       configure: (inout DaemonConfig) -> Void = { _ in }) throws -> Daemon {
+        var config = DaemonConfig()
+        config.input.bind = "tcp://127.0.0.1:*"
+        config.output.bind = "tcp://127.0.0.1:*"
+        config.control.bind = "tcp://127.0.0.1:*"
+        config.metrics.listen = ""
+        config.heartbeatInterval = .milliseconds(100)
+        config.snapshotInterval = .zero
+        config.batching.workers = 2
+        config.stateDir = stateDir
+        configure(&config)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let daemon = try Daemon(config: config, model: model, logger: logger)
+        daemon.enableSystemd(SystemdSettings(notifySocket: receiver.name, watchdogInterval: watchdog,
+                                             statusInterval: statusInterval, stallLimit: stallLimit))
+        try daemon.start()
+        return daemon
+    }
+
+    static func stop(_ daemon: Daemon) {
+        daemon.requestStop()
+        daemon.waitUntilStopped()
+    }
+
+    @Test(arguments: [false, true])
+    func readyAfterStartStoppingOnStop(abstract: Bool) throws {
+        let receiver = try NotifyReceiver(abstract: abstract)
+        defer { receiver.close() }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try testModel(lookahead: 2)
+        let daemon = try Self.daemon(receiver, model: model, stateDir: dir)
+        let ready = receiver.wait(for: "READY", value: "1")
+        #expect(ready != nil)
+        #expect(ready?.fields["STATUS"] == "serving \(model.id), 0 streams, 0 tokens/s")
+        #expect(receiver.messages.filter { $0.fields["READY"] != nil }.count == 1, "READY=1 once")
+        // No watchdog configured: no pings.
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(receiver.pings.isEmpty)
+        Self.stop(daemon)
+        let stopping = receiver.wait(for: "STOPPING", value: "1")
+        #expect(stopping != nil)
+        #expect(stopping!.time > ready!.time)
+        #expect(stopping?.fields["STATUS"]?.hasPrefix("stopping") == true)
+    }
+
+    @Test func readyWaitsForTheSnapshotImport() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try testModel(lookahead: 2)
+        // A first daemon leaves three open streams in its snapshot.
+        let first = try DaemonHarness(model: model) { $0.stateDir = dir }
+        for s in ["a", "b", "c"] { try first.client.publish(stream: s, seq: 1, tokens: ["the", "cat"]) }
+        _ = try first.collect { $0.filter { $0.type == "tags" }.count == 3 }
+        first.client.close()
+        first.daemon.requestStop()
+        first.daemon.waitUntilStopped()
+
+        let receiver = try NotifyReceiver(abstract: false)
+        defer { receiver.close() }
+        let daemon = try Self.daemon(receiver, model: model, stateDir: dir)
+        defer { Self.stop(daemon) }
+        // READY comes after the workers have imported the streams: its status counts them.
+        let ready = receiver.wait(for: "READY", value: "1")
+        #expect(ready?.fields["STATUS"] == "serving \(model.id), 3 streams, 0 tokens/s")
+        #expect(daemon.status.streams == 3)
+    }
+
+    @Test func reloadingThenReadyAroundAReload() throws {
+        let receiver = try NotifyReceiver(abstract: false)
+        defer { receiver.close() }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (a, b) = try ReloadTests.models()
+        let path = dir + "/model.safetensors"
+        try ReloadTests.writeModel(a, to: path)
+        let served = try Model(path: path)
+        let daemon = try Self.daemon(receiver, model: served, stateDir: dir + "/state") { config in
+            config.model.path = path
+            config.model.watch = false
+        }
+        defer { Self.stop(daemon) }
+        let ready = try #require(receiver.wait(for: "READY", value: "1"))
+
+        try ReloadTests.writeModel(b, to: path)
+        let before = monotonicMicroseconds()
+        let answer = try controlRequest(["cmd": "reload"], endpoint: daemon.controlEndpoint, timeout: 10)
+        let after = monotonicMicroseconds()
+        #expect(answer["ok"] == .bool(true))
+        #expect(answer["changed"] == .bool(true))
+        let reloading = try #require(receiver.wait(for: "RELOADING", value: "1", after: ready.time))
+        let usec = try #require(reloading.fields["MONOTONIC_USEC"].flatMap { UInt64($0) }, "\(reloading.text)")
+        #expect(usec >= before && usec <= after, "MONOTONIC_USEC is CLOCK_MONOTONIC at the reload")
+        let readyAgain = try #require(receiver.wait(for: "READY", value: "1", after: reloading.time))
+        #expect(readyAgain.fields["STATUS"]?.hasPrefix("serving second@") == true, "\(readyAgain.text)")
+
+        // A rejected file: RELOADING, then READY with the old model still serving.
+        try AtomicFile.write(Array("not a model".utf8), to: path)
+        let rejected = try controlRequest(["cmd": "reload"], endpoint: daemon.controlEndpoint, timeout: 10)
+        #expect(rejected["ok"] == .bool(false))
+        let reloading2 = try #require(receiver.wait(for: "RELOADING", value: "1", after: readyAgain.time))
+        let ready3 = try #require(receiver.wait(for: "READY", value: "1", after: reloading2.time))
+        #expect(ready3.fields["STATUS"]?.hasPrefix("serving second@") == true)
+
+        // The order of everything: READY, (RELOADING, READY) twice.
+        let sequence = receiver.messages.compactMap { m -> String? in
+            m.fields["READY"] != nil ? "READY" : m.fields["RELOADING"] != nil ? "RELOADING" : nil
+        }
+        #expect(sequence == ["READY", "RELOADING", "READY", "RELOADING", "READY"])
+    }
+
+    @Test func watchdogPingsAtHalfTheInterval() throws {
+        let receiver = try NotifyReceiver(abstract: true)
+        defer { receiver.close() }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try Self.daemon(receiver, model: try testModel(lookahead: 1), stateDir: dir,
+                                     watchdog: 0.6, statusInterval: 0.5)
+        let ready = try #require(receiver.wait(for: "READY", value: "1"))
+        Thread.sleep(forTimeInterval: 3.1)
+        Self.stop(daemon)
+        let pings = receiver.pings.filter { $0 >= ready.time && $0 <= ready.time + 3 }
+        // Every 0.3 s: ten in three seconds (the first right away); never a gap near the 0.6 s
+        // after which systemd would kill the service.
+        #expect((8...12).contains(pings.count), "\(pings.count) pings")
+        let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 > 0.15 && $0 < 0.5 }, "gaps \(gaps)")
+        #expect(try #require(pings.first) - ready.time < 0.1, "first ping right after READY")
+        // Status lines every 0.5 s or so.
+        let statuses = receiver.messages.filter { $0.fields["STATUS"]?.hasPrefix("serving") == true && $0.fields["READY"] == nil }
+        #expect(statuses.count >= 3, "\(statuses.map(\.text))")
+        #expect(statuses.allSatisfy { $0.fields["STATUS"]!.hasSuffix("tokens/s") })
+    }
+
+    @Test func aStalledWorkerStopsThePingsUntilItRecovers() throws {
+        let receiver = try NotifyReceiver(abstract: false)
+        defer { receiver.close() }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try Self.daemon(receiver, model: try testModel(lookahead: 1), stateDir: dir,
+                                     watchdog: 0.4, stallLimit: 1.0)
+        defer { Self.stop(daemon) }
+        try #require(receiver.wait(for: "READY", value: "1") != nil)
+        Thread.sleep(forTimeInterval: 0.5)
+        let answer = try controlRequest(["cmd": "debug_stall", "worker": 1, "seconds": 3],
+                                        endpoint: daemon.controlEndpoint, timeout: 10)
+        #expect(answer["ok"] == .bool(true), "\(answer)")
+        let stallStart = monotonicSeconds()
+        Thread.sleep(forTimeInterval: 4)
+        let stallEnd = stallStart + 3
+        let pings = receiver.pings
+        // Before: regular pings. During: they stop once the worker has been stuck for the
+        // stall limit (1 s), until it runs again. After: they are back.
+        #expect(pings.contains { $0 > stallStart && $0 < stallStart + 0.9 }, "pings go on within the stall limit")
+        #expect(!pings.contains { $0 > stallStart + 1.4 && $0 < stallEnd - 0.4 }, "no ping while stalled: \(pings.map { $0 - stallStart })")
+        #expect(pings.contains { $0 > stallEnd - 0.3 && $0 < stallEnd + 1 }, "pings resume: \(pings.map { $0 - stallStart })")
+        let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
+        #expect(gaps.filter { $0 > 1.5 }.count == 1, "one long gap: \(gaps)")
+
+        // The debug command checks its arguments.
+        for bad in [["cmd": "debug_stall", "worker": 9, "seconds": 1], ["cmd": "debug_stall", "worker": 0, "seconds": 0],
+                    ["cmd": "debug_stall", "worker": 0]] as [JSONValue] {
+            let answer = try controlRequest(bad, endpoint: daemon.controlEndpoint, timeout: 10)
+            #expect(answer["ok"] == .bool(false), "\(bad)")
+        }
+        // Ordinary commands still reach the normal parser.
+        #expect(try controlRequest(["cmd": "status"], endpoint: daemon.controlEndpoint, timeout: 10)["ok"] == .bool(true))
+        #expect(try controlRequest(["cmd": "nonsense"], endpoint: daemon.controlEndpoint, timeout: 10)["ok"] == .bool(false))
+    }
+
+    @Test func withoutSystemdNothingChanges() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let h = try DaemonHarness(model: try testModel(lookahead: 1)) { $0.stateDir = dir }
+        defer { h.stop() }
+        h.daemon.enableSystemd(SystemdSettings())
+        #expect(h.daemon.notifier == nil)
+        #expect(try h.control(["cmd": "status"])["ok"] == .bool(true))
+    }
+}
