@@ -46,7 +46,7 @@ import Testing
         let input = h.daemon.inputEndpoint, output = h.daemon.outputEndpoint
         let producer = Thread {
             let client = try! StreamClient(input: input, output: output)
-            Thread.sleep(forTimeInterval: 0.2)
+            try! client.waitForHeartbeat(timeout: 10)
             var seq: UInt64 = 0
             var rng = SplitMix64(seed: 4)
             while running.load(ordering: .relaxed) {

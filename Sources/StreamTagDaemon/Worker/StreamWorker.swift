@@ -21,6 +21,9 @@ final class StreamWorker {
     private var buffer: [UInt8] = []
     /// Receives every published message: (topic, body).
     var publish: (String, [UInt8]) -> Void
+    /// Called at every round of work, so health checks see a worker busy in a long job (a
+    /// snapshot's `runUntilIdle`) as alive.
+    var tick: () -> Void = {}
     let clock: () -> Double
     /// Where the scan of active streams starts next time, so a full batch rotates fairly.
     private var nextStart = 0
@@ -119,6 +122,7 @@ final class StreamWorker {
     /// step per model over the streams that have a token ready. Returns whether anything happened.
     @discardableResult
     func runOnce() -> Bool {
+        tick()
         publishImmediate()
         guard !table.active.isEmpty else { return false }
         for case let r? in runtimes { r.batchSlots.removeAll(keepingCapacity: true) }

@@ -46,6 +46,7 @@ final class WorkerThread: @unchecked Sendable {
         self.expireInterval = expireInterval
         worker = StreamWorker(model: model, settings: settings, clock: monotonicSeconds, publish: { _, _ in })
         worker.index = index
+        worker.tick = { [unowned self] in lastTick.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
         worker.publish = { [unowned self] topic, body in self.pending.append(Outgoing(topic: topic, body: body)) }
     }
 

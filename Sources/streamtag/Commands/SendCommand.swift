@@ -48,9 +48,12 @@ struct SendCommand: ParsableCommand {
             try client.publish(stream: id, seq: next, tokens: tokens, end: n == messages.count - 1)
             next += 1
         }
-        // Print until the stream's `end` event.
-        while let m = try client.receive(timeout: timeout) {
+        // Print until the stream's `end` event; give up after `timeout` seconds without news
+        // of this stream (heartbeats don't count).
+        var deadline = Date().addingTimeInterval(timeout)
+        while let m = try client.receive(timeout: deadline.timeIntervalSinceNow) {
             guard m.topic == id else { continue }
+            deadline = Date().addingTimeInterval(timeout)
             switch m.type {
             case "tags":
                 if case .array(let tags)? = m.body["tags"] { for t in tags { print(describe(t)) } }
