@@ -6,6 +6,12 @@ extension TrainWorker {
     /// Runs the chunk forward: embeddings, every layer over T steps, the heads, the loss.
     /// Leaves d(loss)/d(logits) in `logits` for `backward`.
     func forward() {
+        forwardScores()
+        lossAndGradient()
+    }
+
+    /// Everything up to the heads' logits (left in `logits`), without the loss.
+    func forwardScores() {
         let n = T * B
         embed(into: xs[0].pointer)
         dropout(xs[0].pointer, mask: masks[0].pointer, count: n * E, rate: inputDropout)
@@ -24,7 +30,6 @@ extension TrainWorker {
             }
         }
         forwardHeads()
-        lossAndGradient()
     }
 
     /// x[n] = embedding[word] + Σ_f features_f[bucket_f]
@@ -85,21 +90,35 @@ extension TrainWorker {
         }
     }
 
-    /// logits_j[t] = b_j + Σ_{i ≤ j} W_j[:, i·H ..< (i+1)·H] · headInput[t + i]
+    /// Linear heads: logits_j[t] = b_j + Σ_{i ≤ j} W_j[:, i·H ..< (i+1)·H] · headInput[t + i].
+    /// With a hidden layer (D > 0): a_j[t] = relu(c_j + Σ_{i ≤ j} U_j block i · headInput[t + i]),
+    /// logits_j[t] = b_j + W_j · a_j[t].
     private func forwardHeads() {
         let rows = Tc * B
         for j in 0...k {
             let out = logits[j].pointer
             fillRows(out, with: params.headBiases[j].pointer, rows: rows, width: C)
-            for i in 0...j {
-                sgemm(transA: false, transB: true, M: rows, N: C, K: H, headInput.pointer + i * B * H, lda: H,
-                      params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, out, ldc: C)
+            if D == 0 {
+                for i in 0...j {
+                    sgemm(transA: false, transB: true, M: rows, N: C, K: H, headInput.pointer + i * B * H, lda: H,
+                          params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, out, ldc: C)
+                }
+                continue
             }
+            let a = headHidden[j].pointer
+            fillRows(a, with: params.headHiddenBiases[j].pointer, rows: rows, width: D)
+            for i in 0...j {
+                sgemm(transA: false, transB: true, M: rows, N: D, K: H, headInput.pointer + i * B * H, lda: H,
+                      params.headHiddenWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, a, ldc: D)
+            }
+            for r in 0..<(rows * D) where a[r] < 0 { a[r] = 0 }
+            sgemm(transA: false, transB: true, M: rows, N: C, K: D, a, lda: D,
+                  params.headWeights[j].pointer, ldb: D, beta: 1, out, ldc: C)
         }
     }
 
-    /// Softmax cross-entropy for every head a position trains (heads seeing ≤ its followers);
-    /// replaces logits by their gradient.
+    /// Softmax cross-entropy for every head a position trains (heads seeing ≤ its followers),
+    /// plus the auxiliary next-tag / next-word losses; replaces logits by their gradient.
     private func lossAndGradient() {
         lossSum = 0
         lossCount = 0
@@ -113,25 +132,68 @@ extension TrainWorker {
                     z.update(repeating: 0, count: C)
                     continue
                 }
-                var best = 0
-                for c in 1..<C where z[c] > z[best] { best = c }
-                let zmax = z[best]
-                var sum: Float = 0
-                for c in 0..<C {
-                    z[c] = expf(z[c] - zmax)
-                    sum += z[c]
-                }
                 let weight = (j == sees ? 1 : provisionalWeight) / normalizer
-                objective -= Double(weight) * Double(logf(z[y] / sum))
+                let (loss, best) = softmaxCrossEntropy(z, classes: C, target: y, smoothing: labelSmoothing, weight: weight)
+                objective += Double(weight) * loss
                 if j == sees {
-                    lossSum -= Double(logf(z[y] / sum))
+                    lossSum += loss
                     lossCount += 1
                     if best == y { correct += 1 }
                 }
-                for c in 0..<C { z[c] = weight * (z[c] / sum - (c == y ? 1 : 0)) }
             }
         }
+        auxiliaryLoss(nextTagLogits.pointer, params.nextTag, targets: nextTags, weight: nextTagWeight)
+        auxiliaryLoss(nextWordLogits.pointer, params.nextWord, targets: nextWords, weight: nextWordWeight)
     }
+
+    /// Auxiliary head on the top state at t (first Tc·B rows of headInput): logits, loss into
+    /// `objective`, and the logits replaced by their gradient (0 where the target is -1).
+    private func auxiliaryLoss(_ out: UnsafeMutablePointer<Float>, _ head: [Parameter], targets: [Int32], weight: Float) {
+        guard head.count == 2 else { return }
+        let rows = Tc * B, W = head[0].rows
+        fillRows(out, with: head[1].pointer, rows: rows, width: W)
+        sgemm(transA: false, transB: true, M: rows, N: W, K: H, headInput.pointer, lda: H,
+              head[0].pointer, ldb: H, beta: 1, out, ldc: W)
+        let w = weight / normalizer
+        for n in 0..<rows {
+            let z = out + n * W, y = Int(targets[n])
+            guard y >= 0 else {
+                z.update(repeating: 0, count: W)
+                continue
+            }
+            let (loss, _) = softmaxCrossEntropy(z, classes: W, target: y, smoothing: 0, weight: w)
+            objective += Double(w) * loss
+        }
+    }
+}
+
+/// Softmax cross-entropy against a target smoothed by `smoothing` (share spread evenly over all
+/// classes): returns the loss and the argmax, and replaces z by weight · (softmax(z) − target).
+@inline(__always)
+func softmaxCrossEntropy(_ z: UnsafeMutablePointer<Float>, classes C: Int, target y: Int, smoothing: Float,
+                         weight: Float) -> (loss: Double, best: Int) {
+    var best = 0
+    for c in 1..<C where z[c] > z[best] { best = c }
+    let zmax = z[best]
+    var sum: Float = 0
+    var zsum: Float = 0
+    let zy = z[y] - zmax
+    for c in 0..<C {
+        let d = z[c] - zmax
+        zsum += d
+        z[c] = expf(d)
+        sum += z[c]
+    }
+    let logSum = logf(sum)
+    // −log p_y = logSum − zy; smoothing mixes in the mean of −log p_c over classes.
+    var loss = Double(logSum - zy)
+    if smoothing > 0 {
+        let meanNLL = Double(logSum) - Double(zsum) / Double(C)
+        loss = Double(1 - smoothing) * loss + Double(smoothing) * meanNLL
+    }
+    let uniform = smoothing / Float(C), inv = 1 / sum
+    for c in 0..<C { z[c] = weight * (z[c] * inv - uniform - (c == y ? 1 - smoothing : 0)) }
+    return (loss, best)
 }
 
 /// Copies `values` (width floats) into each of `rows` rows.

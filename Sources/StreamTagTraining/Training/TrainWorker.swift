@@ -12,7 +12,7 @@ import StreamTagCore
 final class TrainWorker: @unchecked Sendable {
     let params: Parameters
     let config: ModelConfig
-    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int
+    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int, D: Int
     let B: Int, Tc: Int, T: Int
     let firstRow: Int
 
@@ -22,6 +22,8 @@ final class TrainWorker: @unchecked Sendable {
     var resets: [Bool]        // [T·B] state cleared before this step
     var targets: [Int32]      // [Tc·B] tag id, -1 = no loss
     var seeing: [Int32]       // [Tc·B] followers the position's final head sees, -1 = no loss
+    var nextTags: [Int32]     // [Tc·B] tag of the next token in the segment, -1 = none (auxiliary loss)
+    var nextWords: [Int32]    // [Tc·B] class of the next word, -1 = none (auxiliary loss)
 
     // State carried between chunks, per layer.
     let carryH: [AlignedBuffer<Float>]     // [B, H]
@@ -41,6 +43,10 @@ final class TrainWorker: @unchecked Sendable {
     let headInput: AlignedBuffer<Float>    // [T·B, H] top h after dropout
     let headMask: AlignedBuffer<Float>     // [T·B, H]
     let logits: [AlignedBuffer<Float>]     // (k+1) × [Tc·B, C]; becomes dlogits in place
+    let headHidden: [AlignedBuffer<Float>] // (k+1) × [Tc·B, D] relu(hidden layer) (D > 0 only)
+    let dHeadHidden: AlignedBuffer<Float>  // [Tc·B, D]
+    let nextTagLogits: AlignedBuffer<Float>   // [Tc·B, C] (auxiliary; empty when off)
+    let nextWordLogits: AlignedBuffer<Float>  // [Tc·B, W] (auxiliary; empty when off)
 
     // Backward scratch.
     let dOut: AlignedBuffer<Float>         // [T·B, H] gradient w.r.t. a layer's h outputs
@@ -66,6 +72,13 @@ final class TrainWorker: @unchecked Sendable {
     var inputDropout: Float = 0
     var hiddenDropout: Float = 0
     var provisionalWeight: Float = 0.5
+    var labelSmoothing: Float = 0
+    var nextTagWeight: Float = 0
+    var nextWordWeight: Float = 0
+    /// Probability of replacing an unknown token's `lower` feature buckets by random ones.
+    var lowerNoise: Float = 0
+    /// Indices and bucket counts of the `lower` features.
+    let lowerFeatures: [(index: Int, buckets: Int)]
     /// Loss positions in the whole batch (all workers): the loss is their mean.
     var normalizer: Float = 1
 
@@ -79,6 +92,7 @@ final class TrainWorker: @unchecked Sendable {
         k = config.lookahead
         L = config.layers
         F = config.features.count
+        D = config.headHidden
         self.B = B
         self.Tc = Tc
         T = Tc + k
@@ -89,6 +103,9 @@ final class TrainWorker: @unchecked Sendable {
         resets = Array(repeating: true, count: n)
         targets = Array(repeating: -1, count: Tc * B)
         seeing = Array(repeating: -1, count: Tc * B)
+        nextTags = Array(repeating: -1, count: Tc * B)
+        nextWords = Array(repeating: -1, count: Tc * B)
+        lowerFeatures = config.features.enumerated().filter { $0.element.kind == .lower }.map { ($0.offset, $0.element.buckets) }
         let lstm = params.config.cell.hasCellState
         let layers = params.config.layers
         func buffers(_ count: Int, _ enabled: Bool = true) -> [AlignedBuffer<Float>] {
@@ -111,6 +128,10 @@ final class TrainWorker: @unchecked Sendable {
         headMask = AlignedBuffer(count: n * H)
         let logitCount = Tc * B * params.headBiases[0].rows
         logits = (0...params.config.lookahead).map { _ in AlignedBuffer(count: logitCount) }
+        headHidden = (0...params.config.lookahead).map { _ in AlignedBuffer(count: Tc * B * params.config.headHidden) }
+        dHeadHidden = AlignedBuffer(count: Tc * B * params.config.headHidden)
+        nextTagLogits = AlignedBuffer(count: Tc * B * (params.nextTag.first?.rows ?? 0))
+        nextWordLogits = AlignedBuffer(count: Tc * B * (params.nextWord.first?.rows ?? 0))
         dOut = AlignedBuffer(count: n * H)
         dIn = AlignedBuffer(count: n * max(params.config.embeddingDim, params.config.hiddenDim))
         dGI = AlignedBuffer(count: n * GH)

@@ -32,7 +32,7 @@ extension Trainer {
                 sinceBest = 0
             } else {
                 sinceBest += 1
-                if sinceBest % max(1, options.decayPatience) == 0 { learningRate *= 0.5 }
+                if options.schedule == .plateau && sinceBest % max(1, options.decayPatience) == 0 { learningRate *= 0.5 }
             }
             let elapsed = seconds(since: start)
             progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: options.epochs, step: 0, stepsPerEpoch: 0,
@@ -62,7 +62,12 @@ extension Trainer {
         var lossSum = 0.0, lossCount = 0, correct = 0, lastReport = epochStart
         for w in workers { w.resetCarry() }
         for step in 0..<steps {
-            trainStep(plan: plan, chunk: step, epoch: epoch, learningRate: learningRate)
+            var rate = learningRate
+            if options.schedule == .cosine {
+                let progress = (Double(epoch - 1) + Double(step) / Double(steps)) / Double(max(1, options.epochs))
+                rate = options.learningRate * Float(0.5 * (1 + cos(Double.pi * min(1, progress))))
+            }
+            trainStep(plan: plan, chunk: step, epoch: epoch, learningRate: rate)
             for w in workers {
                 lossSum += w.lossSum
                 lossCount += w.lossCount
@@ -96,6 +101,10 @@ extension Trainer {
             worker.inputDropout = options.inputDropout
             worker.hiddenDropout = options.hiddenDropout
             worker.provisionalWeight = options.provisionalWeight
+            worker.labelSmoothing = options.labelSmoothing
+            worker.nextTagWeight = options.nextTagWeight
+            worker.nextWordWeight = options.nextWordWeight
+            worker.lowerNoise = options.lowerNoise
             worker.normalizer = normalizer
             worker.fill(plan: plan, corpus: corpus, chunk: chunk, wordDropout: options.wordDropout)
             worker.zeroGradients()
@@ -170,7 +179,7 @@ extension TrainWorker {
                     words[n] = 0
                     for f in 0..<F { featureIDs[n * F + f] = 0 }
                     resets[n] = true
-                    if t < Tc { targets[n] = -1; seeing[n] = -1 }
+                    if t < Tc { targets[n] = -1; seeing[n] = -1; nextTags[n] = -1; nextWords[n] = -1 }
                     continue
                 }
                 let token = Int(plan.order[g])
@@ -178,10 +187,20 @@ extension TrainWorker {
                 if word != 0 && wordDropout > 0 && rng.nextUnitFloat() < wordDropout { word = 0 }
                 words[n] = word
                 for f in 0..<F { featureIDs[n * F + f] = corpus.features[token * F + f] }
+                if word == 0 && lowerNoise > 0 {
+                    for (f, buckets) in lowerFeatures where rng.nextUnitFloat() < lowerNoise {
+                        featureIDs[n * F + f] = Int32(truncatingIfNeeded: rng.next() % UInt64(buckets))
+                    }
+                }
                 resets[n] = plan.reset[g]
                 if t < Tc {
                     targets[n] = corpus.tags[token]
                     seeing[n] = Int32(min(k, Int(plan.segmentEnd[g]) - g - 1))
+                    let hasNext = g + 1 < Int(plan.segmentEnd[g])
+                    let next = hasNext ? Int(plan.order[g + 1]) : 0
+                    nextTags[n] = hasNext ? corpus.tags[next] : -1
+                    let w = Int(corpus.words[next]), classes = nextWordLogits.count / max(1, Tc * B)
+                    nextWords[n] = hasNext && classes > 0 ? Int32(w < classes ? w : 0) : -1
                 }
             }
         }

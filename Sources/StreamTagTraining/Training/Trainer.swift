@@ -50,7 +50,9 @@ public final class Trainer {
                 for j in H..<(2 * H) { initial.weights.layers[l].inputBias[j] = 1 }
             }
         }
-        params = Parameters(bundle: initial)
+        params = Parameters(bundle: initial, nextTagClasses: options.nextTagWeight > 0 ? tags.count : 0,
+                            nextWordClasses: options.nextWordWeight > 0 ? max(2, options.nextWordClasses) : 0,
+                            seed: options.seed)
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
         let workerCount = max(1, min(threads, options.batchSize))
         var workers: [TrainWorker] = []

@@ -9,6 +9,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var embeddingDim = 128
     public var hiddenDim = 256
     public var lookahead = 0
+    /// Width of the heads' hidden layer (0 = linear heads).
+    public var headHidden = 0
     public var lowercase = false
     public var features: [FeatureSpecOption] = TrainingOptions.defaultFeatures
     /// Words seen fewer times than this in training map to the unknown row.
@@ -51,6 +53,22 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Evaluate and save an exponential moving average of the weights with this decay per step
     /// (0 = the raw weights). Averaging smooths the end of training's noise.
     public var averageDecay: Float = 0.999
+    /// For tokens that reach the model as the unknown word (rare, or hidden by word dropout),
+    /// replace each `lower` feature's bucket by a random one with this probability: at test time
+    /// an unseen word's `lower` bucket is another word's row, and the model should not trust it
+    /// the way it trusts a bucket trained on the very token.
+    public var lowerNoise: Float = 0
+    /// Learning-rate schedule: `plateau` halves on dev plateaus; `cosine` decays to 0 over
+    /// `epochs` (after warm-up), still keeping the best epoch.
+    public var schedule: LearningRateSchedule = .plateau
+    /// Label smoothing of the tag losses (share of the target mass spread over all tags).
+    public var labelSmoothing: Float = 0
+    /// Training-only auxiliary losses from the top state at t (not saved in the model):
+    /// predicting the next token's tag, and the next word (its vocabulary row among the
+    /// `nextWordClasses` most frequent words; the rest share class 0).
+    public var nextTagWeight: Float = 0
+    public var nextWordWeight: Float = 0
+    public var nextWordClasses = 2048
     public var seed: UInt64 = 1
     /// Worker threads (data parallel); 0 = one per core.
     public var threads = 0
@@ -78,10 +96,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
         let config = ModelConfig(cell: cell, layers: layers, embeddingDim: embeddingDim, hiddenDim: hiddenDim,
-                                 lookahead: lookahead, lowercase: lowercase, features: specs)
+                                 lookahead: lookahead, lowercase: lowercase, features: specs, headHidden: headHidden)
         do { try config.validate() } catch { throw TrainingError(error.message) }
         return config
     }
+}
+
+/// How the learning rate moves over the run.
+public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
+    case plateau, cosine
 }
 
 /// Cell names as the command line and metadata spell them.

@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     var hiddenDim = 256
     @Option(name: .long, help: "Lookahead k: final tags wait for k following tokens.")
     var lookahead = 0
+    @Option(name: .long, help: "Width of a hidden (relu) layer in every head; 0 = linear heads.")
+    var headHidden = 0
     @Flag(name: .long, help: "Look words up lowercased (default: with their case; the lower feature shares across case).")
     var lowercase = false
     @Option(name: .long, parsing: .upToNextOption,
@@ -77,6 +79,18 @@ struct TrainCommand: ParsableCommand {
     var patience = 4
     @Option(name: .long, help: "Moving-average decay of the weights that are evaluated and saved (0 = off).")
     var averageDecay: Float = 0.999
+    @Option(name: .long, help: "Probability of replacing an unknown token's lower-feature bucket by a random one in training.")
+    var lowerNoise: Float = 0
+    @Option(name: .long, help: "Learning-rate schedule: plateau (halve on dev plateaus) or cosine (decay to 0 over --epochs).")
+    var schedule: LearningRateSchedule = .plateau
+    @Option(name: .long, help: "Label smoothing of the tag losses.")
+    var labelSmoothing: Float = 0
+    @Option(name: .long, help: "Weight of the auxiliary next-tag loss (training only; 0 = off).")
+    var nextTagWeight: Float = 0
+    @Option(name: .long, help: "Weight of the auxiliary next-word loss (training only; 0 = off).")
+    var nextWordWeight: Float = 0
+    @Option(name: .long, help: "Classes of the next-word loss: the most frequent words (the rest share one class).")
+    var nextWordClasses = 2048
     @Option(name: .long, help: "Random seed: the same seed, data and threads give the same model.")
     var seed: UInt64 = 1
     @Option(name: .long, help: "Worker threads (0 = one per core).")
@@ -91,6 +105,7 @@ struct TrainCommand: ParsableCommand {
         options.embeddingDim = embeddingDim
         options.hiddenDim = hiddenDim
         options.lookahead = lookahead
+        options.headHidden = headHidden
         options.lowercase = lowercase
         if noFeatures {
             options.features = []
@@ -113,6 +128,12 @@ struct TrainCommand: ParsableCommand {
         options.stopPatience = patience
         options.averageDecay = averageDecay
         options.provisionalWeight = provisionalWeight
+        options.lowerNoise = lowerNoise
+        options.schedule = schedule
+        options.labelSmoothing = labelSmoothing
+        options.nextTagWeight = nextTagWeight
+        options.nextWordWeight = nextWordWeight
+        options.nextWordClasses = nextWordClasses
         options.seed = seed
         options.threads = threads
 
@@ -186,6 +207,7 @@ enum CoNLLUColumnName: String, ExpressibleByArgument, CaseIterable {
 
 extension CorpusFormat: ExpressibleByArgument {}
 extension CellKindName: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
 extension TensorDType: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
 }
