@@ -24,7 +24,8 @@ import Testing
         options.minCount = 2          // singletons stay unknown: their features matter
         options.features = [FeatureSpecOption(kind: "suffix", length: 2, buckets: 7),
                             FeatureSpecOption(kind: "shape", length: 0, buckets: 5),
-                            FeatureSpecOption(kind: "lower", length: 0, buckets: 11)]
+                            FeatureSpecOption(kind: "lower", length: 0, buckets: 11),
+                            FeatureSpecOption(kind: "ngrams", length: 5, buckets: 17)]
         options.batchSize = 2
         options.chunkLength = 12
         options.threads = 1
