@@ -39,6 +39,13 @@ import Testing
             options.nextWordClasses = 6
             options.headHidden = 3
             options.features.append(FeatureSpecOption(kind: "ngrams", length: 4, buckets: 13))
+            options.distillWeight = 0.3
+            // A random teacher with lookahead 1: soft targets for every token.
+            let config = ModelConfig(cell: .gru, layers: 1, embeddingDim: 3, hiddenDim: 4, lookahead: 1,
+                                     features: [FeatureSpec(.suffix, length: 1, buckets: 5)])
+            let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "the", "cat"],
+                                            tags: ["A", "D", "N", "P", "V"], seed: 11)
+            return try Trainer(options: options, train: Self.sentences, dev: [], name: "grad", teacher: try Model(bundle: bundle))
         }
         return try Trainer(options: options, train: Self.sentences, dev: [], name: "grad")
     }
@@ -53,8 +60,8 @@ import Testing
         return worker.objective
     }
 
-    /// The auxiliary next-tag / next-word heads, label smoothing and heads with a hidden layer,
-    /// with and without dropout.
+    /// The auxiliary next-tag / next-word heads, label smoothing, distillation targets, heads
+    /// with a hidden layer and an n-gram feature, with and without dropout.
     @Test(arguments: [Float(0), 0.3])
     func auxiliaryLossGradientsMatchFiniteDifferences(dropout: Float) throws {
         try gradientsMatchFiniteDifferences(cell: .lstm, dropout: dropout, auxiliary: true)
@@ -72,6 +79,8 @@ import Testing
         worker.hiddenDropout = dropout
         worker.normalizer = 3
         worker.labelSmoothing = trainer.options.labelSmoothing
+        worker.distillWeight = trainer.options.distillWeight
+        #expect(trainer.train.teacher.isEmpty != auxiliary)
         worker.nextTagWeight = trainer.options.nextTagWeight
         worker.nextWordWeight = trainer.options.nextWordWeight
         var rng = SplitMix64(seed: 3)

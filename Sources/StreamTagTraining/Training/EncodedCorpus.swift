@@ -10,6 +10,8 @@ struct EncodedCorpus: Sendable {
     /// The `ngrams` feature (if any): token i's buckets are ngrams[ngramStarts[i] ..< ngramStarts[i+1]].
     var ngramStarts: [Int32] = [0]
     var ngrams: [Int32] = []
+    /// [N, C] a teacher model's tag distribution per token (distillation), or empty.
+    var teacher: [Float] = []
     /// [N] tag ids (-1: a tag the model does not know).
     var tags: [Int32] = []
     /// Sentence i is tokens sentenceStarts[i] ..< sentenceStarts[i+1].

@@ -144,7 +144,9 @@ extension TrainWorker {
                     continue
                 }
                 let weight = (j == sees ? 1 : provisionalWeight) / normalizer
-                let (loss, best) = softmaxCrossEntropy(z, classes: C, target: y, smoothing: labelSmoothing, weight: weight)
+                let (loss, best) = softmaxCrossEntropy(z, classes: C, target: y, smoothing: labelSmoothing, weight: weight,
+                                                       soft: hasTeacher ? teacher.pointer + n * C : nil,
+                                                       softWeight: distillWeight)
                 objective += Double(weight) * loss
                 if j == sees {
                     lossSum += loss
@@ -178,32 +180,38 @@ extension TrainWorker {
     }
 }
 
-/// Softmax cross-entropy against a target smoothed by `smoothing` (share spread evenly over all
-/// classes): returns the loss and the argmax, and replaces z by weight · (softmax(z) − target).
+/// Softmax cross-entropy against a soft target: q = (1 − smoothing − β)·onehot(y) +
+/// smoothing/C + β·soft (β = `softWeight`, soft a distribution, e.g. a teacher's). Returns the
+/// loss −Σ q·log p and the argmax, and replaces z by weight · (softmax(z) − q).
 @inline(__always)
 func softmaxCrossEntropy(_ z: UnsafeMutablePointer<Float>, classes C: Int, target y: Int, smoothing: Float,
-                         weight: Float) -> (loss: Double, best: Int) {
+                         weight: Float, soft: UnsafePointer<Float>? = nil, softWeight: Float = 0) -> (loss: Double, best: Int) {
     var best = 0
     for c in 1..<C where z[c] > z[best] { best = c }
     let zmax = z[best]
     var sum: Float = 0
     var zsum: Float = 0
+    var softDot: Float = 0
     let zy = z[y] - zmax
     for c in 0..<C {
         let d = z[c] - zmax
         zsum += d
+        if let soft { softDot += soft[c] * d }
         z[c] = expf(d)
         sum += z[c]
     }
     let logSum = logf(sum)
-    // −log p_y = logSum − zy; smoothing mixes in the mean of −log p_c over classes.
-    var loss = Double(logSum - zy)
-    if smoothing > 0 {
-        let meanNLL = Double(logSum) - Double(zsum) / Double(C)
-        loss = Double(1 - smoothing) * loss + Double(smoothing) * meanNLL
-    }
+    let beta = soft == nil ? 0 : softWeight
+    // −log p_c = logSum − d_c: one-hot, uniform and soft parts of the target.
+    var loss = Double(1 - smoothing - beta) * Double(logSum - zy)
+    if smoothing > 0 { loss += Double(smoothing) * (Double(logSum) - Double(zsum) / Double(C)) }
+    if beta > 0 { loss += Double(beta) * (Double(logSum) - Double(softDot)) }   // Σ soft = 1
     let uniform = smoothing / Float(C), inv = 1 / sum
-    for c in 0..<C { z[c] = weight * (z[c] * inv - uniform - (c == y ? 1 - smoothing : 0)) }
+    for c in 0..<C {
+        var q = uniform + (c == y ? 1 - smoothing - beta : 0)
+        if let soft, beta > 0 { q += beta * soft[c] }
+        z[c] = weight * (z[c] * inv - q)
+    }
     return (loss, best)
 }
 

@@ -30,6 +30,8 @@ final class TrainWorker: @unchecked Sendable {
     var seeing: [Int32]       // [Tc·B] followers the position's final head sees, -1 = no loss
     var nextTags: [Int32]     // [Tc·B] tag of the next token in the segment, -1 = none (auxiliary loss)
     var nextWords: [Int32]    // [Tc·B] class of the next word, -1 = none (auxiliary loss)
+    let teacher: AlignedBuffer<Float>   // [Tc·B, C] teacher distribution (distillation)
+    var hasTeacher = false
 
     // State carried between chunks, per layer.
     let carryH: [AlignedBuffer<Float>]     // [B, H]
@@ -79,6 +81,7 @@ final class TrainWorker: @unchecked Sendable {
     var hiddenDropout: Float = 0
     var provisionalWeight: Float = 0.5
     var labelSmoothing: Float = 0
+    var distillWeight: Float = 0
     var nextTagWeight: Float = 0
     var nextWordWeight: Float = 0
     /// Probability of replacing an unknown token's `lower` feature buckets by random ones.
@@ -113,6 +116,7 @@ final class TrainWorker: @unchecked Sendable {
         seeing = Array(repeating: -1, count: Tc * B)
         nextTags = Array(repeating: -1, count: Tc * B)
         nextWords = Array(repeating: -1, count: Tc * B)
+        teacher = AlignedBuffer(count: Tc * B * params.headBiases[0].rows)
         lowerFeatures = config.features.enumerated().filter { $0.element.kind == .lower }.map { ($0.offset, $0.element.buckets) }
         let lstm = params.config.cell.hasCellState
         let layers = params.config.layers

@@ -102,6 +102,7 @@ extension Trainer {
             worker.hiddenDropout = options.hiddenDropout
             worker.provisionalWeight = options.provisionalWeight
             worker.labelSmoothing = options.labelSmoothing
+            worker.distillWeight = options.distillWeight
             worker.nextTagWeight = options.nextTagWeight
             worker.nextWordWeight = options.nextWordWeight
             worker.lowerNoise = options.lowerNoise
@@ -180,6 +181,7 @@ extension Trainer {
 extension TrainWorker {
     /// Loads this worker's rows of chunk `chunk` from the epoch plan.
     func fill(plan: EpochPlan, corpus: EncodedCorpus, chunk: Int, wordDropout: Float) {
+        hasTeacher = !corpus.teacher.isEmpty
         if ngramFeature != nil {
             ngramStarts = corpus.ngramStarts
             ngramIDs = corpus.ngrams
@@ -193,7 +195,10 @@ extension TrainWorker {
                     tokenIndex[n] = -1
                     for f in 0..<F { featureIDs[n * F + f] = 0 }
                     resets[n] = true
-                    if t < Tc { targets[n] = -1; seeing[n] = -1; nextTags[n] = -1; nextWords[n] = -1 }
+                    if t < Tc {
+                        targets[n] = -1; seeing[n] = -1; nextTags[n] = -1; nextWords[n] = -1
+                        if hasTeacher { (teacher.pointer + n * C).update(repeating: 1 / Float(C), count: C) }
+                    }
                     continue
                 }
                 let token = Int(plan.order[g])
@@ -210,6 +215,11 @@ extension TrainWorker {
                 resets[n] = plan.reset[g]
                 if t < Tc {
                     targets[n] = corpus.tags[token]
+                    if hasTeacher {
+                        corpus.teacher.withUnsafeBufferPointer {
+                            (teacher.pointer + n * C).update(from: $0.baseAddress! + token * C, count: C)
+                        }
+                    }
                     seeing[n] = Int32(min(k, Int(plan.segmentEnd[g]) - g - 1))
                     let hasNext = g + 1 < Int(plan.segmentEnd[g])
                     let next = hasNext ? Int(plan.order[g + 1]) : 0

@@ -26,7 +26,9 @@ public final class Trainer {
     /// Dev score of predictions (higher is better); defaults to token accuracy.
     public var devScore: ([[String]], [Sentence]) -> Double = Trainer.tokenAccuracy
 
-    public init(options: TrainingOptions, train: [Sentence], dev: [Sentence], name: String) throws {
+    /// `teacher`: a model whose tag distributions the tag losses learn from too
+    /// (`options.distillWeight`); it must have the same tag set.
+    public init(options: TrainingOptions, train: [Sentence], dev: [Sentence], name: String, teacher: Model? = nil) throws {
         self.options = options
         self.name = name
         config = try options.modelConfig()
@@ -37,7 +39,12 @@ public final class Trainer {
         guard !tags.isEmpty else { throw TrainingError("the training data has no tags") }
         let vocab = Vocabulary(words: vocabulary, lowercase: options.lowercase)
         let tagIndex = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, Int32($0)) })
-        self.train = EncodedCorpus(sentences: train, vocabulary: vocab, tagIndex: tagIndex, features: config.features)
+        var encoded = EncodedCorpus(sentences: train, vocabulary: vocab, tagIndex: tagIndex, features: config.features)
+        if let teacher, options.distillWeight > 0 {
+            guard teacher.tags == tags else { throw TrainingError("the teacher's tags differ from the training data's") }
+            encoded.teacher = Trainer.teacherDistributions(teacher, sentences: train)
+        }
+        self.train = encoded
         devSentences = dev
         self.dev = EncodedCorpus(sentences: dev, vocabulary: vocab, tagIndex: tagIndex, features: config.features)
         rng = SplitMix64(seed: options.seed)
@@ -75,6 +82,33 @@ public final class Trainer {
     public func bundle(training: String? = nil) -> ModelBundle {
         ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags,
                     weights: params.weights(averaged: options.averageDecay > 0), created: nil, training: training)
+    }
+}
+
+extension Trainer {
+    /// The teacher's final-head tag distribution for every token ([N, C], corpus order), each
+    /// sentence its own stream; tokens near a sentence end use the head that sees what is left.
+    static func teacherDistributions(_ teacher: Model, sentences: [Sentence]) -> [Float] {
+        let C = teacher.C, k = teacher.k
+        var out: [Float] = []
+        out.reserveCapacity(sentences.reduce(0) { $0 + $1.tokens.count } * C)
+        var tagger = StreamTagger(model: teacher)
+        func append(_ scores: [Float]) {
+            let m = scores.max() ?? 0
+            let e = scores.map { expf($0 - m) }
+            let sum = e.reduce(0, +)
+            out.append(contentsOf: e.map { $0 / sum })
+        }
+        for sentence in sentences {
+            let n = sentence.tokens.count
+            for (i, token) in sentence.tokens.enumerated() {
+                _ = tagger.feed(token)
+                if i >= k { append(tagger.scores(seeing: k)) }
+            }
+            for j in (0..<min(k, n)).reversed() { append(tagger.scores(seeing: j)) }
+            _ = tagger.finish()
+        }
+        return out
     }
 }
 

@@ -69,6 +69,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var nextTagWeight: Float = 0
     public var nextWordWeight: Float = 0
     public var nextWordClasses = 2048
+    /// Distillation: the tag losses' target mixes this share of a teacher model's distribution
+    /// (its final head, per sentence) into the gold one-hot; the teacher is given to the trainer.
+    public var distillWeight: Float = 0
     public var seed: UInt64 = 1
     /// Worker threads (data parallel); 0 = one per core.
     public var threads = 0

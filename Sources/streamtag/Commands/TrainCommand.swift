@@ -83,6 +83,10 @@ struct TrainCommand: ParsableCommand {
     var lowerNoise: Float = 0
     @Option(name: .long, help: "Learning-rate schedule: plateau (halve on dev plateaus) or cosine (decay to 0 over --epochs).")
     var schedule: LearningRateSchedule = .plateau
+    @Option(name: .long, help: "Teacher model for distillation (same tag set): its tag distributions join the targets.")
+    var teacher: String?
+    @Option(name: .long, help: "Share of the teacher's distribution in the tag targets (with --teacher).")
+    var distillWeight: Float = 0.5
     @Option(name: .long, help: "Label smoothing of the tag losses.")
     var labelSmoothing: Float = 0
     @Option(name: .long, help: "Weight of the auxiliary next-tag loss (training only; 0 = off).")
@@ -131,6 +135,7 @@ struct TrainCommand: ParsableCommand {
         options.lowerNoise = lowerNoise
         options.schedule = schedule
         options.labelSmoothing = labelSmoothing
+        options.distillWeight = teacher == nil ? 0 : distillWeight
         options.nextTagWeight = nextTagWeight
         options.nextWordWeight = nextWordWeight
         options.nextWordClasses = nextWordClasses
@@ -154,7 +159,11 @@ struct TrainCommand: ParsableCommand {
             isIOB = isIOB && corpus.isIOB
         }
 
-        let trainer = try Trainer(options: options, train: trainSentences, dev: devSentences, name: name)
+        var teacherModel: Model? = nil
+        if let teacher {
+            do { teacherModel = try Model(path: teacher) } catch { throw ValidationError("cannot load teacher \(teacher): \(error.message)") }
+        }
+        let trainer = try Trainer(options: options, train: trainSentences, dev: devSentences, name: name, teacher: teacherModel)
         if isIOB {
             trainer.devScore = { predicted, gold in
                 (try? EntityScores(gold: gold.map(\.tags), predicted: predicted).overall.f1) ?? 0
