@@ -80,6 +80,7 @@ import Testing
         worker.normalizer = 3
         worker.labelSmoothing = trainer.options.labelSmoothing
         worker.distillWeight = trainer.options.distillWeight
+        worker.weightDrop = dropout   // DropConnect on W_hh along with the other dropouts
         #expect(trainer.train.teacher.isEmpty != auxiliary)
         worker.nextTagWeight = trainer.options.nextTagWeight
         worker.nextWordWeight = trainer.options.nextWordWeight

@@ -72,7 +72,7 @@ extension TrainWorker {
         let dGI = dGI.pointer
         let dGH = config.cell == .gru ? self.dGH.pointer : dGI   // LSTM/RNN: same pre-activation
         let dhRec = dhRec.pointer, dcRec = dcRec.pointer
-        let wHH = params.hiddenWeights[l].pointer
+        let wHH = weightDrop > 0 ? droppedWHH[l].pointer : params.hiddenWeights[l].pointer
         dhRec.update(repeating: 0, count: B * H)
         dcRec.update(repeating: 0, count: B * H)
         for t in stride(from: T - 1, through: 0, by: -1) {
@@ -94,8 +94,16 @@ extension TrainWorker {
             }
         }
         // Weight gradients over all steps at once.
-        sgemm(transA: true, transB: false, M: GH, N: H, K: n, dGH, lda: GH, hPrev[l].pointer, ldb: H,
-              beta: 1, grad(params.hiddenWeights[l]), ldc: H)
+        if weightDrop > 0 {
+            // d(W ⊙ M)/dW = M: the gradient of the dropped matrix, masked.
+            sgemm(transA: true, transB: false, M: GH, N: H, K: n, dGH, lda: GH, hPrev[l].pointer, ldb: H,
+                  beta: 0, whhGrad.pointer, ldc: H)
+            let g = grad(params.hiddenWeights[l]), m = whhMask[l].pointer, d = whhGrad.pointer
+            for i in 0..<(GH * H) { g[i] += m[i] * d[i] }
+        } else {
+            sgemm(transA: true, transB: false, M: GH, N: H, K: n, dGH, lda: GH, hPrev[l].pointer, ldb: H,
+                  beta: 1, grad(params.hiddenWeights[l]), ldc: H)
+        }
         sgemm(transA: true, transB: false, M: GH, N: inDim, K: n, dGI, lda: GH, xs[l].pointer, ldb: inDim,
               beta: 1, grad(params.inputWeights[l]), ldc: inDim)
         addColumnSums(grad(params.hiddenBiases[l]), dGH, rows: n, width: GH)

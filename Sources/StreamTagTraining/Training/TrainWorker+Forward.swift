@@ -60,6 +60,16 @@ extension TrainWorker {
         let n = T * B, inDim = l == 0 ? E : H
         let gi = gi[l].pointer, gh = gh[l].pointer, hPrev = hPrev[l].pointer, hs = hs[l].pointer
         let lstm = config.cell.hasCellState
+        var wHH = UnsafePointer(params.hiddenWeights[l].pointer)
+        if weightDrop > 0 {
+            let w = params.hiddenWeights[l].pointer, d = droppedWHH[l].pointer, mask = whhMask[l].pointer
+            let keep = 1 / (1 - weightDrop)
+            for i in 0..<(GH * H) {
+                mask[i] = rng.nextUnitFloat() < weightDrop ? 0 : keep
+                d[i] = mask[i] * w[i]
+            }
+            wHH = UnsafePointer(d)
+        }
         // All input projections at once: gi = x·W_ihᵀ + b_ih.
         fillRows(gi, with: params.inputBiases[l].pointer, rows: n, width: GH)
         sgemm(transA: false, transB: true, M: n, N: GH, K: inDim, xs[l].pointer, lda: inDim,
@@ -83,7 +93,7 @@ extension TrainWorker {
             let ght = gh + r0 * GH
             fillRows(ght, with: params.hiddenBiases[l].pointer, rows: B, width: GH)
             sgemm(transA: false, transB: true, M: B, N: GH, K: H, hPrev + r0 * H, lda: H,
-                  params.hiddenWeights[l].pointer, ldb: H, beta: 1, ght, ldc: GH)
+                  wHH, ldb: H, beta: 1, ght, ldc: GH)
             let h = hs + r0 * H, git = gi + r0 * GH
             switch config.cell {
             case .lstm:

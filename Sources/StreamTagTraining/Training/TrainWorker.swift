@@ -49,6 +49,9 @@ final class TrainWorker: @unchecked Sendable {
     let acts: [AlignedBuffer<Float>]       // [T·B, G·H] activated gates
     let tanhC: [AlignedBuffer<Float>]      // [T·B, H] tanh(c_t) (LSTM)
     let headInput: AlignedBuffer<Float>    // [T·B, H] top h after dropout
+    let droppedWHH: [AlignedBuffer<Float>] // [G·H, H] W_hh ⊙ mask (weight drop)
+    let whhMask: [AlignedBuffer<Float>]    // [G·H, H]
+    let whhGrad: AlignedBuffer<Float>      // [G·H, H] scratch: gradient w.r.t. the dropped W_hh
     let headMask: AlignedBuffer<Float>     // [T·B, H]
     let logits: [AlignedBuffer<Float>]     // (k+1) × [Tc·B, C]; becomes dlogits in place
     let headHidden: [AlignedBuffer<Float>] // (k+1) × [Tc·B, D] relu(hidden layer) (D > 0 only)
@@ -81,6 +84,9 @@ final class TrainWorker: @unchecked Sendable {
     var hiddenDropout: Float = 0
     var provisionalWeight: Float = 0.5
     var labelSmoothing: Float = 0
+    /// DropConnect on W_hh (Wan et al. 2013; AWD-LSTM): each chunk uses W_hh ⊙ M with M a fresh
+    /// 0 / 1/(1−p) mask per layer, shared by all steps and rows of the chunk.
+    var weightDrop: Float = 0
     var distillWeight: Float = 0
     var nextTagWeight: Float = 0
     var nextWordWeight: Float = 0
@@ -137,6 +143,9 @@ final class TrainWorker: @unchecked Sendable {
         acts = buffers(n * GH)
         tanhC = buffers(n * H, lstm)
         headInput = AlignedBuffer(count: n * H)
+        droppedWHH = buffers(GH * H)
+        whhMask = buffers(GH * H)
+        whhGrad = AlignedBuffer(count: GH * H)
         headMask = AlignedBuffer(count: n * H)
         let logitCount = Tc * B * params.headBiases[0].rows
         logits = (0...params.config.lookahead).map { _ in AlignedBuffer(count: logitCount) }

@@ -103,6 +103,7 @@ extension Trainer {
             worker.provisionalWeight = options.provisionalWeight
             worker.labelSmoothing = options.labelSmoothing
             worker.distillWeight = options.distillWeight
+            worker.weightDrop = options.weightDrop
             worker.nextTagWeight = options.nextTagWeight
             worker.nextWordWeight = options.nextWordWeight
             worker.lowerNoise = options.lowerNoise

@@ -63,6 +63,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var schedule: LearningRateSchedule = .plateau
     /// Label smoothing of the tag losses (share of the target mass spread over all tags).
     public var labelSmoothing: Float = 0
+    /// DropConnect rate on the recurrent matrices W_hh (a fresh mask per chunk).
+    public var weightDrop: Float = 0
     /// Training-only auxiliary losses from the top state at t (not saved in the model):
     /// predicting the next token's tag, and the next word (its vocabulary row among the
     /// `nextWordClasses` most frequent words; the rest share class 0).

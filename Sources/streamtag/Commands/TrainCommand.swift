@@ -87,6 +87,8 @@ struct TrainCommand: ParsableCommand {
     var teacher: String?
     @Option(name: .long, help: "Share of the teacher's distribution in the tag targets (with --teacher).")
     var distillWeight: Float = 0.5
+    @Option(name: .long, help: "DropConnect rate on the recurrent matrices W_hh (a fresh mask per chunk).")
+    var weightDrop: Float = 0
     @Option(name: .long, help: "Label smoothing of the tag losses.")
     var labelSmoothing: Float = 0
     @Option(name: .long, help: "Weight of the auxiliary next-tag loss (training only; 0 = off).")
@@ -135,6 +137,7 @@ struct TrainCommand: ParsableCommand {
         options.lowerNoise = lowerNoise
         options.schedule = schedule
         options.labelSmoothing = labelSmoothing
+        options.weightDrop = weightDrop
         options.distillWeight = teacher == nil ? 0 : distillWeight
         options.nextTagWeight = nextTagWeight
         options.nextWordWeight = nextWordWeight
