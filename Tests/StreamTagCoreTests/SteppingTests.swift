@@ -149,6 +149,24 @@ import Testing
         #expect(a.scores() != b.scores())
     }
 
+    @Test func lexiconMasksUseBaseForms() {
+        let lexicon = Lexicon(entries: ["dog": Lexicon.noun | Lexicon.verb, "carry": Lexicon.verb, "big": Lexicon.adjective,
+                                        "box": Lexicon.noun, "went": Lexicon.verb, "fast": Lexicon.adjective | Lexicon.adverb])
+        #expect(lexicon.mask(of: "Dog") == Lexicon.noun | Lexicon.verb)
+        #expect(lexicon.mask(of: "dogs") == Lexicon.noun | Lexicon.verb)     // noun -s, verb -s
+        #expect(lexicon.mask(of: "carried") == Lexicon.verb)
+        #expect(lexicon.mask(of: "carries") == Lexicon.verb)
+        #expect(lexicon.mask(of: "boxes") == Lexicon.noun)
+        #expect(lexicon.mask(of: "bigger") == 0)                             // morphy has no consonant doubling
+        #expect(lexicon.mask(of: "WENT") == Lexicon.verb)
+        #expect(lexicon.mask(of: "faster") == Lexicon.adjective)             // adjective -er
+        #expect(lexicon.mask(of: "qwerty") == 0)
+        let spec = [FeatureSpec(.shape, buckets: 7), FeatureSpec(.lexicon, buckets: 16)]
+        var out: [Int32] = [0, 0]
+        out.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: "dogs", specs: spec, lexicon: lexicon, into: $0.baseAddress!) }
+        #expect(out[1] == 3)
+    }
+
     @Test func affixesAreLowercasedScalars() {
         let suffix = FeatureSpec(.suffix, length: 3, buckets: 100), prefix = FeatureSpec(.prefix, length: 2, buckets: 100)
         #expect(TokenFeatures.value(of: suffix, token: "Running", lowered: "running") == "ing")

@@ -25,13 +25,15 @@ import Testing
         options.features = [FeatureSpecOption(kind: "suffix", length: 2, buckets: 7),
                             FeatureSpecOption(kind: "shape", length: 0, buckets: 5),
                             FeatureSpecOption(kind: "lower", length: 0, buckets: 11),
-                            FeatureSpecOption(kind: "ngrams", length: 5, buckets: 17)]
+                            FeatureSpecOption(kind: "ngrams", length: 5, buckets: 17),
+                            FeatureSpecOption(kind: "lexicon", length: 0, buckets: 16)]
         options.batchSize = 2
         options.chunkLength = 12
         options.threads = 1
         options.averageDecay = 0
         options.seed = 3
-        let trainer = try Trainer(options: options, train: Self.sentences, dev: [], name: "fwd")
+        let lexicon = Lexicon(entries: ["cat": Lexicon.noun, "sit": Lexicon.verb, "bark": Lexicon.verb | Lexicon.noun])
+        let trainer = try Trainer(options: options, train: Self.sentences, dev: [], name: "fwd", lexicon: lexicon)
         let worker = trainer.workers[0]
         worker.inputDropout = 0
         worker.hiddenDropout = 0

@@ -21,6 +21,9 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         /// of their rows. At most `TokenFeatures.maxNgrams` n-grams, shortest first, left to right.
         /// A model has at most one such feature.
         case ngrams
+        /// The token's open word classes in the model's lexicon (`Lexicon`, metadata `lexicon`):
+        /// a 4-bit mask, so `buckets` must be 16. A model with this feature carries a lexicon.
+        case lexicon
     }
 
     public var kind: Kind
@@ -57,6 +60,11 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     func validate() throws(ModelError) {
         guard (1...(1 << 24)).contains(buckets) else {
             throw ModelError(.badConfig, "buckets must be 1...16777216, got \(buckets)")
+        }
+        if kind == .lexicon {
+            guard buckets == Lexicon.classes else {
+                throw ModelError(.badConfig, "lexicon buckets must be \(Lexicon.classes), got \(buckets)")
+            }
         }
         if kind == .ngrams {
             guard (3...8).contains(length) else {

@@ -58,6 +58,7 @@ public enum TokenFeatures {
         case .shape: return shape(token)
         case .lower: return lowered
         case .ngrams: return ""   // a bag, not one value: see `ngramBuckets`
+        case .lexicon: return ""  // a lookup, not a hashed value: see `Lexicon.mask`
         }
     }
 
@@ -92,11 +93,17 @@ public enum TokenFeatures {
 
     /// Bucket ids of all features of `token`, in config order (an `ngrams` feature's slot gets 0:
     /// its buckets come from `ngramBuckets`).
-    public static func buckets(for token: String, specs: [FeatureSpec], into out: UnsafeMutablePointer<Int32>) {
+    /// A `lexicon` feature's bucket is the token's class mask in `lexicon` (0 without one).
+    public static func buckets(for token: String, specs: [FeatureSpec], lexicon: Lexicon? = nil,
+                               into out: UnsafeMutablePointer<Int32>) {
         guard !specs.isEmpty else { return }
         let lowered = lowercased(token)
         for (i, spec) in specs.enumerated() {
-            out[i] = spec.kind == .ngrams ? 0 : bucket(value(of: spec, token: token, lowered: lowered), buckets: spec.buckets)
+            switch spec.kind {
+            case .ngrams: out[i] = 0
+            case .lexicon: out[i] = Int32(lexicon?.mask(of: token) ?? 0)
+            default: out[i] = bucket(value(of: spec, token: token, lowered: lowered), buckets: spec.buckets)
+            }
         }
     }
 }

@@ -116,7 +116,9 @@ public final class Model: @unchecked Sendable {
             var buckets = [Int32](repeating: 0, count: config.features.count)
             var ngrams = [Int32](repeating: 0, count: TokenFeatures.maxNgrams)
             for (w, word) in bundle.vocabulary.enumerated().dropFirst() {
-                buckets.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: word, specs: config.features, into: $0.baseAddress!) }
+                buckets.withUnsafeMutableBufferPointer {
+                    TokenFeatures.buckets(for: word, specs: config.features, lexicon: bundle.lexicon, into: $0.baseAddress!)
+                }
                 let row = inputs.pointer + w * E
                 for (f, b) in buckets.enumerated() {
                     if config.features[f].kind == .ngrams {
@@ -179,7 +181,9 @@ extension Model {
         var code = TokenCode(word: vocabulary.id(of: token))
         if code.word == 0 && !config.features.isEmpty {
             var span = code.features.mutableSpan
-            span.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: token, specs: config.features, into: $0.baseAddress!) }
+            span.withUnsafeMutableBufferPointer {
+                TokenFeatures.buckets(for: token, specs: config.features, lexicon: bundle.lexicon, into: $0.baseAddress!)
+            }
             if let f = ngramFeature {
                 var ngrams = code.ngrams.mutableSpan
                 let count = ngrams.withUnsafeMutableBufferPointer {

@@ -24,7 +24,8 @@ struct EncodedCorpus: Sendable {
 
     func sentenceRange(_ i: Int) -> Range<Int> { sentenceStarts[i]..<sentenceStarts[i + 1] }
 
-    init(sentences: [Sentence], vocabulary: Vocabulary, tagIndex: [String: Int32], features specs: [FeatureSpec]) {
+    init(sentences: [Sentence], vocabulary: Vocabulary, tagIndex: [String: Int32], features specs: [FeatureSpec],
+         lexicon: Lexicon? = nil) {
         let F = specs.count
         var buckets = [Int32](repeating: 0, count: max(F, 1))
         let ngramSpec = specs.first { $0.kind == .ngrams }
@@ -33,7 +34,7 @@ struct EncodedCorpus: Sendable {
             for (i, token) in sentence.tokens.enumerated() {
                 words.append(vocabulary.id(of: token))
                 if F > 0 {
-                    buckets.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: token, specs: specs, into: $0.baseAddress!) }
+                    buckets.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: token, specs: specs, lexicon: lexicon, into: $0.baseAddress!) }
                     features.append(contentsOf: buckets[0..<F])
                 }
                 if let ngramSpec {

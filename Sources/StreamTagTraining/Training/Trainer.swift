@@ -28,28 +28,40 @@ public final class Trainer {
 
     /// `teacher`: a model whose tag distributions the tag losses learn from too
     /// (`options.distillWeight`); it must have the same tag set.
-    public init(options: TrainingOptions, train: [Sentence], dev: [Sentence], name: String, teacher: Model? = nil) throws {
+    /// The word-class lexicon of a `lexicon` feature (saved in the model).
+    public let lexicon: Lexicon?
+
+    /// `lexicon`: required when the options have a `lexicon` feature.
+    public init(options: TrainingOptions, train: [Sentence], dev: [Sentence], name: String, teacher: Model? = nil,
+                lexicon: Lexicon? = nil) throws {
         self.options = options
         self.name = name
         config = try options.modelConfig()
         guard !train.isEmpty else { throw TrainingError("the training data has no sentences") }
+        let wantsLexicon = config.features.contains { $0.kind == .lexicon }
+        guard wantsLexicon == (lexicon != nil) else {
+            throw TrainingError(wantsLexicon ? "a lexicon feature needs a lexicon" : "a lexicon needs a lexicon feature")
+        }
+        self.lexicon = lexicon
         vocabulary = buildVocabulary(train, lowercase: options.lowercase, minCount: options.minCount,
                                      maxSize: options.maxVocabulary)
         tags = buildTagSet(train)
         guard !tags.isEmpty else { throw TrainingError("the training data has no tags") }
         let vocab = Vocabulary(words: vocabulary, lowercase: options.lowercase)
         let tagIndex = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, Int32($0)) })
-        var encoded = EncodedCorpus(sentences: train, vocabulary: vocab, tagIndex: tagIndex, features: config.features)
+        var encoded = EncodedCorpus(sentences: train, vocabulary: vocab, tagIndex: tagIndex, features: config.features,
+                                    lexicon: lexicon)
         if let teacher, options.distillWeight > 0 {
             guard teacher.tags == tags else { throw TrainingError("the teacher's tags differ from the training data's") }
             encoded.teacher = Trainer.teacherDistributions(teacher, sentences: train)
         }
         self.train = encoded
         devSentences = dev
-        self.dev = EncodedCorpus(sentences: dev, vocabulary: vocab, tagIndex: tagIndex, features: config.features)
+        self.dev = EncodedCorpus(sentences: dev, vocabulary: vocab, tagIndex: tagIndex, features: config.features,
+                                 lexicon: lexicon)
         rng = SplitMix64(seed: options.seed)
         var initial = ModelBundle.random(name: name, config: config, vocabulary: vocabulary, tags: tags,
-                                         seed: options.seed)
+                                         seed: options.seed, lexicon: lexicon)
         // A forget-gate bias of 1 helps LSTMs keep state early in training.
         if config.cell == .lstm {
             let H = config.hiddenDim
@@ -81,7 +93,8 @@ public final class Trainer {
     /// saved), else the current values.
     public func bundle(training: String? = nil) -> ModelBundle {
         ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags,
-                    weights: params.weights(averaged: options.averageDecay > 0), created: nil, training: training)
+                    weights: params.weights(averaged: options.averageDecay > 0), created: nil, training: training,
+                    lexicon: lexicon)
     }
 }
 

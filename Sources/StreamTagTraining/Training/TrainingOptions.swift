@@ -96,7 +96,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard let cell = CellKind(rawValue: cell.rawValue) else { throw TrainingError("unknown cell \(cell)") }
         let specs = try features.map { option -> FeatureSpec in
             guard let kind = FeatureSpec.Kind(rawValue: option.kind) else {
-                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, ngrams)")
+                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, ngrams, lexicon)")
             }
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
@@ -135,12 +135,12 @@ public struct FeatureSpecOption: Codable, Sendable, Equatable, CustomStringConve
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1)
         let name = String(parts.first ?? "")
-        let buckets = parts.count > 1 ? Int(parts[1]) : 4096
+        let buckets = parts.count > 1 ? Int(parts[1]) : name == "lexicon" ? Lexicon.classes : 4096
         guard let buckets, buckets > 0 else { throw TrainingError("feature \(text): bucket count must be a positive integer") }
         let letters = name.prefix { $0.isLetter }
         let digits = name.dropFirst(letters.count)
-        guard ["prefix", "suffix", "shape", "lower", "ngrams"].contains(String(letters)) else {
-            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower or ngrams")
+        guard ["prefix", "suffix", "shape", "lower", "ngrams", "lexicon"].contains(String(letters)) else {
+            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower, ngrams or lexicon")
         }
         let affix = letters == "prefix" || letters == "suffix"
         let length = digits.isEmpty ? (affix ? 3 : letters == "ngrams" ? 5 : 0) : Int(digits) ?? -1

@@ -83,6 +83,8 @@ struct TrainCommand: ParsableCommand {
     var lowerNoise: Float = 0
     @Option(name: .long, help: "Learning-rate schedule: plateau (halve on dev plateaus) or cosine (decay to 0 over --epochs).")
     var schedule: LearningRateSchedule = .plateau
+    @Option(name: .long, help: "WordNet directory (e.g. /usr/share/wordnet, Debian package wordnet-base): adds a lexicon feature, the token's open word classes, and stores the lexicon in the model.")
+    var wordnet: String?
     @Option(name: .long, help: "Teacher model for distillation (same tag set): its tag distributions join the targets.")
     var teacher: String?
     @Option(name: .long, help: "Share of the teacher's distribution in the tag targets (with --teacher).")
@@ -143,6 +145,13 @@ struct TrainCommand: ParsableCommand {
         options.nextWordWeight = nextWordWeight
         options.nextWordClasses = nextWordClasses
         options.seed = seed
+        var lexicon: Lexicon? = nil
+        if let wordnet {
+            do { lexicon = try Lexicon.wordNet(directory: wordnet) } catch { throw ValidationError("\(error)") }
+            if !options.features.contains(where: { $0.kind == "lexicon" }) {
+                options.features.append(FeatureSpecOption(kind: "lexicon", length: 0, buckets: Lexicon.classes))
+            }
+        }
         options.threads = threads
 
         let readOptions = CorpusReadOptions(column: column.column, tags: .required)
@@ -166,7 +175,8 @@ struct TrainCommand: ParsableCommand {
         if let teacher {
             do { teacherModel = try Model(path: teacher) } catch { throw ValidationError("cannot load teacher \(teacher): \(error.message)") }
         }
-        let trainer = try Trainer(options: options, train: trainSentences, dev: devSentences, name: name, teacher: teacherModel)
+        let trainer = try Trainer(options: options, train: trainSentences, dev: devSentences, name: name, teacher: teacherModel,
+                                  lexicon: lexicon)
         if isIOB {
             trainer.devScore = { predicted, gold in
                 (try? EntityScores(gold: gold.map(\.tags), predicted: predicted).overall.f1) ?? 0
