@@ -106,6 +106,9 @@ func temporaryDirectory() -> String {
         var missing = bundle
         missing.lexicon = nil
         #expect(throws: ModelError.self) { try missing.validate() }
+        var tooBig = bundle
+        tooBig.lexicon = Lexicon(entries: ["boston": Lexicon.name])   // 16 buckets hold no name bit
+        #expect(throws: ModelError.self) { try tooBig.validate() }
         var stray = sampleBundle()
         stray.lexicon = lexicon
         #expect(throws: ModelError.self) { try stray.validate() }

@@ -161,6 +161,9 @@ import Testing
         #expect(lexicon.mask(of: "WENT") == Lexicon.verb)
         #expect(lexicon.mask(of: "faster") == Lexicon.adjective)             // adjective -er
         #expect(lexicon.mask(of: "qwerty") == 0)
+        let named = Lexicon(entries: ["boston": Lexicon.name, "bill": Lexicon.noun | Lexicon.verb])
+        #expect(named.mask(of: "Boston") == Lexicon.name)
+        #expect(named.mask(of: "Bills") == Lexicon.noun | Lexicon.verb)
         let spec = [FeatureSpec(.shape, buckets: 7), FeatureSpec(.lexicon, buckets: 16)]
         var out: [Int32] = [0, 0]
         out.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: "dogs", specs: spec, lexicon: lexicon, into: $0.baseAddress!) }

@@ -22,7 +22,8 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         /// A model has at most one such feature.
         case ngrams
         /// The token's open word classes in the model's lexicon (`Lexicon`, metadata `lexicon`):
-        /// a 4-bit mask, so `buckets` must be 16. A model with this feature carries a lexicon.
+        /// a 4-bit mask (`buckets` 16), or 5 bits with the name bit (`buckets` 32). A model with
+        /// this feature carries a lexicon.
         case lexicon
     }
 
@@ -62,8 +63,8 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
             throw ModelError(.badConfig, "buckets must be 1...16777216, got \(buckets)")
         }
         if kind == .lexicon {
-            guard buckets == Lexicon.classes else {
-                throw ModelError(.badConfig, "lexicon buckets must be \(Lexicon.classes), got \(buckets)")
+            guard buckets == 16 || buckets == Lexicon.classes else {
+                throw ModelError(.badConfig, "lexicon buckets must be 16 (word classes) or 32 (with names), got \(buckets)")
             }
         }
         if kind == .ngrams {

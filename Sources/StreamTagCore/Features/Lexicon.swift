@@ -1,16 +1,18 @@
 /// A word-class lexicon carried in the model file (metadata `lexicon`), for the `lexicon`
 /// feature: the open word classes a word can belong to, as a bit mask (noun 1, verb 2,
-/// adjective 4, adverb 8). Entries are lowercased base forms (and irregular forms) with the
-/// classes they are listed under, e.g. from WordNet's index and exception files.
+/// adjective 4, adverb 8), plus name 16 (a word a dictionary lists only capitalized, e.g.
+/// "Boston"). Entries are lowercased base forms (and irregular forms) with the classes they are
+/// listed under, e.g. from WordNet's index and exception files and a word list's names.
 ///
 /// A token's mask is the union, over the classes, of the classes for which the lowercased token
 /// itself or one of its regular base forms is listed: WordNet's "morphy" detachment rules
 /// (`dogs` → `dog` as a noun, `carried` → `carry` as a verb, `happier` → `happy` as an adjective).
-/// So the feature has 16 values (0 = not in the lexicon).
+/// The name bit is the lowercased token's own entry only. So the feature has 32 values
+/// (0 = not in the lexicon).
 public struct Lexicon: Sendable, Equatable {
-    public static let noun: UInt8 = 1, verb: UInt8 = 2, adjective: UInt8 = 4, adverb: UInt8 = 8
+    public static let noun: UInt8 = 1, verb: UInt8 = 2, adjective: UInt8 = 4, adverb: UInt8 = 8, name: UInt8 = 16
     /// Values a `lexicon` feature takes: its bucket count.
-    public static let classes = 16
+    public static let classes = 32
 
     /// Lowercased word → class mask of the entries listed under it.
     public let entries: [String: UInt8]
@@ -44,9 +46,21 @@ public struct Lexicon: Sendable, Equatable {
     }
 
     /// Reads WordNet's `index.{noun,verb,adj,adv}` and `{noun,verb,adj,adv}.exc` files from a
-    /// directory (e.g. `/usr/share/wordnet`); multi-word entries are left out.
-    public static func wordNet(directory: String) throws -> Lexicon {
+    /// directory (e.g. `/usr/share/wordnet`); multi-word entries are left out. `names`: a word
+    /// list, one word a line (e.g. `/usr/share/dict/words`): a word it has only capitalized gets
+    /// the name bit.
+    public static func wordNet(directory: String, names: String? = nil) throws -> Lexicon {
         var entries: [String: UInt8] = [:]
+        if let names {
+            guard let text = readText(names) else { throw LexiconError("cannot read \(names)") }
+            var capitalized = Set<String>(), lower = Set<String>()
+            for line in text.split(separator: "\n") {
+                let word = String(line)
+                guard let first = word.unicodeScalars.first, !word.contains(" ") else { continue }
+                if first.properties.isUppercase { capitalized.insert(TokenFeatures.lowercased(word)) } else { lower.insert(word) }
+            }
+            for word in capitalized.subtracting(lower) { entries[word] = Lexicon.name }
+        }
         for (name, cls) in [("noun", noun), ("verb", verb), ("adj", adjective), ("adv", adverb)] {
             for file in ["index.\(name)", "\(name).exc"] {
                 let path = directory + "/" + file

@@ -42,6 +42,10 @@ public struct ModelBundle: Sendable, Equatable {
             throw ModelError(.badMetadata, wantsLexicon ? "config has a lexicon feature but there is no lexicon"
                                                         : "a lexicon is given but config has no lexicon feature")
         }
+        if let lexicon, let spec = config.features.first(where: { $0.kind == .lexicon }),
+           let bad = lexicon.entries.first(where: { Int($0.value) >= spec.buckets }) {
+            throw ModelError(.badMetadata, "lexicon entry \(HeaderJSON.quote(bad.key)) is \(bad.value), past the lexicon feature's \(spec.buckets) buckets")
+        }
         let expected = Dictionary(uniqueKeysWithValues: layout.shapes.map { ($0.name, $0.shape) })
         for (name, values) in weights.namedTensors(config: config) {
             guard let shape = expected[name] else { throw ModelError(.unexpectedTensor, "unexpected tensor \(name)") }

@@ -85,6 +85,8 @@ struct TrainCommand: ParsableCommand {
     var schedule: LearningRateSchedule = .plateau
     @Option(name: .long, help: "WordNet directory (e.g. /usr/share/wordnet, Debian package wordnet-base): adds a lexicon feature, the token's open word classes, and stores the lexicon in the model.")
     var wordnet: String?
+    @Option(name: .long, help: "With --wordnet: a word list (e.g. /usr/share/dict/words, Debian package wamerican) whose capitalized-only words get the lexicon's name bit.")
+    var names: String?
     @Option(name: .long, help: "Teacher model for distillation (same tag set): its tag distributions join the targets.")
     var teacher: String?
     @Option(name: .long, help: "Share of the teacher's distribution in the tag targets (with --teacher).")
@@ -147,9 +149,9 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         var lexicon: Lexicon? = nil
         if let wordnet {
-            do { lexicon = try Lexicon.wordNet(directory: wordnet) } catch { throw ValidationError("\(error)") }
+            do { lexicon = try Lexicon.wordNet(directory: wordnet, names: names) } catch { throw ValidationError("\(error)") }
             if !options.features.contains(where: { $0.kind == "lexicon" }) {
-                options.features.append(FeatureSpecOption(kind: "lexicon", length: 0, buckets: Lexicon.classes))
+                options.features.append(FeatureSpecOption(kind: "lexicon", length: 0, buckets: names == nil ? 16 : Lexicon.classes))
             }
         }
         options.threads = threads
