@@ -8,9 +8,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a tagger from CoNLL-U or two-column IOB files and write the model atomically.",
         discussion: """
-        Example (the built-in model):
+        Example (the built-in model; --wordnet and --names need the Debian packages wordnet-base
+        and wamerican):
           streamtag train --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu \\
-            --name en-ewt-upos --lookahead 2 --out en-ewt-upos.safetensors
+            --name en-ewt-upos --lookahead 2 --wordnet /usr/share/wordnet --names /usr/share/dict/words \\
+            --out en-ewt-upos.safetensors
         """
     )
 
