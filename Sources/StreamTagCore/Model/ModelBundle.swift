@@ -11,9 +11,11 @@ public struct ModelBundle: Sendable, Equatable {
     public var created: String?
     /// Training facts as a JSON object text (metadata `training`), if known.
     public var training: String?
+    /// The word-class lexicon of a `lexicon` feature (metadata `lexicon`).
+    public var lexicon: Lexicon?
 
     public init(name: String, config: ModelConfig, vocabulary: [String], tags: [String], weights: Weights,
-                created: String? = nil, training: String? = nil) {
+                created: String? = nil, training: String? = nil, lexicon: Lexicon? = nil) {
         self.name = name
         self.config = config
         self.vocabulary = vocabulary
@@ -21,6 +23,7 @@ public struct ModelBundle: Sendable, Equatable {
         self.weights = weights
         self.created = created
         self.training = training
+        self.lexicon = lexicon
     }
 
     /// Tensor shapes this bundle must have.
@@ -34,6 +37,15 @@ public struct ModelBundle: Sendable, Equatable {
         guard !vocabulary.isEmpty else { throw ModelError(.badMetadata, "vocab is empty (index 0 must be the unknown word)") }
         guard tags.count >= 1 else { throw ModelError(.badMetadata, "tags is empty") }
         guard Set(tags).count == tags.count else { throw ModelError(.badMetadata, "tags has duplicates") }
+        let wantsLexicon = config.features.contains { $0.kind == .lexicon }
+        guard wantsLexicon == (lexicon != nil) else {
+            throw ModelError(.badMetadata, wantsLexicon ? "config has a lexicon feature but there is no lexicon"
+                                                        : "a lexicon is given but config has no lexicon feature")
+        }
+        if let lexicon, let spec = config.features.first(where: { $0.kind == .lexicon }),
+           let bad = lexicon.entries.first(where: { Int($0.value) >= spec.buckets }) {
+            throw ModelError(.badMetadata, "lexicon entry \(HeaderJSON.quote(bad.key)) is \(bad.value), past the lexicon feature's \(spec.buckets) buckets")
+        }
         let expected = Dictionary(uniqueKeysWithValues: layout.shapes.map { ($0.name, $0.shape) })
         for (name, values) in weights.namedTensors(config: config) {
             guard let shape = expected[name] else { throw ModelError(.unexpectedTensor, "unexpected tensor \(name)") }
@@ -52,7 +64,7 @@ extension ModelBundle {
     /// A model with small random weights (uniform ±1/√H as PyTorch initialises RNNs), for tests
     /// and benchmarks, and as the trainer's starting point.
     public static func random(name: String = "random", config: ModelConfig, vocabulary: [String], tags: [String],
-                              seed: UInt64 = 1) -> ModelBundle {
+                              seed: UInt64 = 1, lexicon: Lexicon? = nil) -> ModelBundle {
         var rng = SplitMix64(seed: seed)
         let layout = TensorLayout(config: config, vocabularySize: vocabulary.count, tagCount: tags.count)
         var tensors: [String: [Float]] = [:]
@@ -71,7 +83,7 @@ extension ModelBundle {
         }
         // The layout above lists every tensor, so this cannot fail.
         let weights = try! Weights(config: config, tensors: tensors)
-        return ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags, weights: weights)
+        return ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags, weights: weights, lexicon: lexicon)
     }
 }
 

@@ -67,6 +67,7 @@ public enum ModelFile {
         ]
         if let created = bundle.created { metadata["created"] = created }
         if let training = bundle.training { metadata["training"] = training }
+        if let lexicon = bundle.lexicon { metadata["lexicon"] = lexiconJSON(lexicon) }
         return metadata
     }
 
@@ -79,6 +80,12 @@ public enum ModelFile {
             // Ints, Bools, Strings and enums of them always encode; this cannot happen.
             preconditionFailure("ModelConfig failed to encode: \(error)")
         }
+    }
+
+    /// `{"word": mask, ...}`, sorted by word so the same lexicon gives the same bytes.
+    static func lexiconJSON(_ lexicon: Lexicon) -> String {
+        "{" + lexicon.entries.sorted { $0.key < $1.key }.map { "\(HeaderJSON.quote($0.key)):\($0.value)" }
+            .joined(separator: ",") + "}"
     }
 
     static func jsonArray(_ strings: [String]) -> String {

@@ -30,6 +30,21 @@ extension ModelFile {
                 throw ModelError(.badMetadata, "training is not a JSON object")
             }
         }
+        var lexicon: Lexicon? = nil
+        if let text = metadata["lexicon"] {
+            guard case .object(let members)? = try? HeaderJSON.parse(Array(text.utf8)) else {
+                throw ModelError(.badMetadata, "lexicon is not a JSON object")
+            }
+            var entries: [String: UInt8] = [:]
+            entries.reserveCapacity(members.count)
+            for (word, value) in members {
+                guard let n = value.integer, (0..<Lexicon.classes).contains(n) else {
+                    throw ModelError(.badMetadata, "lexicon entry \(HeaderJSON.quote(word)) must be an integer 0...\(Lexicon.classes - 1)")
+                }
+                entries[word] = UInt8(n)
+            }
+            lexicon = Lexicon(entries: entries)
+        }
         guard !vocabulary.isEmpty else { throw ModelError(.badMetadata, "vocab is empty (index 0 must be the unknown word)") }
         guard !tags.isEmpty else { throw ModelError(.badMetadata, "tags is empty") }
 
@@ -54,7 +69,7 @@ extension ModelFile {
 
         let weights = try Weights(config: config, tensors: tensors)
         let bundle = ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags, weights: weights,
-                                 created: metadata["created"], training: metadata["training"])
+                                 created: metadata["created"], training: metadata["training"], lexicon: lexicon)
         try bundle.validate()  // duplicate tags, non-finite values
         return bundle
     }

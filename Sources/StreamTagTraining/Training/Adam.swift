@@ -53,16 +53,20 @@ final class SparseGradient: @unchecked Sendable {
         isTouched = Array(repeating: false, count: parameter.rows)
     }
 
-    /// row += g (E floats).
+    /// row += scale · g (E floats).
     @inline(__always)
-    func add(row: Int, _ g: UnsafePointer<Float>) {
+    func add(row: Int, _ g: UnsafePointer<Float>, scale: Float = 1) {
         let E = parameter.cols
         if !isTouched[row] {
             isTouched[row] = true
             touched.append(Int32(row))
         }
         let dst = values.pointer + row * E
-        for e in 0..<E { dst[e] += g[e] }
+        if scale == 1 {
+            for e in 0..<E { dst[e] += g[e] }
+        } else {
+            for e in 0..<E { dst[e] += scale * g[e] }
+        }
     }
 
     var squaredNorm: Double {

@@ -42,8 +42,17 @@ final class Parameters: @unchecked Sendable {
     let hiddenBiases: [Parameter]      // L × [G·H]
     let headWeights: [Parameter]       // (k+1) × [C, (j+1)·H]; last = final head
     let headBiases: [Parameter]        // (k+1) × [C]
+    /// Heads' hidden layers (config.head_hidden = D > 0; else empty): (k+1) × [D, (j+1)·H], [D].
+    /// headWeights[j] is then [C, D].
+    let headHiddenWeights: [Parameter]
+    let headHiddenBiases: [Parameter]
+    /// Training-only auxiliary heads on the top state h_t (never saved): next tag [C, H] + [C],
+    /// next word [W, H] + [W]. Empty when the loss is off.
+    let nextTag: [Parameter]
+    let nextWord: [Parameter]
 
-    init(bundle: ModelBundle) {
+    /// `nextTagClasses` / `nextWordClasses` > 0 add the auxiliary heads (random, seeded).
+    init(bundle: ModelBundle, nextTagClasses: Int = 0, nextWordClasses: Int = 0, seed: UInt64 = 1) {
         config = bundle.config
         let shapes = Dictionary(uniqueKeysWithValues: bundle.layout.shapes.map { ($0.name, $0.shape) })
         var byName: [String: Parameter] = [:]
@@ -55,6 +64,19 @@ final class Parameters: @unchecked Sendable {
             byName[name] = p
             all.append(p)
         }
+        let H = bundle.config.hiddenDim
+        var rng = SplitMix64(seed: seed &+ 0xA5A5)
+        func head(_ name: String, _ classes: Int) -> [Parameter] {
+            guard classes > 0 else { return [] }
+            let scale = 1 / Float(H).squareRoot()
+            let w = (0..<(classes * H)).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
+            let b = (0..<classes).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
+            return [Parameter(name: "aux.\(name).weight", rows: classes, cols: H, values: w, sparse: false),
+                    Parameter(name: "aux.\(name).bias", rows: classes, cols: 1, values: b, sparse: false)]
+        }
+        nextTag = head("next_tag", nextTagClasses)
+        nextWord = head("next_word", nextWordClasses)
+        all += nextTag + nextWord
         self.all = all
         let L = config.layers, k = config.lookahead
         embedding = byName["embedding.weight"]!
@@ -65,6 +87,13 @@ final class Parameters: @unchecked Sendable {
         hiddenBiases = (0..<L).map { byName["rnn.bias_hh_l\($0)"]! }
         headWeights = (0...k).map { $0 == k ? byName["head.weight"]! : byName["lookahead_heads.\($0).weight"]! }
         headBiases = (0...k).map { $0 == k ? byName["head.bias"]! : byName["lookahead_heads.\($0).bias"]! }
+        let D = config.headHidden
+        headHiddenWeights = D == 0 ? [] : (0...k).map {
+            $0 == k ? byName["head.hidden.weight"]! : byName["lookahead_heads.\($0).hidden.weight"]!
+        }
+        headHiddenBiases = D == 0 ? [] : (0...k).map {
+            $0 == k ? byName["head.hidden.bias"]! : byName["lookahead_heads.\($0).hidden.bias"]!
+        }
     }
 
     /// The dense (non-embedding) parameters, whose gradients every worker keeps in full.
@@ -72,7 +101,7 @@ final class Parameters: @unchecked Sendable {
 
     /// Current values (or their moving average) as model weights.
     func weights(averaged: Bool = false) -> Weights {
-        let tensors = Dictionary(uniqueKeysWithValues: all.map { ($0.name, (averaged ? $0.average : $0.values).array) })
+        let tensors = Dictionary(uniqueKeysWithValues: all.filter { !$0.name.hasPrefix("aux.") }.map { ($0.name, (averaged ? $0.average : $0.values).array) })
         return try! Weights(config: config, tensors: tensors)
     }
 

@@ -6,6 +6,8 @@ extension TrainWorker {
     func backward() {
         let n = T * B
         backwardHeads()
+        backwardAuxiliary(nextTagLogits.pointer, params.nextTag)
+        backwardAuxiliary(nextWordLogits.pointer, params.nextWord)
         // dOut now holds d/d(headInput); through the dropout into the top layer's h.
         multiply(dOut.pointer, by: headMask.pointer, count: n * H)
         for l in stride(from: L - 1, through: 0, by: -1) {
@@ -23,15 +25,44 @@ extension TrainWorker {
             let dz = logits[j].pointer
             let gW = grad(params.headWeights[j]), gb = grad(params.headBiases[j])
             addColumnSums(gb, dz, rows: rows, width: C)
+            if D == 0 {
+                for i in 0...j {
+                    // d headInput[t+i] += dz[t] · W_j block i ;  dW_j block i += dzᵀ · headInput[t+i]
+                    sgemm(transA: false, transB: false, M: rows, N: H, K: C, dz, lda: C,
+                          params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1,
+                          dOut.pointer + i * B * H, ldc: H)
+                    sgemm(transA: true, transB: false, M: C, N: H, K: rows, dz, lda: C,
+                          headInput.pointer + i * B * H, ldb: H, beta: 1, gW + i * H, ldc: (j + 1) * H)
+                }
+                continue
+            }
+            // dW_j += dzᵀ · a_j ; da = dz · W_j, through the relu (a > 0).
+            let a = headHidden[j].pointer, da = dHeadHidden.pointer
+            sgemm(transA: true, transB: false, M: C, N: D, K: rows, dz, lda: C, a, ldb: D, beta: 1, gW, ldc: D)
+            sgemm(transA: false, transB: false, M: rows, N: D, K: C, dz, lda: C, params.headWeights[j].pointer, ldb: D,
+                  beta: 0, da, ldc: D)
+            for r in 0..<(rows * D) where a[r] <= 0 { da[r] = 0 }
+            addColumnSums(grad(params.headHiddenBiases[j]), da, rows: rows, width: D)
+            let gU = grad(params.headHiddenWeights[j])
             for i in 0...j {
-                // d headInput[t+i] += dz[t] · W_j block i ;  dW_j block i += dzᵀ · headInput[t+i]
-                sgemm(transA: false, transB: false, M: rows, N: H, K: C, dz, lda: C,
-                      params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1,
+                sgemm(transA: false, transB: false, M: rows, N: H, K: D, da, lda: D,
+                      params.headHiddenWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1,
                       dOut.pointer + i * B * H, ldc: H)
-                sgemm(transA: true, transB: false, M: C, N: H, K: rows, dz, lda: C,
-                      headInput.pointer + i * B * H, ldb: H, beta: 1, gW + i * H, ldc: (j + 1) * H)
+                sgemm(transA: true, transB: false, M: D, N: H, K: rows, da, lda: D,
+                      headInput.pointer + i * B * H, ldb: H, beta: 1, gU + i * H, ldc: (j + 1) * H)
             }
         }
+    }
+
+    /// An auxiliary head on headInput[t] (t < Tc): dz is in `dz` ([Tc·B, W]).
+    private func backwardAuxiliary(_ dz: UnsafeMutablePointer<Float>, _ head: [Parameter]) {
+        guard head.count == 2 else { return }
+        let rows = Tc * B, W = head[0].rows
+        addColumnSums(grad(head[1]), dz, rows: rows, width: W)
+        sgemm(transA: false, transB: false, M: rows, N: H, K: W, dz, lda: W, head[0].pointer, ldb: H, beta: 1,
+              dOut.pointer, ldc: H)
+        sgemm(transA: true, transB: false, M: W, N: H, K: rows, dz, lda: W, headInput.pointer, ldb: H, beta: 1,
+              grad(head[0]), ldc: H)
     }
 
     /// Given dOut = d/dh_t for every step (from above), backpropagates through time and into
@@ -41,7 +72,7 @@ extension TrainWorker {
         let dGI = dGI.pointer
         let dGH = config.cell == .gru ? self.dGH.pointer : dGI   // LSTM/RNN: same pre-activation
         let dhRec = dhRec.pointer, dcRec = dcRec.pointer
-        let wHH = params.hiddenWeights[l].pointer
+        let wHH = weightDrop > 0 ? droppedWHH[l].pointer : params.hiddenWeights[l].pointer
         dhRec.update(repeating: 0, count: B * H)
         dcRec.update(repeating: 0, count: B * H)
         for t in stride(from: T - 1, through: 0, by: -1) {
@@ -63,8 +94,16 @@ extension TrainWorker {
             }
         }
         // Weight gradients over all steps at once.
-        sgemm(transA: true, transB: false, M: GH, N: H, K: n, dGH, lda: GH, hPrev[l].pointer, ldb: H,
-              beta: 1, grad(params.hiddenWeights[l]), ldc: H)
+        if weightDrop > 0 {
+            // d(W ⊙ M)/dW = M: the gradient of the dropped matrix, masked.
+            sgemm(transA: true, transB: false, M: GH, N: H, K: n, dGH, lda: GH, hPrev[l].pointer, ldb: H,
+                  beta: 0, whhGrad.pointer, ldc: H)
+            let g = grad(params.hiddenWeights[l]), m = whhMask[l].pointer, d = whhGrad.pointer
+            for i in 0..<(GH * H) { g[i] += m[i] * d[i] }
+        } else {
+            sgemm(transA: true, transB: false, M: GH, N: H, K: n, dGH, lda: GH, hPrev[l].pointer, ldb: H,
+                  beta: 1, grad(params.hiddenWeights[l]), ldc: H)
+        }
         sgemm(transA: true, transB: false, M: GH, N: inDim, K: n, dGI, lda: GH, xs[l].pointer, ldb: inDim,
               beta: 1, grad(params.inputWeights[l]), ldc: inDim)
         addColumnSums(grad(params.hiddenBiases[l]), dGH, rows: n, width: GH)

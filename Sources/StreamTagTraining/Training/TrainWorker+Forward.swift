@@ -6,6 +6,12 @@ extension TrainWorker {
     /// Runs the chunk forward: embeddings, every layer over T steps, the heads, the loss.
     /// Leaves d(loss)/d(logits) in `logits` for `backward`.
     func forward() {
+        forwardScores()
+        lossAndGradient()
+    }
+
+    /// Everything up to the heads' logits (left in `logits`), without the loss.
+    func forwardScores() {
         let n = T * B
         embed(into: xs[0].pointer)
         dropout(xs[0].pointer, mask: masks[0].pointer, count: n * E, rate: inputDropout)
@@ -24,16 +30,26 @@ extension TrainWorker {
             }
         }
         forwardHeads()
-        lossAndGradient()
     }
 
-    /// x[n] = embedding[word] + Σ_f features_f[bucket_f]
+    /// x[n] = embedding[word] + Σ_f features_f[bucket_f]; an `ngrams` feature adds the mean of
+    /// its n-grams' rows.
     private func embed(into x: UnsafeMutablePointer<Float>) {
         let emb = params.embedding.pointer
         for n in 0..<(T * B) {
             let row = x + n * E
             row.update(from: emb + Int(words[n]) * E, count: E)
             for f in 0..<F {
+                if f == ngramFeature {
+                    let range = ngramRange(n)
+                    guard !range.isEmpty else { continue }
+                    let scale = 1 / Float(range.count)
+                    for i in range {
+                        let src = params.features[f].pointer + Int(ngramIDs[i]) * E
+                        for e in 0..<E { row[e] += scale * src[e] }
+                    }
+                    continue
+                }
                 let src = params.features[f].pointer + Int(featureIDs[n * F + f]) * E
                 for e in 0..<E { row[e] += src[e] }
             }
@@ -44,6 +60,16 @@ extension TrainWorker {
         let n = T * B, inDim = l == 0 ? E : H
         let gi = gi[l].pointer, gh = gh[l].pointer, hPrev = hPrev[l].pointer, hs = hs[l].pointer
         let lstm = config.cell.hasCellState
+        var wHH = UnsafePointer(params.hiddenWeights[l].pointer)
+        if weightDrop > 0 {
+            let w = params.hiddenWeights[l].pointer, d = droppedWHH[l].pointer, mask = whhMask[l].pointer
+            let keep = 1 / (1 - weightDrop)
+            for i in 0..<(GH * H) {
+                mask[i] = rng.nextUnitFloat() < weightDrop ? 0 : keep
+                d[i] = mask[i] * w[i]
+            }
+            wHH = UnsafePointer(d)
+        }
         // All input projections at once: gi = x·W_ihᵀ + b_ih.
         fillRows(gi, with: params.inputBiases[l].pointer, rows: n, width: GH)
         sgemm(transA: false, transB: true, M: n, N: GH, K: inDim, xs[l].pointer, lda: inDim,
@@ -67,7 +93,7 @@ extension TrainWorker {
             let ght = gh + r0 * GH
             fillRows(ght, with: params.hiddenBiases[l].pointer, rows: B, width: GH)
             sgemm(transA: false, transB: true, M: B, N: GH, K: H, hPrev + r0 * H, lda: H,
-                  params.hiddenWeights[l].pointer, ldb: H, beta: 1, ght, ldc: GH)
+                  wHH, ldb: H, beta: 1, ght, ldc: GH)
             let h = hs + r0 * H, git = gi + r0 * GH
             switch config.cell {
             case .lstm:
@@ -85,21 +111,35 @@ extension TrainWorker {
         }
     }
 
-    /// logits_j[t] = b_j + Σ_{i ≤ j} W_j[:, i·H ..< (i+1)·H] · headInput[t + i]
+    /// Linear heads: logits_j[t] = b_j + Σ_{i ≤ j} W_j[:, i·H ..< (i+1)·H] · headInput[t + i].
+    /// With a hidden layer (D > 0): a_j[t] = relu(c_j + Σ_{i ≤ j} U_j block i · headInput[t + i]),
+    /// logits_j[t] = b_j + W_j · a_j[t].
     private func forwardHeads() {
         let rows = Tc * B
         for j in 0...k {
             let out = logits[j].pointer
             fillRows(out, with: params.headBiases[j].pointer, rows: rows, width: C)
-            for i in 0...j {
-                sgemm(transA: false, transB: true, M: rows, N: C, K: H, headInput.pointer + i * B * H, lda: H,
-                      params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, out, ldc: C)
+            if D == 0 {
+                for i in 0...j {
+                    sgemm(transA: false, transB: true, M: rows, N: C, K: H, headInput.pointer + i * B * H, lda: H,
+                          params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, out, ldc: C)
+                }
+                continue
             }
+            let a = headHidden[j].pointer
+            fillRows(a, with: params.headHiddenBiases[j].pointer, rows: rows, width: D)
+            for i in 0...j {
+                sgemm(transA: false, transB: true, M: rows, N: D, K: H, headInput.pointer + i * B * H, lda: H,
+                      params.headHiddenWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, a, ldc: D)
+            }
+            for r in 0..<(rows * D) where a[r] < 0 { a[r] = 0 }
+            sgemm(transA: false, transB: true, M: rows, N: C, K: D, a, lda: D,
+                  params.headWeights[j].pointer, ldb: D, beta: 1, out, ldc: C)
         }
     }
 
-    /// Softmax cross-entropy for every head a position trains (heads seeing ≤ its followers);
-    /// replaces logits by their gradient.
+    /// Softmax cross-entropy for every head a position trains (heads seeing ≤ its followers),
+    /// plus the auxiliary next-tag / next-word losses; replaces logits by their gradient.
     private func lossAndGradient() {
         lossSum = 0
         lossCount = 0
@@ -113,25 +153,76 @@ extension TrainWorker {
                     z.update(repeating: 0, count: C)
                     continue
                 }
-                var best = 0
-                for c in 1..<C where z[c] > z[best] { best = c }
-                let zmax = z[best]
-                var sum: Float = 0
-                for c in 0..<C {
-                    z[c] = expf(z[c] - zmax)
-                    sum += z[c]
-                }
                 let weight = (j == sees ? 1 : provisionalWeight) / normalizer
-                objective -= Double(weight) * Double(logf(z[y] / sum))
+                let (loss, best) = softmaxCrossEntropy(z, classes: C, target: y, smoothing: labelSmoothing, weight: weight,
+                                                       soft: hasTeacher ? teacher.pointer + n * C : nil,
+                                                       softWeight: distillWeight)
+                objective += Double(weight) * loss
                 if j == sees {
-                    lossSum -= Double(logf(z[y] / sum))
+                    lossSum += loss
                     lossCount += 1
                     if best == y { correct += 1 }
                 }
-                for c in 0..<C { z[c] = weight * (z[c] / sum - (c == y ? 1 : 0)) }
             }
         }
+        auxiliaryLoss(nextTagLogits.pointer, params.nextTag, targets: nextTags, weight: nextTagWeight)
+        auxiliaryLoss(nextWordLogits.pointer, params.nextWord, targets: nextWords, weight: nextWordWeight)
     }
+
+    /// Auxiliary head on the top state at t (first Tc·B rows of headInput): logits, loss into
+    /// `objective`, and the logits replaced by their gradient (0 where the target is -1).
+    private func auxiliaryLoss(_ out: UnsafeMutablePointer<Float>, _ head: [Parameter], targets: [Int32], weight: Float) {
+        guard head.count == 2 else { return }
+        let rows = Tc * B, W = head[0].rows
+        fillRows(out, with: head[1].pointer, rows: rows, width: W)
+        sgemm(transA: false, transB: true, M: rows, N: W, K: H, headInput.pointer, lda: H,
+              head[0].pointer, ldb: H, beta: 1, out, ldc: W)
+        let w = weight / normalizer
+        for n in 0..<rows {
+            let z = out + n * W, y = Int(targets[n])
+            guard y >= 0 else {
+                z.update(repeating: 0, count: W)
+                continue
+            }
+            let (loss, _) = softmaxCrossEntropy(z, classes: W, target: y, smoothing: 0, weight: w)
+            objective += Double(w) * loss
+        }
+    }
+}
+
+/// Softmax cross-entropy against a soft target: q = (1 − smoothing − β)·onehot(y) +
+/// smoothing/C + β·soft (β = `softWeight`, soft a distribution, e.g. a teacher's). Returns the
+/// loss −Σ q·log p and the argmax, and replaces z by weight · (softmax(z) − q).
+@inline(__always)
+func softmaxCrossEntropy(_ z: UnsafeMutablePointer<Float>, classes C: Int, target y: Int, smoothing: Float,
+                         weight: Float, soft: UnsafePointer<Float>? = nil, softWeight: Float = 0) -> (loss: Double, best: Int) {
+    var best = 0
+    for c in 1..<C where z[c] > z[best] { best = c }
+    let zmax = z[best]
+    var sum: Float = 0
+    var zsum: Float = 0
+    var softDot: Float = 0
+    let zy = z[y] - zmax
+    for c in 0..<C {
+        let d = z[c] - zmax
+        zsum += d
+        if let soft { softDot += soft[c] * d }
+        z[c] = expf(d)
+        sum += z[c]
+    }
+    let logSum = logf(sum)
+    let beta = soft == nil ? 0 : softWeight
+    // −log p_c = logSum − d_c: one-hot, uniform and soft parts of the target.
+    var loss = Double(1 - smoothing - beta) * Double(logSum - zy)
+    if smoothing > 0 { loss += Double(smoothing) * (Double(logSum) - Double(zsum) / Double(C)) }
+    if beta > 0 { loss += Double(beta) * (Double(logSum) - Double(softDot)) }   // Σ soft = 1
+    let uniform = smoothing / Float(C), inv = 1 / sum
+    for c in 0..<C {
+        var q = uniform + (c == y ? 1 - smoothing - beta : 0)
+        if let soft, beta > 0 { q += beta * soft[c] }
+        z[c] = weight * (z[c] * inv - q)
+    }
+    return (loss, best)
 }
 
 /// Copies `values` (width floats) into each of `rows` rows.

@@ -12,16 +12,26 @@ import StreamTagCore
 final class TrainWorker: @unchecked Sendable {
     let params: Parameters
     let config: ModelConfig
-    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int
+    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int, D: Int
     let B: Int, Tc: Int, T: Int
     let firstRow: Int
 
     // Inputs for the current chunk.
     var words: [Int32]        // [T·B]
     var featureIDs: [Int32]   // [T·B, F]
+    var tokenIndex: [Int32]   // [T·B] corpus token (-1 = padding): where its n-grams are
+    /// The corpus's n-gram lists (`ngrams` feature), set by `fill`.
+    var ngramStarts: [Int32] = []
+    var ngramIDs: [Int32] = []
+    /// Index of the `ngrams` feature, if any.
+    let ngramFeature: Int?
     var resets: [Bool]        // [T·B] state cleared before this step
     var targets: [Int32]      // [Tc·B] tag id, -1 = no loss
     var seeing: [Int32]       // [Tc·B] followers the position's final head sees, -1 = no loss
+    var nextTags: [Int32]     // [Tc·B] tag of the next token in the segment, -1 = none (auxiliary loss)
+    var nextWords: [Int32]    // [Tc·B] class of the next word, -1 = none (auxiliary loss)
+    let teacher: AlignedBuffer<Float>   // [Tc·B, C] teacher distribution (distillation)
+    var hasTeacher = false
 
     // State carried between chunks, per layer.
     let carryH: [AlignedBuffer<Float>]     // [B, H]
@@ -39,8 +49,15 @@ final class TrainWorker: @unchecked Sendable {
     let acts: [AlignedBuffer<Float>]       // [T·B, G·H] activated gates
     let tanhC: [AlignedBuffer<Float>]      // [T·B, H] tanh(c_t) (LSTM)
     let headInput: AlignedBuffer<Float>    // [T·B, H] top h after dropout
+    let droppedWHH: [AlignedBuffer<Float>] // [G·H, H] W_hh ⊙ mask (weight drop)
+    let whhMask: [AlignedBuffer<Float>]    // [G·H, H]
+    let whhGrad: AlignedBuffer<Float>      // [G·H, H] scratch: gradient w.r.t. the dropped W_hh
     let headMask: AlignedBuffer<Float>     // [T·B, H]
     let logits: [AlignedBuffer<Float>]     // (k+1) × [Tc·B, C]; becomes dlogits in place
+    let headHidden: [AlignedBuffer<Float>] // (k+1) × [Tc·B, D] relu(hidden layer) (D > 0 only)
+    let dHeadHidden: AlignedBuffer<Float>  // [Tc·B, D]
+    let nextTagLogits: AlignedBuffer<Float>   // [Tc·B, C] (auxiliary; empty when off)
+    let nextWordLogits: AlignedBuffer<Float>  // [Tc·B, W] (auxiliary; empty when off)
 
     // Backward scratch.
     let dOut: AlignedBuffer<Float>         // [T·B, H] gradient w.r.t. a layer's h outputs
@@ -66,6 +83,17 @@ final class TrainWorker: @unchecked Sendable {
     var inputDropout: Float = 0
     var hiddenDropout: Float = 0
     var provisionalWeight: Float = 0.5
+    var labelSmoothing: Float = 0
+    /// DropConnect on W_hh (Wan et al. 2013; AWD-LSTM): each chunk uses W_hh ⊙ M with M a fresh
+    /// 0 / 1/(1−p) mask per layer, shared by all steps and rows of the chunk.
+    var weightDrop: Float = 0
+    var distillWeight: Float = 0
+    var nextTagWeight: Float = 0
+    var nextWordWeight: Float = 0
+    /// Probability of replacing an unknown token's `lower` feature buckets by random ones.
+    var lowerNoise: Float = 0
+    /// Indices and bucket counts of the `lower` features.
+    let lowerFeatures: [(index: Int, buckets: Int)]
     /// Loss positions in the whole batch (all workers): the loss is their mean.
     var normalizer: Float = 1
 
@@ -79,6 +107,7 @@ final class TrainWorker: @unchecked Sendable {
         k = config.lookahead
         L = config.layers
         F = config.features.count
+        D = config.headHidden
         self.B = B
         self.Tc = Tc
         T = Tc + k
@@ -86,9 +115,15 @@ final class TrainWorker: @unchecked Sendable {
         let n = T * B
         words = Array(repeating: 0, count: n)
         featureIDs = Array(repeating: 0, count: n * F)
+        tokenIndex = Array(repeating: -1, count: n)
+        ngramFeature = config.features.firstIndex { $0.kind == .ngrams }
         resets = Array(repeating: true, count: n)
         targets = Array(repeating: -1, count: Tc * B)
         seeing = Array(repeating: -1, count: Tc * B)
+        nextTags = Array(repeating: -1, count: Tc * B)
+        nextWords = Array(repeating: -1, count: Tc * B)
+        teacher = AlignedBuffer(count: Tc * B * params.headBiases[0].rows)
+        lowerFeatures = config.features.enumerated().filter { $0.element.kind == .lower }.map { ($0.offset, $0.element.buckets) }
         let lstm = params.config.cell.hasCellState
         let layers = params.config.layers
         func buffers(_ count: Int, _ enabled: Bool = true) -> [AlignedBuffer<Float>] {
@@ -108,9 +143,16 @@ final class TrainWorker: @unchecked Sendable {
         acts = buffers(n * GH)
         tanhC = buffers(n * H, lstm)
         headInput = AlignedBuffer(count: n * H)
+        droppedWHH = buffers(GH * H)
+        whhMask = buffers(GH * H)
+        whhGrad = AlignedBuffer(count: GH * H)
         headMask = AlignedBuffer(count: n * H)
         let logitCount = Tc * B * params.headBiases[0].rows
         logits = (0...params.config.lookahead).map { _ in AlignedBuffer(count: logitCount) }
+        headHidden = (0...params.config.lookahead).map { _ in AlignedBuffer(count: Tc * B * params.config.headHidden) }
+        dHeadHidden = AlignedBuffer(count: Tc * B * params.config.headHidden)
+        nextTagLogits = AlignedBuffer(count: Tc * B * (params.nextTag.first?.rows ?? 0))
+        nextWordLogits = AlignedBuffer(count: Tc * B * (params.nextWord.first?.rows ?? 0))
         dOut = AlignedBuffer(count: n * H)
         dIn = AlignedBuffer(count: n * max(params.config.embeddingDim, params.config.hiddenDim))
         dGI = AlignedBuffer(count: n * GH)
@@ -120,6 +162,14 @@ final class TrainWorker: @unchecked Sendable {
         var grads: [ObjectIdentifier: AlignedBuffer<Float>] = [:]
         for p in params.dense { grads[ObjectIdentifier(p)] = AlignedBuffer(count: p.count) }
         self.grads = grads
+    }
+
+    /// The n-gram buckets of position n (empty for padding or without an `ngrams` feature).
+    @inline(__always)
+    func ngramRange(_ n: Int) -> Range<Int> {
+        let token = Int(tokenIndex[n])
+        guard ngramFeature != nil, token >= 0 else { return 0..<0 }
+        return Int(ngramStarts[token])..<Int(ngramStarts[token + 1])
     }
 
     @inline(__always)

@@ -33,7 +33,7 @@ extension Trainer {
                 sinceBest = 0
             } else {
                 sinceBest += 1
-                if sinceBest % max(1, options.decayPatience) == 0 { learningRate *= 0.5 }
+                if options.schedule == .plateau && sinceBest % max(1, options.decayPatience) == 0 { learningRate *= 0.5 }
             }
             let elapsed = seconds(since: start)
             progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: options.epochs, step: 0, stepsPerEpoch: 0,
@@ -63,7 +63,12 @@ extension Trainer {
         var lossSum = 0.0, lossCount = 0, correct = 0, lastReport = epochStart
         for w in workers { w.resetCarry() }
         for step in 0..<steps {
-            trainStep(plan: plan, chunk: step, epoch: epoch, learningRate: learningRate)
+            var rate = learningRate
+            if options.schedule == .cosine {
+                let progress = (Double(epoch - 1) + Double(step) / Double(steps)) / Double(max(1, options.epochs))
+                rate = options.learningRate * Float(0.5 * (1 + cos(Double.pi * min(1, progress))))
+            }
+            trainStep(plan: plan, chunk: step, epoch: epoch, learningRate: rate)
             for w in workers {
                 lossSum += w.lossSum
                 lossCount += w.lossCount
@@ -97,6 +102,12 @@ extension Trainer {
             worker.inputDropout = options.inputDropout
             worker.hiddenDropout = options.hiddenDropout
             worker.provisionalWeight = options.provisionalWeight
+            worker.labelSmoothing = options.labelSmoothing
+            worker.distillWeight = options.distillWeight
+            worker.weightDrop = options.weightDrop
+            worker.nextTagWeight = options.nextTagWeight
+            worker.nextWordWeight = options.nextWordWeight
+            worker.lowerNoise = options.lowerNoise
             worker.normalizer = normalizer
             worker.fill(plan: plan, corpus: corpus, chunk: chunk, wordDropout: options.wordDropout)
             worker.zeroGradients()
@@ -150,7 +161,16 @@ extension Trainer {
             for n in 0..<(w.T * w.B) {
                 let g = dx + n * E
                 sparse[0].add(row: Int(w.words[n]), g)
-                for f in 0..<F { sparse[1 + f].add(row: Int(w.featureIDs[n * F + f]), g) }
+                for f in 0..<F {
+                    if f == w.ngramFeature {
+                        let range = w.ngramRange(n)
+                        guard !range.isEmpty else { continue }
+                        let scale = 1 / Float(range.count)
+                        for i in range { sparse[1 + f].add(row: Int(w.ngramIDs[i]), g, scale: scale) }
+                        continue
+                    }
+                    sparse[1 + f].add(row: Int(w.featureIDs[n * F + f]), g)
+                }
             }
         }
     }
@@ -163,26 +183,51 @@ extension Trainer {
 extension TrainWorker {
     /// Loads this worker's rows of chunk `chunk` from the epoch plan.
     func fill(plan: EpochPlan, corpus: EncodedCorpus, chunk: Int, wordDropout: Float) {
+        hasTeacher = !corpus.teacher.isEmpty
+        if ngramFeature != nil {
+            ngramStarts = corpus.ngramStarts
+            ngramIDs = corpus.ngrams
+        }
         for t in 0..<T {
             let offset = chunk * Tc + t
             for b in 0..<B {
                 let n = t * B + b
                 guard let g = plan.position(row: firstRow + b, offset: offset) else {
                     words[n] = 0
+                    tokenIndex[n] = -1
                     for f in 0..<F { featureIDs[n * F + f] = 0 }
                     resets[n] = true
-                    if t < Tc { targets[n] = -1; seeing[n] = -1 }
+                    if t < Tc {
+                        targets[n] = -1; seeing[n] = -1; nextTags[n] = -1; nextWords[n] = -1
+                        if hasTeacher { (teacher.pointer + n * C).update(repeating: 1 / Float(C), count: C) }
+                    }
                     continue
                 }
                 let token = Int(plan.order[g])
                 var word = corpus.words[token]
                 if word != 0 && wordDropout > 0 && rng.nextUnitFloat() < wordDropout { word = 0 }
                 words[n] = word
+                tokenIndex[n] = Int32(token)
                 for f in 0..<F { featureIDs[n * F + f] = corpus.features[token * F + f] }
+                if word == 0 && lowerNoise > 0 {
+                    for (f, buckets) in lowerFeatures where rng.nextUnitFloat() < lowerNoise {
+                        featureIDs[n * F + f] = Int32(truncatingIfNeeded: rng.next() % UInt64(buckets))
+                    }
+                }
                 resets[n] = plan.reset[g]
                 if t < Tc {
                     targets[n] = corpus.tags[token]
+                    if hasTeacher {
+                        corpus.teacher.withUnsafeBufferPointer {
+                            (teacher.pointer + n * C).update(from: $0.baseAddress! + token * C, count: C)
+                        }
+                    }
                     seeing[n] = Int32(min(k, Int(plan.segmentEnd[g]) - g - 1))
+                    let hasNext = g + 1 < Int(plan.segmentEnd[g])
+                    let next = hasNext ? Int(plan.order[g + 1]) : 0
+                    nextTags[n] = hasNext ? corpus.tags[next] : -1
+                    let w = Int(corpus.words[next]), classes = nextWordLogits.count / max(1, Tc * B)
+                    nextWords[n] = hasNext && classes > 0 ? Int32(w < classes ? w : 0) : -1
                 }
             }
         }

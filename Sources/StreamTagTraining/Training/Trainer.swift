@@ -26,23 +26,42 @@ public final class Trainer {
     /// Dev score of predictions (higher is better); defaults to token accuracy.
     public var devScore: ([[String]], [Sentence]) -> Double = Trainer.tokenAccuracy
 
-    public init(options: TrainingOptions, train: [Sentence], dev: [Sentence], name: String) throws {
+    /// `teacher`: a model whose tag distributions the tag losses learn from too
+    /// (`options.distillWeight`); it must have the same tag set.
+    /// The word-class lexicon of a `lexicon` feature (saved in the model).
+    public let lexicon: Lexicon?
+
+    /// `lexicon`: required when the options have a `lexicon` feature.
+    public init(options: TrainingOptions, train: [Sentence], dev: [Sentence], name: String, teacher: Model? = nil,
+                lexicon: Lexicon? = nil) throws {
         self.options = options
         self.name = name
         config = try options.modelConfig()
         guard !train.isEmpty else { throw TrainingError("the training data has no sentences") }
+        let wantsLexicon = config.features.contains { $0.kind == .lexicon }
+        guard wantsLexicon == (lexicon != nil) else {
+            throw TrainingError(wantsLexicon ? "a lexicon feature needs a lexicon" : "a lexicon needs a lexicon feature")
+        }
+        self.lexicon = lexicon
         vocabulary = buildVocabulary(train, lowercase: options.lowercase, minCount: options.minCount,
                                      maxSize: options.maxVocabulary)
         tags = buildTagSet(train)
         guard !tags.isEmpty else { throw TrainingError("the training data has no tags") }
         let vocab = Vocabulary(words: vocabulary, lowercase: options.lowercase)
         let tagIndex = Dictionary(uniqueKeysWithValues: tags.enumerated().map { ($1, Int32($0)) })
-        self.train = EncodedCorpus(sentences: train, vocabulary: vocab, tagIndex: tagIndex, features: config.features)
+        var encoded = EncodedCorpus(sentences: train, vocabulary: vocab, tagIndex: tagIndex, features: config.features,
+                                    lexicon: lexicon)
+        if let teacher, options.distillWeight > 0 {
+            guard teacher.tags == tags else { throw TrainingError("the teacher's tags differ from the training data's") }
+            encoded.teacher = Trainer.teacherDistributions(teacher, sentences: train)
+        }
+        self.train = encoded
         devSentences = dev
-        self.dev = EncodedCorpus(sentences: dev, vocabulary: vocab, tagIndex: tagIndex, features: config.features)
+        self.dev = EncodedCorpus(sentences: dev, vocabulary: vocab, tagIndex: tagIndex, features: config.features,
+                                 lexicon: lexicon)
         rng = SplitMix64(seed: options.seed)
         var initial = ModelBundle.random(name: name, config: config, vocabulary: vocabulary, tags: tags,
-                                         seed: options.seed)
+                                         seed: options.seed, lexicon: lexicon)
         // A forget-gate bias of 1 helps LSTMs keep state early in training.
         if config.cell == .lstm {
             let H = config.hiddenDim
@@ -50,7 +69,9 @@ public final class Trainer {
                 for j in H..<(2 * H) { initial.weights.layers[l].inputBias[j] = 1 }
             }
         }
-        params = Parameters(bundle: initial)
+        params = Parameters(bundle: initial, nextTagClasses: options.nextTagWeight > 0 ? tags.count : 0,
+                            nextWordClasses: options.nextWordWeight > 0 ? max(2, options.nextWordClasses) : 0,
+                            seed: options.seed)
         let threads = options.threads > 0 ? options.threads : ProcessInfo.processInfo.activeProcessorCount
         let workerCount = max(1, min(threads, options.batchSize))
         var workers: [TrainWorker] = []
@@ -72,7 +93,35 @@ public final class Trainer {
     /// saved), else the current values.
     public func bundle(training: String? = nil) -> ModelBundle {
         ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags,
-                    weights: params.weights(averaged: options.averageDecay > 0), created: nil, training: training)
+                    weights: params.weights(averaged: options.averageDecay > 0), created: nil, training: training,
+                    lexicon: lexicon)
+    }
+}
+
+extension Trainer {
+    /// The teacher's final-head tag distribution for every token ([N, C], corpus order), each
+    /// sentence its own stream; tokens near a sentence end use the head that sees what is left.
+    static func teacherDistributions(_ teacher: Model, sentences: [Sentence]) -> [Float] {
+        let C = teacher.C, k = teacher.k
+        var out: [Float] = []
+        out.reserveCapacity(sentences.reduce(0) { $0 + $1.tokens.count } * C)
+        var tagger = StreamTagger(model: teacher)
+        func append(_ scores: [Float]) {
+            let m = scores.max() ?? 0
+            let e = scores.map { expf($0 - m) }
+            let sum = e.reduce(0, +)
+            out.append(contentsOf: e.map { $0 / sum })
+        }
+        for sentence in sentences {
+            let n = sentence.tokens.count
+            for (i, token) in sentence.tokens.enumerated() {
+                _ = tagger.feed(token)
+                if i >= k { append(tagger.scores(seeing: k)) }
+            }
+            for j in (0..<min(k, n)).reversed() { append(tagger.scores(seeing: j)) }
+            _ = tagger.finish()
+        }
+        return out
     }
 }
 

@@ -9,6 +9,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var embeddingDim = 128
     public var hiddenDim = 256
     public var lookahead = 0
+    /// Width of the heads' hidden layer (0 = linear heads).
+    public var headHidden = 0
     public var lowercase = false
     public var features: [FeatureSpecOption] = TrainingOptions.defaultFeatures
     /// Words seen fewer times than this in training map to the unknown row.
@@ -51,6 +53,27 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Evaluate and save an exponential moving average of the weights with this decay per step
     /// (0 = the raw weights). Averaging smooths the end of training's noise.
     public var averageDecay: Float = 0.999
+    /// For tokens that reach the model as the unknown word (rare, or hidden by word dropout),
+    /// replace each `lower` feature's bucket by a random one with this probability: at test time
+    /// an unseen word's `lower` bucket is another word's row, and the model should not trust it
+    /// the way it trusts a bucket trained on the very token.
+    public var lowerNoise: Float = 0
+    /// Learning-rate schedule: `plateau` halves on dev plateaus; `cosine` decays to 0 over
+    /// `epochs` (after warm-up), still keeping the best epoch.
+    public var schedule: LearningRateSchedule = .plateau
+    /// Label smoothing of the tag losses (share of the target mass spread over all tags).
+    public var labelSmoothing: Float = 0
+    /// DropConnect rate on the recurrent matrices W_hh (a fresh mask per chunk).
+    public var weightDrop: Float = 0
+    /// Training-only auxiliary losses from the top state at t (not saved in the model):
+    /// predicting the next token's tag, and the next word (its vocabulary row among the
+    /// `nextWordClasses` most frequent words; the rest share class 0).
+    public var nextTagWeight: Float = 0
+    public var nextWordWeight: Float = 0
+    public var nextWordClasses = 2048
+    /// Distillation: the tag losses' target mixes this share of a teacher model's distribution
+    /// (its final head, per sentence) into the gold one-hot; the teacher is given to the trainer.
+    public var distillWeight: Float = 0
     public var seed: UInt64 = 1
     /// Worker threads (data parallel); 0 = one per core.
     public var threads = 0
@@ -73,15 +96,20 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard let cell = CellKind(rawValue: cell.rawValue) else { throw TrainingError("unknown cell \(cell)") }
         let specs = try features.map { option -> FeatureSpec in
             guard let kind = FeatureSpec.Kind(rawValue: option.kind) else {
-                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower)")
+                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, ngrams, lexicon)")
             }
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
         let config = ModelConfig(cell: cell, layers: layers, embeddingDim: embeddingDim, hiddenDim: hiddenDim,
-                                 lookahead: lookahead, lowercase: lowercase, features: specs)
+                                 lookahead: lookahead, lowercase: lowercase, features: specs, headHidden: headHidden)
         do { try config.validate() } catch { throw TrainingError(error.message) }
         return config
     }
+}
+
+/// How the learning rate moves over the run.
+public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
+    case plateau, cosine
 }
 
 /// Cell names as the command line and metadata spell them.
@@ -107,21 +135,21 @@ public struct FeatureSpecOption: Codable, Sendable, Equatable, CustomStringConve
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1)
         let name = String(parts.first ?? "")
-        let buckets = parts.count > 1 ? Int(parts[1]) : 4096
+        let buckets = parts.count > 1 ? Int(parts[1]) : name == "lexicon" ? Lexicon.classes : 4096
         guard let buckets, buckets > 0 else { throw TrainingError("feature \(text): bucket count must be a positive integer") }
         let letters = name.prefix { $0.isLetter }
         let digits = name.dropFirst(letters.count)
-        guard ["prefix", "suffix", "shape", "lower"].contains(String(letters)) else {
-            throw TrainingError("feature \(text): kind must be prefix, suffix, shape or lower")
+        guard ["prefix", "suffix", "shape", "lower", "ngrams", "lexicon"].contains(String(letters)) else {
+            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower, ngrams or lexicon")
         }
         let affix = letters == "prefix" || letters == "suffix"
-        let length = digits.isEmpty ? (affix ? 3 : 0) : Int(digits) ?? -1
+        let length = digits.isEmpty ? (affix ? 3 : letters == "ngrams" ? 5 : 0) : Int(digits) ?? -1
         guard length >= 0 else { throw TrainingError("feature \(text): bad affix length") }
         self.init(kind: String(letters), length: length, buckets: buckets)
     }
 
     public var description: String {
-        kind == "prefix" || kind == "suffix" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
+        kind == "prefix" || kind == "suffix" || kind == "ngrams" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
     }
 }
 

@@ -8,9 +8,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a tagger from CoNLL-U or two-column IOB files and write the model atomically.",
         discussion: """
-        Example (the built-in model):
+        Example (the built-in model; --wordnet and --names need the Debian packages wordnet-base
+        and wamerican):
           streamtag train --train en_ewt-ud-train.conllu --dev en_ewt-ud-dev.conllu \\
-            --name en-ewt-upos --lookahead 2 --out en-ewt-upos.safetensors
+            --name en-ewt-upos --lookahead 2 --wordnet /usr/share/wordnet --names /usr/share/dict/words \\
+            --out en-ewt-upos.safetensors
         """
     )
 
@@ -37,6 +39,8 @@ struct TrainCommand: ParsableCommand {
     var hiddenDim = 256
     @Option(name: .long, help: "Lookahead k: final tags wait for k following tokens.")
     var lookahead = 0
+    @Option(name: .long, help: "Width of a hidden (relu) layer in every head; 0 = linear heads.")
+    var headHidden = 0
     @Flag(name: .long, help: "Look words up lowercased (default: with their case; the lower feature shares across case).")
     var lowercase = false
     @Option(name: .long, parsing: .upToNextOption,
@@ -77,6 +81,28 @@ struct TrainCommand: ParsableCommand {
     var patience = 4
     @Option(name: .long, help: "Moving-average decay of the weights that are evaluated and saved (0 = off).")
     var averageDecay: Float = 0.999
+    @Option(name: .long, help: "Probability of replacing an unknown token's lower-feature bucket by a random one in training.")
+    var lowerNoise: Float = 0
+    @Option(name: .long, help: "Learning-rate schedule: plateau (halve on dev plateaus) or cosine (decay to 0 over --epochs).")
+    var schedule: LearningRateSchedule = .plateau
+    @Option(name: .long, help: "WordNet directory (e.g. /usr/share/wordnet, Debian package wordnet-base): adds a lexicon feature, the token's open word classes, and stores the lexicon in the model.")
+    var wordnet: String?
+    @Option(name: .long, help: "With --wordnet: a word list (e.g. /usr/share/dict/words, Debian package wamerican) whose capitalized-only words get the lexicon's name bit.")
+    var names: String?
+    @Option(name: .long, help: "Teacher model for distillation (same tag set): its tag distributions join the targets.")
+    var teacher: String?
+    @Option(name: .long, help: "Share of the teacher's distribution in the tag targets (with --teacher).")
+    var distillWeight: Float = 0.5
+    @Option(name: .long, help: "DropConnect rate on the recurrent matrices W_hh (a fresh mask per chunk).")
+    var weightDrop: Float = 0
+    @Option(name: .long, help: "Label smoothing of the tag losses.")
+    var labelSmoothing: Float = 0
+    @Option(name: .long, help: "Weight of the auxiliary next-tag loss (training only; 0 = off).")
+    var nextTagWeight: Float = 0
+    @Option(name: .long, help: "Weight of the auxiliary next-word loss (training only; 0 = off).")
+    var nextWordWeight: Float = 0
+    @Option(name: .long, help: "Classes of the next-word loss: the most frequent words (the rest share one class).")
+    var nextWordClasses = 2048
     @Option(name: .long, help: "Random seed: the same seed, data and threads give the same model.")
     var seed: UInt64 = 1
     @Option(name: .long, help: "Worker threads (0 = one per core).")
@@ -91,6 +117,7 @@ struct TrainCommand: ParsableCommand {
         options.embeddingDim = embeddingDim
         options.hiddenDim = hiddenDim
         options.lookahead = lookahead
+        options.headHidden = headHidden
         options.lowercase = lowercase
         if noFeatures {
             options.features = []
@@ -113,7 +140,22 @@ struct TrainCommand: ParsableCommand {
         options.stopPatience = patience
         options.averageDecay = averageDecay
         options.provisionalWeight = provisionalWeight
+        options.lowerNoise = lowerNoise
+        options.schedule = schedule
+        options.labelSmoothing = labelSmoothing
+        options.weightDrop = weightDrop
+        options.distillWeight = teacher == nil ? 0 : distillWeight
+        options.nextTagWeight = nextTagWeight
+        options.nextWordWeight = nextWordWeight
+        options.nextWordClasses = nextWordClasses
         options.seed = seed
+        var lexicon: Lexicon? = nil
+        if let wordnet {
+            do { lexicon = try Lexicon.wordNet(directory: wordnet, names: names) } catch { throw ValidationError("\(error)") }
+            if !options.features.contains(where: { $0.kind == "lexicon" }) {
+                options.features.append(FeatureSpecOption(kind: "lexicon", length: 0, buckets: names == nil ? 16 : Lexicon.classes))
+            }
+        }
         options.threads = threads
 
         let readOptions = CorpusReadOptions(column: column.column, tags: .required)
@@ -133,7 +175,12 @@ struct TrainCommand: ParsableCommand {
             isIOB = isIOB && corpus.isIOB
         }
 
-        let trainer = try Trainer(options: options, train: trainSentences, dev: devSentences, name: name)
+        var teacherModel: Model? = nil
+        if let teacher {
+            do { teacherModel = try Model(path: teacher) } catch { throw ValidationError("cannot load teacher \(teacher): \(error.message)") }
+        }
+        let trainer = try Trainer(options: options, train: trainSentences, dev: devSentences, name: name, teacher: teacherModel,
+                                  lexicon: lexicon)
         if isIOB {
             trainer.devScore = { predicted, gold in
                 (try? EntityScores(gold: gold.map(\.tags), predicted: predicted).overall.f1) ?? 0
@@ -186,6 +233,7 @@ enum CoNLLUColumnName: String, ExpressibleByArgument, CaseIterable {
 
 extension CorpusFormat: ExpressibleByArgument {}
 extension CellKindName: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
 extension TensorDType: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
 }
