@@ -79,7 +79,11 @@ public final class Daemon: @unchecked Sendable {
         try openSockets()
         restoreSnapshot()
         pool.start()
-        let thread = Thread { [self] in runIOLoop() }
+        let thread = Thread { [self] in
+            // Linux: Foundation applies a name only when set on the running thread (≤ 15 bytes).
+            Thread.current.name = "streamtag-io"
+            runIOLoop()
+        }
         thread.name = "streamtag-io"
         thread.start()
         logger.info("started", metadata: [

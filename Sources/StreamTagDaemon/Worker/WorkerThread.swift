@@ -49,7 +49,12 @@ final class WorkerThread: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in loop() }
+        let thread = Thread { [self] in
+            // Linux: Foundation applies a name only when set on the running thread, and the
+            // kernel takes at most 15 bytes ("streamtag-worker-0" would be refused).
+            Thread.current.name = "streamtag-wk\(index)"
+            loop()
+        }
         thread.name = "streamtag-worker-\(index)"
         thread.stackSize = 1 << 20
         thread.start()
