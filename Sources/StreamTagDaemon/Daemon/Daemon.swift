@@ -80,8 +80,7 @@ public final class Daemon: @unchecked Sendable {
         restoreSnapshot()
         pool.start()
         let thread = Thread { [self] in
-            // Linux: Foundation applies a name only when set on the running thread (≤ 15 bytes).
-            Thread.current.name = "streamtag-io"
+            nameCurrentThread("streamtag-io")
             runIOLoop()
         }
         thread.name = "streamtag-io"

@@ -145,6 +145,7 @@ struct E2EBenchCommand: ParsableCommand {
         let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "idle-\(getpid())-")
         defer { generator.close() }
         try generator.waitForHeartbeat(timeout: 30)
+        progress("e2e: idle-streams daemon pid \(daemon.pid) ready")
         // Warm-up: first-use allocations (batch buffers, arenas) before the baseline.
         let warm = try generator.run(LoadPhase(streams: 1000, tokensPerMessage: 4, mode: .open, endStreams: true))
         usleep(1_000_000)
