@@ -46,13 +46,15 @@ final class ModelRuntime {
     @inline(__always)
     func row(_ slot: Int) -> UnsafeMutablePointer<Float> { slab.pointer + slot * layout.floats }
 
-    /// Grows the slab (doubling) to hold `slots` rows.
+    /// Grows the slab (doubling) to hold `slots` rows. The new rows are left uninitialized:
+    /// every row is zeroed when a stream takes its slot (`zero(_:)`), so rows no stream has
+    /// used yet are never touched and cost no resident memory.
     func ensureCapacity(_ slots: Int) {
         let S = layout.floats
         guard slots * S > slab.count else { return }
         var rows = slab.count / S
         while rows < slots { rows *= 2 }
-        let grown = AlignedBuffer<Float>(count: rows * S)
+        let grown = AlignedBuffer<Float>(count: rows * S, zeroed: false)
         grown.pointer.update(from: slab.pointer, count: slab.count)
         slab = grown
     }

@@ -35,18 +35,25 @@ struct E2EBenchCommand: ParsableCommand {
     var window: Int?
     @Option(name: .long, help: "Streams opened for the memory-per-idle-stream measure; 0 skips it.") var idleStreams = 100_000
     @Flag(name: .long, help: "Skip the paced (latency) runs.") var noPaced = false
+    @Option(name: .long, help: "Paced runs send at this fraction of the median saturated rate.") var pacedFraction = 0.5
+    @Option(name: .long, help: "Paced runs send at this many tokens/s instead (then --runs 0 skips the saturated runs).")
+    var pacedRate: Double?
+    @Option(name: .long, help: "Paced runs per configuration; the median of each percentile is reported.") var pacedRuns = 1
     @Option(name: .long, parsing: .singleValue, help: "Daemon setting KEY=VALUE for the child daemon (repeatable), e.g. model.partial=false.")
     var set: [String] = []
 
     func run() throws {
+        guard bench.runs > 0 || pacedRate != nil else { throw ValidationError("--runs 0 needs --paced-rate") }
         let streamCounts = try parseList(streams, "--streams")
         let tokenCounts = try parseList(tokensPerMessage, "--tokens-per-message")
         let model = try BuiltinModel.load()
         let words = Array(model.vocabulary.words.dropFirst().prefix(2000))
         let rawState = StateLayout(config: model.config).bytes
         let loadBefore = loadAverage()
+        let pacedText = noPaced ? "none" : (pacedRate.map { "\(grouped($0)) tokens/s" } ?? "\(fmt(pacedFraction)) × the median")
+            + (noPaced ? "" : ", median of \(pacedRuns) run\(pacedRuns == 1 ? "" : "s")")
         var report = E2EReport(model: model.id, lookahead: model.k, rawStateBytes: rawState, settings: set,
-                               runs: bench.runs, duration: duration, warmup: warmup, loadBefore: loadBefore)
+                               runs: bench.runs, pacedText: pacedText, duration: duration, warmup: warmup, loadBefore: loadBefore)
         progress("e2e: load average \(loadBefore) on \(ProcessInfo.processInfo.activeProcessorCount) cores; starting the daemon")
 
         // Throughput and latency: one daemon for the whole matrix.
@@ -81,7 +88,7 @@ struct E2EBenchCommand: ParsableCommand {
         }
     }
 
-    /// Saturated runs (median), then one paced run at half the median rate.
+    /// Saturated runs (median), then paced runs at a fraction of the median rate.
     private func measure(_ generator: LoadGenerator, daemon: DaemonProcess, streams n: Int, tokens k: Int) throws -> E2EConfigResult {
         var config = E2EConfigResult(streams: n, tokensPerMessage: k)
         for run in 0..<bench.runs {
@@ -91,15 +98,18 @@ struct E2EBenchCommand: ParsableCommand {
             progress(String(format: "  %6d × %d saturated run %d: %.0f tags/s, daemon %.2f cores%@", n, k, run + 1,
                             result.tagsPerSecond, cpu.daemonCores, result.verification.isClean ? "" : " — VERIFICATION FAILED"))
         }
-        if !noPaced {
-            let rate = config.medianTagsPerSecond / 2
-            let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .paced(tokensPerSecond: max(rate, 1)),
-                                  warmup: warmup, duration: duration)
-            let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
-            config.paced = E2ERun(result: result, cpu: cpu)
-            progress(String(format: "  %6d × %d paced at %.0f tokens/s: p50 %.3f ms, p99 %.3f ms%@", n, k, rate,
-                            result.latency.p50 * 1e3, result.latency.p99 * 1e3,
-                            result.verification.isClean ? "" : " — VERIFICATION FAILED"))
+        let rate = pacedRate ?? config.medianTagsPerSecond * pacedFraction
+        if !noPaced && rate > 0 {
+            for _ in 0..<pacedRuns {
+                let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .paced(tokensPerSecond: rate),
+                                      warmup: warmup, duration: duration)
+                let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
+                config.paced.append(E2ERun(result: result, cpu: cpu))
+                progress(String(format: "  %6d × %d paced at %.0f tokens/s: %.0f tags/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms, daemon %.2f cores%@",
+                                n, k, rate, result.tagsPerSecond, result.latency.p50 * 1e3, result.latency.p99 * 1e3,
+                                result.latency.max * 1e3, cpu.daemonCores,
+                                result.verification.isClean ? "" : " — VERIFICATION FAILED"))
+            }
         }
         return config
     }
