@@ -28,6 +28,14 @@ struct E2EConfigResult {
     var paced: [E2ERun] = []
 
     var medianTagsPerSecond: Double { median(saturated.map(\.result.tagsPerSecond)) }
+    /// What the saturated rate would be if the daemon had every core but the generator's
+    /// share: the machine's cores minus the generator's CPU, divided by the daemon's CPU time
+    /// per tag (a CPU-bound projection; it assumes the daemon's threads could use them all).
+    var projectedTagsPerSecond: Double {
+        let cpu = medianCPU(saturated.map(\.cpu))
+        guard cpu.daemonMicrosecondsPerTag > 0 else { return 0 }
+        return (Double(ProcessInfo.processInfo.activeProcessorCount) - cpu.generatorCores) / (cpu.daemonMicrosecondsPerTag * 1e-6)
+    }
     /// Per-percentile medians over the paced runs.
     var pacedLatency: LatencySummary { medianLatency(paced.map(\.result.latency)) }
     var verified: Bool { (saturated + paced).allSatisfy { $0.result.verification.isClean && $0.result.drained } }
@@ -47,6 +55,7 @@ struct E2EConfigResult {
             "streams": streams, "tokens_per_message": tokensPerMessage,
             "saturated_tags_per_s": medianTagsPerSecond.rounded(),
             "saturated_runs_tags_per_s": saturated.map { $0.result.tagsPerSecond.rounded() },
+            "projected_tags_per_s_all_cores": projectedTagsPerSecond.rounded(),
             "window": saturated.first?.result.phase.window ?? 0,
             "saturated_cpu": medianCPU(saturated.map(\.cpu)).json,
             "saturated_latency_ms": latencyJSON(medianLatency(saturated.map(\.result.latency))),
@@ -114,10 +123,12 @@ struct E2EReport {
     var targets: [(name: String, value: String, pass: Bool)] {
         var out: [(String, String, Bool)] = []
         if let c = configs.first(where: { $0.streams == 1000 && $0.tokensPerMessage == 8 && !$0.saturated.isEmpty }) {
-            out.append(("1000×8 saturated ≥ 150,000 tags/s", grouped(c.medianTagsPerSecond), c.medianTagsPerSecond >= 150_000))
+            out.append(("1000×8 saturated ≥ 150,000 tags/s", "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
+                        c.medianTagsPerSecond >= 150_000))
         }
         if let c = configs.first(where: { $0.streams == 1000 && $0.tokensPerMessage == 1 && !$0.saturated.isEmpty }) {
-            out.append(("1000×1 saturated ≥ 40,000 tags/s", grouped(c.medianTagsPerSecond), c.medianTagsPerSecond >= 40_000))
+            out.append(("1000×1 saturated ≥ 40,000 tags/s", "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
+                        c.medianTagsPerSecond >= 40_000))
         }
         for c in configs where c.streams == 1000 && !c.paced.isEmpty {
             let p99 = c.pacedLatency.p99
@@ -134,7 +145,7 @@ struct E2EReport {
         let settingsText = settings.isEmpty ? "defaults" : settings.joined(separator: " ")
         print("e2e over loopback TCP: daemon = `streamtag serve` child process (\(settingsText)), model \(model) (k=\(lookahead)), load generator in the parent")
         print("  saturated: median of \(runs) runs × \(fmt(duration)) s after \(fmt(warmup)) s warm-up; paced: \(pacedText); load average \(loadBefore) → \(loadAfter)")
-        let header = ["streams×K", "window", "saturated tags/s", "(min–max)", "daemon cores io/wrk/zmq", "µs CPU/tag",
+        let header = ["streams×K", "window", "saturated tags/s", "(min–max)", "daemon cores io/wrk/zmq", "µs CPU/tag", "all-cores proj.",
                       "paced tags/s", "p50", "p99", "p99.9", "verified"]
         var rows: [[String]] = [header]
         for c in configs {
@@ -148,6 +159,7 @@ struct E2EReport {
                 "\(grouped(rates.min() ?? 0))–\(grouped(rates.max() ?? 0))",
                 String(format: "%.2f %.2f/%.2f/%.2f", cpu.daemonCores, g["io"] ?? 0, g["workers"] ?? 0, g["zmq_io"] ?? 0),
                 String(format: "%.2f", cpu.daemonMicrosecondsPerTag),
+                grouped(c.projectedTagsPerSecond),
             ]
             if !c.paced.isEmpty {
                 let l = c.pacedLatency
@@ -165,6 +177,7 @@ struct E2EReport {
                     : String(repeating: " ", count: widths[i] - row[i].count) + row[i]
             }.joined(separator: "  "))
         }
+        print("  all-cores proj. = (cores − generator CPU) / daemon CPU per tag: the saturated rate if the daemon had the machine to itself")
         print(String(format: "  daemon peak RSS (VmHWM) over the matrix: %.1f MiB", Double(peakRSS) / 1048576))
         if let idle {
             print(String(format: "  idle streams: %@ opened in %.1f s (daemon reports %@ open); RSS %.1f → %.1f MiB = %.0f B/stream; raw state %d B → overhead %.0f B/stream",
