@@ -105,9 +105,9 @@ struct E2EBenchCommand: ParsableCommand {
                                       warmup: warmup, duration: duration)
                 let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
                 config.paced.append(E2ERun(result: result, cpu: cpu))
-                progress(String(format: "  %6d × %d paced at %.0f tokens/s: %.0f tags/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms, daemon %.2f cores%@",
+                progress(String(format: "  %6d × %d paced at %.0f tokens/s: %.0f tags/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms, daemon %.2f cores, %.0f µs CPU/tag, run-queue wait %.0f ms/s%@",
                                 n, k, rate, result.tagsPerSecond, result.latency.p50 * 1e3, result.latency.p99 * 1e3,
-                                result.latency.max * 1e3, cpu.daemonCores,
+                                result.latency.max * 1e3, cpu.daemonCores, cpu.daemonMicrosecondsPerTag, cpu.daemonRunQueueWait * 1e3,
                                 result.verification.isClean ? "" : " — VERIFICATION FAILED"))
             }
         }
@@ -117,8 +117,8 @@ struct E2EBenchCommand: ParsableCommand {
     /// Runs a phase, sampling the daemon's and this process's thread CPU times at the edges of
     /// the measurement interval.
     private func runSampled(_ generator: LoadGenerator, daemon: DaemonProcess, _ phase: LoadPhase) throws -> (LoadResult, E2ECPU) {
-        var daemonBefore: [Int: (name: String, seconds: Double)] = [:], selfBefore = daemonBefore
-        var daemonGroups: [String: Double] = [:], selfSeconds = 0.0
+        var daemonBefore: [Int: ThreadSample] = [:], selfBefore = daemonBefore
+        var daemonGroups: [String: Double] = [:], selfSeconds = 0.0, daemonWaiting = 0.0
         var startTime = 0.0, seconds = 0.0
         let me = getpid()
         let result = try generator.run(phase) { starting in
@@ -128,8 +128,8 @@ struct E2EBenchCommand: ParsableCommand {
                 startTime = now()
             } else {
                 seconds = now() - startTime
-                daemonGroups = cpuByGroup(from: daemonBefore, to: threadTimes(daemon.pid))
-                selfSeconds = cpuByGroup(from: selfBefore, to: threadTimes(me)).values.reduce(0, +)
+                (daemonGroups, daemonWaiting) = cpuByGroup(from: daemonBefore, to: threadTimes(daemon.pid))
+                selfSeconds = cpuByGroup(from: selfBefore, to: threadTimes(me)).cpu.values.reduce(0, +)
             }
         }
         var cpu = E2ECPU()
@@ -137,6 +137,7 @@ struct E2EBenchCommand: ParsableCommand {
             cpu.daemonCores = daemonGroups.values.reduce(0, +) / seconds
             cpu.daemonByGroup = daemonGroups.mapValues { $0 / seconds }
             cpu.generatorCores = selfSeconds / seconds
+            cpu.daemonRunQueueWait = daemonWaiting / seconds
             if result.tagsPerSecond > 0 { cpu.daemonMicrosecondsPerTag = cpu.daemonCores / result.tagsPerSecond * 1e6 }
         }
         return (result, cpu)

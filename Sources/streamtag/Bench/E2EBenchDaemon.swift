@@ -153,32 +153,42 @@ func processMemory(_ pid: Int32) -> (rss: Int, peak: Int) {
     return (rss, peak)
 }
 
-/// CPU time (user + system, seconds) of every thread of a process, by thread id, with its name.
-func threadTimes(_ pid: Int32) -> [Int: (name: String, seconds: Double)] {
-    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-    var out: [Int: (String, Double)] = [:]
+/// One thread's scheduler statistics (`/proc/PID/task/TID/schedstat`, nanosecond counters).
+struct ThreadSample {
+    var name: String
+    /// Seconds on a CPU.
+    var seconds: Double
+    /// Seconds runnable but waiting for a CPU (run-queue delay).
+    var waiting: Double
+}
+
+/// Every thread of a process, by thread id.
+func threadTimes(_ pid: Int32) -> [Int: ThreadSample] {
+    var out: [Int: ThreadSample] = [:]
     guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [:] }
     for tid in tids {
-        guard let id = Int(tid), let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
-              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
-        let name = String(stat[stat.index(after: open)..<close])
-        // After the name: state (field 3) … utime (14), stime (15).
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
-        out[id] = (name, (user + system) / ticks)
+        guard let id = Int(tid),
+              let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/schedstat", encoding: .utf8),
+              let comm = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8) else { continue }
+        let fields = stat.split(separator: " ")
+        guard fields.count >= 2, let run = Double(fields[0]), let wait = Double(fields[1]) else { continue }
+        out[id] = ThreadSample(name: comm.trimmingCharacters(in: .whitespacesAndNewlines), seconds: run / 1e9, waiting: wait / 1e9)
     }
     return out
 }
 
-/// CPU seconds per thread group between two samples of `threadTimes`.
-func cpuByGroup(from before: [Int: (name: String, seconds: Double)], to after: [Int: (name: String, seconds: Double)]) -> [String: Double] {
+/// CPU seconds per thread group between two samples of `threadTimes`, and the run-queue
+/// wait of all threads together.
+func cpuByGroup(from before: [Int: ThreadSample], to after: [Int: ThreadSample]) -> (cpu: [String: Double], waiting: Double) {
     var groups: [String: Double] = [:]
+    var waiting = 0.0
     for (tid, sample) in after {
         let delta = sample.seconds - (before[tid]?.seconds ?? 0)
+        waiting += max(0, sample.waiting - (before[tid]?.waiting ?? 0))
         guard delta > 0 else { continue }
         groups[threadGroup(sample.name), default: 0] += delta
     }
-    return groups
+    return (groups, waiting)
 }
 
 /// Daemon threads by role: the I/O thread, the workers, libzmq's I/O threads, the rest.

@@ -7,12 +7,16 @@ struct E2ECPU {
     /// By daemon thread group: io, workers, zmq_io, other.
     var daemonByGroup: [String: Double] = [:]
     var generatorCores = 0.0
+    /// Seconds per second the daemon's threads were runnable but waiting for a CPU (summed
+    /// over threads): how much other processes (and the generator) delayed it.
+    var daemonRunQueueWait = 0.0
     /// Daemon CPU time per final tag.
     var daemonMicrosecondsPerTag = 0.0
 
     var json: [String: Any] {
         ["daemon_cores": round3(daemonCores), "daemon_by_thread": daemonByGroup.mapValues(round3),
-         "generator_cores": round3(generatorCores), "daemon_cpu_us_per_tag": round3(daemonMicrosecondsPerTag)]
+         "generator_cores": round3(generatorCores), "daemon_cpu_us_per_tag": round3(daemonMicrosecondsPerTag),
+         "daemon_run_queue_wait_ms_per_s": round3(daemonRunQueueWait * 1e3)]
     }
 }
 
@@ -146,7 +150,7 @@ struct E2EReport {
         print("e2e over loopback TCP: daemon = `streamtag serve` child process (\(settingsText)), model \(model) (k=\(lookahead)), load generator in the parent")
         print("  saturated: median of \(runs) runs × \(fmt(duration)) s after \(fmt(warmup)) s warm-up; paced: \(pacedText); load average \(loadBefore) → \(loadAfter)")
         let header = ["streams×K", "window", "saturated tags/s", "(min–max)", "daemon cores io/wrk/zmq", "µs CPU/tag", "all-cores proj.",
-                      "paced tags/s", "p50", "p99", "p99.9", "verified"]
+                      "paced tags/s", "p50", "p99", "p99.9", "rq wait", "verified"]
         var rows: [[String]] = [header]
         for c in configs {
             let rates = c.saturated.map(\.result.tagsPerSecond)
@@ -163,9 +167,10 @@ struct E2EReport {
             ]
             if !c.paced.isEmpty {
                 let l = c.pacedLatency
-                row += [grouped(median(c.paced.map(\.result.tagsPerSecond))), ms(l.p50), ms(l.p99), ms(l.p999)]
+                row += [grouped(median(c.paced.map(\.result.tagsPerSecond))), ms(l.p50), ms(l.p99), ms(l.p999),
+                        String(format: "%.0f ms/s", medianCPU(c.paced.map(\.cpu)).daemonRunQueueWait * 1e3)]
             } else {
-                row += ["–", "–", "–", "–"]
+                row += ["–", "–", "–", "–", "–"]
             }
             row.append(c.verified ? "ok" : "FAILED " + c.problems.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))
             rows.append(row)
@@ -178,6 +183,7 @@ struct E2EReport {
             }.joined(separator: "  "))
         }
         print("  all-cores proj. = (cores − generator CPU) / daemon CPU per tag: the saturated rate if the daemon had the machine to itself")
+        print("  rq wait = time the daemon's threads spent runnable but waiting for a CPU during the paced runs (schedstat), per second")
         print(String(format: "  daemon peak RSS (VmHWM) over the matrix: %.1f MiB", Double(peakRSS) / 1048576))
         if let idle {
             print(String(format: "  idle streams: %@ opened in %.1f s (daemon reports %@ open); RSS %.1f → %.1f MiB = %.0f B/stream; raw state %d B → overhead %.0f B/stream",
@@ -208,6 +214,7 @@ func medianCPU(_ samples: [E2ECPU]) -> E2ECPU {
     var out = E2ECPU()
     out.daemonCores = median(samples.map(\.daemonCores))
     out.generatorCores = median(samples.map(\.generatorCores))
+    out.daemonRunQueueWait = median(samples.map(\.daemonRunQueueWait))
     out.daemonMicrosecondsPerTag = median(samples.map(\.daemonMicrosecondsPerTag))
     for key in Set(samples.flatMap(\.daemonByGroup.keys)) { out.daemonByGroup[key] = median(samples.map { $0.daemonByGroup[key] ?? 0 }) }
     return out
