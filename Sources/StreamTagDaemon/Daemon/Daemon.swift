@@ -89,7 +89,10 @@ public final class Daemon: @unchecked Sendable {
         try openSockets()
         restoreSnapshot()
         pool.start()
-        let thread = Thread { [self] in runIOLoop() }
+        let thread = Thread { [self] in
+            nameCurrentThread("streamtag-io")
+            runIOLoop()
+        }
         thread.name = "streamtag-io"
         thread.start()
         logger.info("started", metadata: [

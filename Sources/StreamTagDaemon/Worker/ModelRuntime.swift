@@ -48,7 +48,9 @@ final class ModelRuntime: @unchecked Sendable {
     @inline(__always)
     func row(_ slot: Int) -> UnsafeMutablePointer<Float> { slab.pointer + slot * layout.floats }
 
-    /// Grows the slab (doubling) to hold `slots` rows.
+    /// Grows the slab (doubling) to hold `slots` rows. The new rows are left uninitialized:
+    /// every row is zeroed when a stream takes its slot (`zero(_:)`), so rows no stream has
+    /// used yet are never touched and cost no resident memory.
     func ensureCapacity(_ slots: Int) {
         let S = layout.floats
         guard slots * S > slab.count else { return }

@@ -51,7 +51,10 @@ final class WorkerThread: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in loop() }
+        let thread = Thread { [self] in
+            nameCurrentThread("streamtag-wk\(index)")
+            loop()
+        }
         thread.name = "streamtag-worker-\(index)"
         thread.stackSize = 1 << 20
         thread.start()
@@ -119,6 +122,20 @@ final class WorkerThread: @unchecked Sendable {
         pending.removeAll(keepingCapacity: true)
         wakeIO()
     }
+}
+
+/// Names the calling OS thread, as `top -H`, `perf` and `/proc/PID/task/*/comm` show it (Linux
+/// keeps at most 15 bytes). `Thread.name` does not do it on Linux: Foundation names the OS thread
+/// only when the name is set on the running thread *and* after `start()` has returned in the
+/// thread that started it (a race), and the kernel refuses names over 15 bytes outright.
+func nameCurrentThread(_ name: String) {
+    #if os(Linux)
+    let fd = open("/proc/thread-self/comm", O_WRONLY)
+    guard fd >= 0 else { return }
+    let bytes = Array(name.utf8.prefix(15))
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    #endif
 }
 
 /// Seconds on a monotonic clock.

@@ -1,0 +1,539 @@
+import CZeroMQ
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One run of the load generator against a daemon.
+public struct LoadPhase: Sendable {
+    public enum Mode: Sendable, Equatable {
+        /// Every stream keeps `window` messages unanswered: the daemon sets the pace.
+        case saturated
+        /// Messages go out at this many tokens per second in total, round-robin over the
+        /// streams, whatever the answers do (up to `window` unanswered per stream).
+        case paced(tokensPerSecond: Double)
+        /// One message per stream (the streams stay open): for memory per idle stream.
+        case open
+    }
+
+    public var streams: Int
+    public var tokensPerMessage: Int
+    public var mode: Mode
+    /// Seconds before the measurement starts.
+    public var warmup: Double
+    /// Seconds measured.
+    public var duration: Double
+    /// Most unanswered messages per stream.
+    public var window: Int
+    /// Most unanswered messages in total (keeps ZeroMQ queues well below their high-water
+    /// marks, where PUB/SUB would drop).
+    public var maxOutstanding: Int
+    /// After the measurement: end every stream (`end: true`) and check that every token got
+    /// its final tag. Without it the streams stay open.
+    public var endStreams: Bool
+    /// Seconds to wait for the last answers after sending stops.
+    public var drainTimeout: Double
+
+    public init(streams: Int, tokensPerMessage: Int, mode: Mode, warmup: Double = 1, duration: Double = 3,
+                window: Int? = nil, maxOutstanding: Int = 50_000, endStreams: Bool = true, drainTimeout: Double = 60) {
+        self.streams = max(1, streams)
+        self.tokensPerMessage = max(0, tokensPerMessage)
+        self.mode = mode
+        self.warmup = warmup
+        self.duration = duration
+        self.window = window ?? LoadPhase.defaultWindow(streams: streams, mode: mode)
+        self.maxOutstanding = maxOutstanding
+        self.endStreams = endStreams
+        self.drainTimeout = drainTimeout
+    }
+
+    /// About 4,096 messages in flight in total: enough to keep both workers' batches full,
+    /// few enough that a message waits well under a second behind the others.
+    public static func defaultWindow(streams: Int, mode: Mode) -> Int {
+        switch mode {
+        case .open: 1
+        case .saturated: min(256, max(2, 4096 / max(1, streams)))
+        case .paced: min(1024, max(4, 16_384 / max(1, streams)))
+        }
+    }
+}
+
+/// Percentiles of a set of durations (nearest rank over the sorted samples), in seconds.
+public struct LatencySummary: Sendable, Equatable {
+    public var count = 0
+    public var p50 = 0.0
+    public var p90 = 0.0
+    public var p99 = 0.0
+    public var p999 = 0.0
+    public var max = 0.0
+    public var mean = 0.0
+
+    public init() {}
+
+    public init(nanoseconds samples: [UInt64]) {
+        guard !samples.isEmpty else { return }
+        let sorted = samples.sorted()
+        func rank(_ q: Double) -> Double {
+            let index = Swift.min(sorted.count - 1, Swift.max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))
+            return Double(sorted[index]) / 1e9
+        }
+        count = sorted.count
+        p50 = rank(0.50)
+        p90 = rank(0.90)
+        p99 = rank(0.99)
+        p999 = rank(0.999)
+        max = Double(sorted[sorted.count - 1]) / 1e9
+        mean = Double(sorted.reduce(0.0) { $0 + Double($1) }) / Double(sorted.count) / 1e9
+    }
+}
+
+/// What a run measured and what it verified.
+public struct LoadResult: Sendable {
+    public var phase: LoadPhase
+    /// Length of the measurement interval actually covered.
+    public var measuredSeconds = 0.0
+    /// Final tags received per second in the interval (the throughput).
+    public var tagsPerSecond = 0.0
+    /// Tokens sent per second in the interval.
+    public var tokensSentPerSecond = 0.0
+    /// `tags` answers received per second in the interval.
+    public var answersPerSecond = 0.0
+    /// Send → `tags` answer, for messages sent and answered inside the interval.
+    public var latency = LatencySummary()
+    /// Paced runs: how late each send was against its schedule (the generator's own lag).
+    public var lateness = LatencySummary()
+    /// Paced runs: sends skipped because the stream had `window` messages unanswered.
+    public var skippedSends = 0
+    /// Totals over the whole run (warm-up, measurement, drain and end).
+    public var messagesSent = 0
+    public var answers = 0
+    public var tokensSent = 0
+    public var tagsReceived = 0
+    public var endsReceived = 0
+    /// Seconds from the first send until every message was answered (and every stream ended).
+    public var totalSeconds = 0.0
+    /// Whether every answer (and end) arrived before the drain timeout.
+    public var drained = false
+    public var verification = LoadVerification()
+}
+
+/// Drives a daemon over its real sockets: N streams, K tokens per message, saturated or paced,
+/// and checks every answer (`LoadVerification`). One thread; the hot paths build and read
+/// messages in place (no JSON trees, no per-message arrays), so that the generator costs the
+/// machine little next to the daemon it measures.
+///
+/// Stream ids are `PREFIX` + run number + `.` + stream number; the output socket subscribes to
+/// `PREFIX` (and `$sys`) once, before the heartbeat wait, so no answer is lost to a late
+/// subscription.
+public final class LoadGenerator {
+    public let context: ZMQContext
+    private let input: ZMQSocket
+    private let output: ZMQSocket
+    public let prefix: String
+    public let words: LoadWords
+    private var runs = 0
+    private let topicMessage: UnsafeMutablePointer<zmq_msg_t>
+    private let bodyMessage: UnsafeMutablePointer<zmq_msg_t>
+    private var outputFD: Int32 = -1
+    private var topic: [UInt8] = []
+    private var body: [UInt8] = []
+
+    public init(input inputEndpoint: String, output outputEndpoint: String, words: [String], prefix: String) throws {
+        context = try ZMQContext()
+        input = try context.socket(.pub)
+        try input.setOption(.sendHighWaterMark, 0)
+        try input.connect(inputEndpoint)
+        output = try context.socket(.sub)
+        try output.setOption(.receiveHighWaterMark, 0)
+        try output.subscribe(Array(prefix.utf8))
+        try output.subscribe(Array(OutputEncoder.systemTopic.utf8))
+        try output.connect(outputEndpoint)
+        self.prefix = prefix
+        self.words = LoadWords(words)
+        topicMessage = .allocate(capacity: 1)
+        bodyMessage = .allocate(capacity: 1)
+        zmq_msg_init(topicMessage)
+        zmq_msg_init(bodyMessage)
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        if zmq_getsockopt(try output.live("zmq_getsockopt"), ZMQ_FD, &fd, &size) == 0 { outputFD = fd }
+        topic.reserveCapacity(300)
+        body.reserveCapacity(1 << 16)
+    }
+
+    deinit {
+        zmq_msg_close(topicMessage)
+        zmq_msg_close(bodyMessage)
+        topicMessage.deallocate()
+        bodyMessage.deallocate()
+    }
+
+    public func close() {
+        input.close()
+        output.close()
+    }
+
+    /// Waits for a `$sys` heartbeat: proof that both subscriptions reached the daemon.
+    public func waitForHeartbeat(timeout: Double) throws {
+        let deadline = loadClockNanos() + UInt64(timeout * 1e9)
+        let sys = Array(OutputEncoder.systemTopic.utf8)
+        var scanner = AnswerScanner()
+        while loadClockNanos() < deadline {
+            while try receiveFrames() {
+                let topic = UnsafeRawBufferPointer(start: zmq_msg_data(topicMessage), count: zmq_msg_size(topicMessage))
+                guard topic.elementsEqual(sys) else { continue }
+                let body = UnsafeRawBufferPointer(start: zmq_msg_data(bodyMessage), count: zmq_msg_size(bodyMessage))
+                if scanner.scan(body), scanner.kind == .heartbeat {
+                    // The input connection gets the same moment to settle.
+                    usleep(50_000)
+                    return
+                }
+            }
+            waitForOutput(until: deadline)
+        }
+        throw ClientError("no heartbeat from the daemon within \(Int(timeout)) s")
+    }
+
+    // MARK: Running
+
+    /// Runs one phase and returns what it measured and verified. `edge` is called when the
+    /// measurement interval starts (true) and ends (false), e.g. to sample CPU times.
+    public func run(_ phase: LoadPhase, edge: (Bool) -> Void = { _ in }) throws -> LoadResult {
+        runs += 1
+        let runPrefix = Array("\(prefix)\(runs).".utf8)
+        let N = phase.streams, K = phase.tokensPerMessage, W = phase.window
+        var acc = LoadAccounting(streams: N, window: W, words: words)
+        var result = LoadResult(phase: phase)
+        var credits = CreditRing(capacity: phase.mode == .saturated ? N * W : 0)
+
+        let start = loadClockNanos()
+        if phase.mode != .open {
+            acc.measureStart = start + UInt64(phase.warmup * 1e9)
+            acc.measureEnd = acc.measureStart + UInt64(phase.duration * 1e9)
+        }
+        var lateness: [UInt64] = []
+        var inWindow = false
+        func checkEdge(_ now: UInt64) {
+            if !inWindow && now >= acc.measureStart && now < acc.measureEnd {
+                inWindow = true
+                edge(true)
+            }
+        }
+
+        switch phase.mode {
+        case .saturated:
+            for _ in 0..<W { for s in 0..<N { credits.push(s) } }
+            while true {
+                let now = loadClockNanos()
+                if now >= acc.measureEnd { break }
+                checkEdge(now)
+                let received = try receiveAvailable(&acc, runPrefix: runPrefix, limit: 4096, credits: &credits)
+                var sent = 0
+                while sent < 512, acc.outstanding < phase.maxOutstanding, let s = credits.pop() {
+                    try send(&acc, runPrefix: runPrefix, stream: s, tokens: K, end: false)
+                    sent += 1
+                }
+                if received == 0 && sent == 0 { waitForOutput(until: min(acc.measureEnd, now + 5_000_000)) }
+            }
+
+        case .paced(let rate):
+            let interval = Double(max(K, 1)) / max(rate, 1e-3) * 1e9    // ns per message
+            var scheduled = 0
+            while true {
+                let now = loadClockNanos()
+                if now >= acc.measureEnd { break }
+                checkEdge(now)
+                let received = try receiveAvailable(&acc, runPrefix: runPrefix, limit: 4096, credits: &credits)
+                let due = Int(Double(now - start) / interval) + 1
+                var sent = 0
+                while scheduled < due && sent < 1024 {
+                    let s = scheduled % N
+                    let planned = start + UInt64(Double(scheduled) * interval)
+                    scheduled += 1
+                    if acc.unanswered(s) >= W || acc.outstanding >= phase.maxOutstanding {
+                        result.skippedSends += 1
+                        continue
+                    }
+                    let sentAt = try send(&acc, runPrefix: runPrefix, stream: s, tokens: K, end: false)
+                    if planned >= acc.measureStart && planned < acc.measureEnd { lateness.append(sentAt &- planned) }
+                    sent += 1
+                }
+                if received == 0 && sent == 0 {
+                    let next = start + UInt64(Double(scheduled) * interval)
+                    waitForOutput(until: min(acc.measureEnd, next))
+                }
+            }
+
+        case .open:
+            var s = 0
+            while s < N {
+                _ = try receiveAvailable(&acc, runPrefix: runPrefix, limit: 4096, credits: &credits)
+                var sent = 0
+                while s < N && sent < 512 && acc.outstanding < phase.maxOutstanding {
+                    try send(&acc, runPrefix: runPrefix, stream: s, tokens: K, end: false)
+                    s += 1
+                    sent += 1
+                }
+                if sent == 0 { waitForOutput(until: loadClockNanos() + 5_000_000) }
+            }
+        }
+
+        if inWindow { edge(false) }
+        // Drain: no more input; wait for every answer.
+        let drainDeadline = loadClockNanos() + UInt64(phase.drainTimeout * 1e9)
+        result.drained = try drain(&acc, runPrefix: runPrefix, until: drainDeadline) { $0.outstanding == 0 }
+        // End every stream (an empty message with `end`), which releases the lookahead window.
+        if phase.endStreams && result.drained {
+            var s = 0
+            while s < N {
+                _ = try receiveAvailable(&acc, runPrefix: runPrefix, limit: 4096, credits: &credits)
+                var sent = 0
+                while s < N && sent < 512 && acc.outstanding < phase.maxOutstanding {
+                    try send(&acc, runPrefix: runPrefix, stream: s, tokens: 0, end: true)
+                    s += 1
+                    sent += 1
+                }
+                if sent == 0 { waitForOutput(until: loadClockNanos() + 5_000_000) }
+                if loadClockNanos() > drainDeadline { break }
+            }
+            result.drained = try drain(&acc, runPrefix: runPrefix, until: drainDeadline) {
+                $0.outstanding == 0 && $0.endsReceived >= N
+            }
+        }
+        let finished = loadClockNanos()
+        acc.finish(ended: phase.endStreams)
+
+        if phase.mode != .open {
+            let measured = Double(min(finished, acc.measureEnd) - min(acc.measureStart, finished)) / 1e9
+            result.measuredSeconds = measured
+            if measured > 0 {
+                result.tagsPerSecond = Double(acc.tagsInWindow) / measured
+                result.tokensSentPerSecond = Double(acc.tokensSentInWindow) / measured
+                result.answersPerSecond = Double(acc.answersInWindow) / measured
+            }
+        }
+        result.latency = LatencySummary(nanoseconds: acc.latencies)
+        result.lateness = LatencySummary(nanoseconds: lateness)
+        result.messagesSent = acc.messagesSent
+        result.answers = acc.answers
+        result.tokensSent = acc.tokensSentTotal
+        result.tagsReceived = acc.tagsReceived
+        result.endsReceived = acc.endsReceived
+        result.totalSeconds = Double(finished - start) / 1e9
+        result.verification = acc.verification
+        return result
+    }
+
+    /// Receives until `done` or the deadline; true if done.
+    private func drain(_ acc: inout LoadAccounting, runPrefix: [UInt8], until deadline: UInt64,
+                       done: (LoadAccounting) -> Bool) throws -> Bool {
+        var none = CreditRing(capacity: 0)
+        while !done(acc) {
+            let now = loadClockNanos()
+            if now >= deadline { return false }
+            if try receiveAvailable(&acc, runPrefix: runPrefix, limit: 4096, credits: &none) == 0 {
+                waitForOutput(until: min(deadline, now + 20_000_000))
+            }
+        }
+        return true
+    }
+
+    // MARK: Messages
+
+    /// Builds and publishes the next message of stream `s`; returns its send time.
+    @discardableResult
+    private func send(_ acc: inout LoadAccounting, runPrefix: [UInt8], stream s: Int, tokens k: Int, end: Bool) throws -> UInt64 {
+        let time = loadClockNanos()
+        let (seq, position) = acc.recordSend(stream: s, tokens: k, at: time)
+        topic.removeAll(keepingCapacity: true)
+        topic.append(contentsOf: runPrefix)
+        appendDecimal(s, to: &topic)
+        body.removeAll(keepingCapacity: true)
+        appendRaw(#"{"seq":"#, to: &body)
+        appendDecimal(seq, to: &body)
+        appendRaw(#","tokens":["#, to: &body)
+        for j in 0..<k {
+            if j > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(UInt8(ascii: "\""))
+            let range = words.range(words.index(stream: s, position: position + j))
+            words.bytes.withUnsafeBufferPointer { body.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+            body.append(UInt8(ascii: "\""))
+        }
+        body.append(UInt8(ascii: "]"))
+        if end { appendRaw(#","end":true"#, to: &body) }
+        body.append(UInt8(ascii: "}"))
+        let socket = try input.live("zmq_send")
+        try sendFrame(socket, topic, more: true)
+        try sendFrame(socket, body, more: false)
+        return time
+    }
+
+    private func sendFrame(_ socket: UnsafeMutableRawPointer, _ bytes: [UInt8], more: Bool) throws {
+        let code: Int32 = bytes.withUnsafeBytes { buffer in
+            while zmq_send(socket, buffer.baseAddress, buffer.count, more ? ZMQ_SNDMORE : 0) < 0 {
+                let code = zmq_errno()
+                if code != EINTR { return code }
+            }
+            return 0
+        }
+        if code != 0 { throw ZMQError(code: code, call: "zmq_send") }
+    }
+
+    /// Receives one two-frame message into `topicMessage`/`bodyMessage`; false if none waits.
+    /// Messages with another frame count are skipped (and counted by the caller as unreadable
+    /// through an empty body).
+    private func receiveFrames() throws -> Bool {
+        let socket = try output.live("zmq_msg_recv")
+        while zmq_msg_recv(topicMessage, socket, ZMQ_DONTWAIT) < 0 {
+            let code = zmq_errno()
+            if code == EINTR { continue }
+            if code == EAGAIN { return false }
+            throw ZMQError(code: code, call: "zmq_msg_recv")
+        }
+        guard zmq_msg_more(topicMessage) != 0 else {
+            zmq_msg_close(bodyMessage)
+            zmq_msg_init(bodyMessage)
+            return true
+        }
+        while zmq_msg_recv(bodyMessage, socket, ZMQ_DONTWAIT) < 0 {
+            let code = zmq_errno()
+            if code == EINTR { continue }
+            throw ZMQError(code: code, call: "zmq_msg_recv")
+        }
+        if zmq_msg_more(bodyMessage) != 0 {
+            // Extra frames: read and drop them; the body is made unreadable on purpose.
+            let extra = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+            zmq_msg_init(extra)
+            repeat { _ = zmq_msg_recv(extra, socket, ZMQ_DONTWAIT) } while zmq_msg_more(extra) != 0
+            zmq_msg_close(extra)
+            extra.deallocate()
+            zmq_msg_close(bodyMessage)
+            zmq_msg_init(bodyMessage)
+        }
+        return true
+    }
+
+    /// Receives and books what is waiting (up to `limit` messages); returns how many. In-order
+    /// answers give their stream a credit back when `credits` has room for them.
+    private func receiveAvailable(_ acc: inout LoadAccounting, runPrefix: [UInt8], limit: Int, credits: inout CreditRing) throws -> Int {
+        var count = 0
+        while count < limit, try receiveFrames() {
+            count += 1
+            let time = loadClockNanos()
+            let topic = UnsafeRawBufferPointer(start: zmq_msg_data(topicMessage), count: zmq_msg_size(topicMessage))
+            let body = UnsafeRawBufferPointer(start: zmq_msg_data(bodyMessage), count: zmq_msg_size(bodyMessage))
+            guard let s = streamNumber(topic, runPrefix: runPrefix, streams: acc.streams) else {
+                if topic.count == 4 && topic.elementsEqual(OutputEncoder.systemTopic.utf8) {
+                    acc.receiveSystem(body: body)
+                } else {
+                    acc.verification.foreign += 1
+                }
+                continue
+            }
+            if acc.receive(stream: s, body: body, at: time) == .answer && credits.capacity > 0 { credits.push(s) }
+        }
+        return count
+    }
+
+    /// The stream number in a topic of this run, or nil.
+    private func streamNumber(_ topic: UnsafeRawBufferPointer, runPrefix: [UInt8], streams: Int) -> Int? {
+        let p = runPrefix.count
+        guard topic.count > p, topic.count <= p + 9 else { return nil }
+        let same = runPrefix.withUnsafeBytes { memcmp($0.baseAddress!, topic.baseAddress!, p) == 0 }
+        guard same else { return nil }
+        var value = 0
+        for i in p..<topic.count {
+            let b = topic[i]
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(b - UInt8(ascii: "0"))
+        }
+        return value < streams ? value : nil
+    }
+
+    /// Sleeps until the output socket may have something, or `deadline` (nanoseconds).
+    /// Uses the socket's `ZMQ_FD` with `ppoll`, so that waits are finer than `zmq_poll`'s
+    /// milliseconds (paced sends) and an answer wakes the generator at once (latency).
+    private func waitForOutput(until deadline: UInt64) {
+        guard let socket = try? output.live("zmq_getsockopt") else { return }
+        var events: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        // Reading ZMQ_EVENTS also processes pending commands and re-arms the edge-triggered fd.
+        if zmq_getsockopt(socket, ZMQ_EVENTS, &events, &size) == 0 && events & Int32(ZMQ_POLLIN) != 0 { return }
+        let now = loadClockNanos()
+        guard deadline > now else { return }
+        let wait = deadline - now
+        if outputFD < 0 {
+            usleep(UInt32(min(wait / 1000, 1000)))
+            return
+        }
+        var fds = pollfd(fd: outputFD, events: Int16(POLLIN), revents: 0)
+        if let ppoll = preciseWait {
+            var timeout = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
+            _ = ppoll(&fds, 1, &timeout, nil)
+        } else {
+            _ = poll(&fds, 1, Int32(max(1, wait / 1_000_000)))
+        }
+    }
+}
+
+/// `ppoll(2)`: like `poll` with a nanosecond timeout. Glibc declares it only under
+/// `_GNU_SOURCE`, which Swift's Glibc module does not define, so it is looked up at run time.
+private typealias PPoll = @convention(c) (UnsafeMutablePointer<pollfd>?, nfds_t, UnsafePointer<timespec>?, UnsafeRawPointer?) -> Int32
+private let preciseWait: PPoll? = {
+    guard let symbol = dlsym(nil, "ppoll") else { return nil }   // RTLD_DEFAULT
+    return unsafeBitCast(symbol, to: PPoll.self)
+}()
+
+/// A FIFO of stream numbers that may send (saturated runs): each in-order answer gives its
+/// stream one credit back, so each stream keeps at most `window` messages unanswered and the
+/// streams take turns fairly.
+struct CreditRing {
+    private var slots: [Int32]
+    private var head = 0
+    private var count = 0
+
+    init(capacity: Int) { slots = Array(repeating: 0, count: capacity) }
+
+    var capacity: Int { slots.count }
+
+    mutating func push(_ stream: Int) {
+        guard count < slots.count else { return }
+        slots[(head + count) % slots.count] = Int32(stream)
+        count += 1
+    }
+
+    mutating func pop() -> Int? {
+        guard count > 0 else { return nil }
+        let value = slots[head]
+        head = (head + 1) % slots.count
+        count -= 1
+        return Int(value)
+    }
+}
+
+@inline(__always)
+private func appendRaw(_ text: StaticString, to out: inout [UInt8]) {
+    out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+}
+
+@inline(__always)
+private func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    if value < 10 {
+        out.append(UInt8(ascii: "0") + UInt8(value))
+        return
+    }
+    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var n = 0
+    var v = value
+    withUnsafeMutableBytes(of: &digits) { d in
+        while v > 0 {
+            d[n] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            n += 1
+        }
+        for i in stride(from: n - 1, through: 0, by: -1) { out.append(d[i]) }
+    }
+}

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import StreamTagCore
+import StreamTagDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End-to-end daemon benchmark over real loopback TCP (SPEC §8): the daemon runs as a child
+/// process (`streamtag serve`, see `DaemonProcess`), the load generator in this process.
+struct E2EBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e",
+        abstract: "Daemon throughput, latency and memory per stream over real loopback sockets.",
+        discussion: """
+        Starts `streamtag serve` as a child process (temporary config, free loopback ports, snapshots
+        only at shutdown) and drives it from this process with N concurrent streams of K tokens per
+        message:
+          saturated  each stream keeps a few messages unanswered (--window), so the daemon sets the
+                     pace; throughput = final tags received per second after --warmup, median of --runs;
+          paced      at half the median saturated rate: send-to-answer latency percentiles.
+        Every run checks every stream: one answer per message in seq order, final positions 0,1,2,…
+        with none missing or repeated, tokens echoed, one end event with the right count, no other
+        event. Then a fresh daemon opens --idle-streams streams (one 4-token message each) and the RSS
+        growth per idle stream is compared with the raw recurrent state size.
+        """
+    )
+
+    @OptionGroup var bench: BenchOptions
+    @Option(name: .long, help: "Concurrent streams, comma-separated.") var streams = "1,100,1000,10000"
+    @Option(name: .long, help: "Tokens per message, comma-separated.") var tokensPerMessage = "1,8"
+    @Option(name: .long, help: "Seconds measured per run (after the warm-up).") var duration = 3.0
+    @Option(name: .long, help: "Seconds of warm-up per run, not measured.") var warmup = 1.0
+    @Option(name: .long, help: "Unanswered messages per stream in saturated runs (default: about 4,096 in total, 2 to 256 per stream).")
+    var window: Int?
+    @Option(name: .long, help: "Streams opened for the memory-per-idle-stream measure; 0 skips it.") var idleStreams = 100_000
+    @Flag(name: .long, help: "Skip the paced (latency) runs.") var noPaced = false
+    @Option(name: .long, help: "Paced runs send at this fraction of the median saturated rate.") var pacedFraction = 0.5
+    @Option(name: .long, help: "Paced runs send at this many tokens/s instead (then --runs 0 skips the saturated runs).")
+    var pacedRate: Double?
+    @Option(name: .long, help: "Paced runs per configuration; the median of each percentile is reported.") var pacedRuns = 1
+    @Option(name: .long, parsing: .singleValue, help: "Daemon setting KEY=VALUE for the child daemon (repeatable), e.g. model.partial=false.")
+    var set: [String] = []
+
+    func run() throws {
+        guard bench.runs > 0 || pacedRate != nil else { throw ValidationError("--runs 0 needs --paced-rate") }
+        let streamCounts = try parseList(streams, "--streams")
+        let tokenCounts = try parseList(tokensPerMessage, "--tokens-per-message")
+        let model = try BuiltinModel.load()
+        let words = Array(model.vocabulary.words.dropFirst().prefix(2000))
+        let rawState = StateLayout(config: model.config).bytes
+        let loadBefore = loadAverage()
+        let pacedText = noPaced ? "none" : (pacedRate.map { "\(grouped($0)) tokens/s" } ?? "\(fmt(pacedFraction)) × the median")
+            + (noPaced ? "" : ", median of \(pacedRuns) run\(pacedRuns == 1 ? "" : "s")")
+        var report = E2EReport(model: model.id, lookahead: model.k, rawStateBytes: rawState, settings: set,
+                               runs: bench.runs, pacedText: pacedText, duration: duration, warmup: warmup, loadBefore: loadBefore)
+        progress("e2e: load average \(loadBefore) on \(ProcessInfo.processInfo.activeProcessorCount) cores; starting the daemon")
+
+        // Throughput and latency: one daemon for the whole matrix.
+        let daemon = try DaemonProcess(settings: set, tag: "matrix")
+        report.daemonPID = Int(daemon.pid)
+        defer { daemon.removeFiles() }
+        do {
+            let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "e2e-\(getpid())-")
+            try generator.waitForHeartbeat(timeout: 30)
+            progress("e2e: daemon pid \(daemon.pid) ready (\(daemon.input) → \(daemon.output))")
+            for n in streamCounts {
+                for k in tokenCounts {
+                    report.configs.append(try measure(generator, daemon: daemon, streams: n, tokens: k))
+                }
+            }
+            generator.close()
+            report.peakRSS = processMemory(daemon.pid).peak
+            daemon.stop(graceful: true)
+        } catch {
+            daemon.stop(graceful: false)
+            throw error
+        }
+
+        if idleStreams > 0 {
+            report.idle = try measureIdle(words: words, rawState: rawState)
+        }
+        report.loadAfter = loadAverage()
+        report.printTable()
+        if bench.json { print(report.jsonText()) }
+        if !report.allVerified {
+            throw ExitCode(1)
+        }
+    }
+
+    /// Saturated runs (median), then paced runs at a fraction of the median rate.
+    private func measure(_ generator: LoadGenerator, daemon: DaemonProcess, streams n: Int, tokens k: Int) throws -> E2EConfigResult {
+        var config = E2EConfigResult(streams: n, tokensPerMessage: k)
+        for run in 0..<bench.runs {
+            let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .saturated, warmup: warmup, duration: duration, window: window)
+            let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
+            config.saturated.append(E2ERun(result: result, cpu: cpu))
+            progress(String(format: "  %6d × %d saturated run %d: %.0f tags/s, daemon %.2f cores%@", n, k, run + 1,
+                            result.tagsPerSecond, cpu.daemonCores, result.verification.isClean ? "" : " — VERIFICATION FAILED"))
+        }
+        let rate = pacedRate ?? config.medianTagsPerSecond * pacedFraction
+        if !noPaced && rate > 0 {
+            for _ in 0..<pacedRuns {
+                let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .paced(tokensPerSecond: rate),
+                                      warmup: warmup, duration: duration)
+                let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
+                config.paced.append(E2ERun(result: result, cpu: cpu))
+                progress(String(format: "  %6d × %d paced at %.0f tokens/s: %.0f tags/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms, daemon %.2f cores, %.0f µs CPU/tag, run-queue wait %.0f ms/s%@",
+                                n, k, rate, result.tagsPerSecond, result.latency.p50 * 1e3, result.latency.p99 * 1e3,
+                                result.latency.max * 1e3, cpu.daemonCores, cpu.daemonMicrosecondsPerTag, cpu.daemonRunQueueWait * 1e3,
+                                result.verification.isClean ? "" : " — VERIFICATION FAILED"))
+            }
+        }
+        return config
+    }
+
+    /// Runs a phase, sampling the daemon's and this process's thread CPU times at the edges of
+    /// the measurement interval.
+    private func runSampled(_ generator: LoadGenerator, daemon: DaemonProcess, _ phase: LoadPhase) throws -> (LoadResult, E2ECPU) {
+        var daemonBefore: [Int: ThreadSample] = [:], selfBefore = daemonBefore
+        var daemonGroups: [String: Double] = [:], selfSeconds = 0.0, daemonWaiting = 0.0
+        var startTime = 0.0, seconds = 0.0
+        let me = getpid()
+        let result = try generator.run(phase) { starting in
+            if starting {
+                daemonBefore = threadTimes(daemon.pid)
+                selfBefore = threadTimes(me)
+                startTime = now()
+            } else {
+                seconds = now() - startTime
+                (daemonGroups, daemonWaiting) = cpuByGroup(from: daemonBefore, to: threadTimes(daemon.pid))
+                selfSeconds = cpuByGroup(from: selfBefore, to: threadTimes(me)).cpu.values.reduce(0, +)
+            }
+        }
+        var cpu = E2ECPU()
+        if seconds > 0 {
+            cpu.daemonCores = daemonGroups.values.reduce(0, +) / seconds
+            cpu.daemonByGroup = daemonGroups.mapValues { $0 / seconds }
+            cpu.generatorCores = selfSeconds / seconds
+            cpu.daemonRunQueueWait = daemonWaiting / seconds
+            if result.tagsPerSecond > 0 { cpu.daemonMicrosecondsPerTag = cpu.daemonCores / result.tagsPerSecond * 1e6 }
+        }
+        return (result, cpu)
+    }
+
+    /// RSS growth of a fresh daemon after opening `idleStreams` streams (one short message
+    /// each) and letting them go idle.
+    private func measureIdle(words: [String], rawState: Int) throws -> E2EIdleResult {
+        progress("e2e: idle streams: fresh daemon, \(idleStreams) streams")
+        let daemon = try DaemonProcess(settings: set, tag: "idle")
+        defer {
+            // 100,000 streams' shutdown snapshot is not what this measures: kill, don't stop.
+            daemon.stop(graceful: false)
+            daemon.removeFiles()
+        }
+        let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "idle-\(getpid())-")
+        defer { generator.close() }
+        try generator.waitForHeartbeat(timeout: 30)
+        progress("e2e: idle-streams daemon pid \(daemon.pid) ready")
+        // Warm-up: first-use allocations (batch buffers, arenas) before the baseline.
+        let warm = try generator.run(LoadPhase(streams: 1000, tokensPerMessage: 4, mode: .open, endStreams: true))
+        usleep(1_000_000)
+        let before = processMemory(daemon.pid)
+        let open = try generator.run(LoadPhase(streams: idleStreams, tokensPerMessage: 4, mode: .open, endStreams: false))
+        usleep(2_000_000)
+        let after = processMemory(daemon.pid)
+        var idle = E2EIdleResult(streams: idleStreams, rawStateBytes: rawState, rssBefore: before.rss, rssAfter: after.rss,
+                                 peak: after.peak, openSeconds: open.totalSeconds, openStreamsReported: daemon.openStreams() ?? -1)
+        var verification = open.verification
+        for (name, value) in warm.verification.nonZero { verification.events["warmup:" + name, default: 0] += value }
+        idle.verification = verification
+        progress(String(format: "  %d streams opened in %.1f s; RSS %.1f → %.1f MiB: %.0f B/stream", idleStreams, open.totalSeconds,
+                        Double(before.rss) / 1048576, Double(after.rss) / 1048576, idle.bytesPerStream))
+        return idle
+    }
+
+    private func parseList(_ text: String, _ name: String) throws -> [Int] {
+        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("\(name) takes positive integers separated by commas, got \(text)")
+        }
+        return values.map { $0! }
+    }
+}
+
+func progress(_ line: String) {
+    FileHandleStream.standardError.write(line + "\n")
+}

@@ -1,0 +1,258 @@
+import Foundation
+import StreamTagDaemon
+
+/// CPU use during a run's measurement interval, in cores (CPU seconds per second).
+struct E2ECPU {
+    var daemonCores = 0.0
+    /// By daemon thread group: io, workers, zmq_io, other.
+    var daemonByGroup: [String: Double] = [:]
+    var generatorCores = 0.0
+    /// Seconds per second the daemon's threads were runnable but waiting for a CPU (summed
+    /// over threads): how much other processes (and the generator) delayed it.
+    var daemonRunQueueWait = 0.0
+    /// Daemon CPU time per final tag.
+    var daemonMicrosecondsPerTag = 0.0
+
+    var json: [String: Any] {
+        ["daemon_cores": round3(daemonCores), "daemon_by_thread": daemonByGroup.mapValues(round3),
+         "generator_cores": round3(generatorCores), "daemon_cpu_us_per_tag": round3(daemonMicrosecondsPerTag),
+         "daemon_run_queue_wait_ms_per_s": round3(daemonRunQueueWait * 1e3)]
+    }
+}
+
+struct E2ERun {
+    var result: LoadResult
+    var cpu: E2ECPU
+}
+
+struct E2EConfigResult {
+    let streams: Int
+    let tokensPerMessage: Int
+    var saturated: [E2ERun] = []
+    var paced: [E2ERun] = []
+
+    var medianTagsPerSecond: Double { median(saturated.map(\.result.tagsPerSecond)) }
+    /// What the saturated rate would be if the daemon had every core but the generator's
+    /// share: the machine's cores minus the generator's CPU, divided by the daemon's CPU time
+    /// per tag (a CPU-bound projection; it assumes the daemon's threads could use them all).
+    var projectedTagsPerSecond: Double {
+        let cpu = medianCPU(saturated.map(\.cpu))
+        guard cpu.daemonMicrosecondsPerTag > 0 else { return 0 }
+        return (Double(ProcessInfo.processInfo.activeProcessorCount) - cpu.generatorCores) / (cpu.daemonMicrosecondsPerTag * 1e-6)
+    }
+    /// Per-percentile medians over the paced runs.
+    var pacedLatency: LatencySummary { medianLatency(paced.map(\.result.latency)) }
+    var verified: Bool { (saturated + paced).allSatisfy { $0.result.verification.isClean && $0.result.drained } }
+
+    /// Problems of every run, summed by name.
+    var problems: [String: Int] {
+        var out: [String: Int] = [:]
+        for run in saturated + paced {
+            for (name, value) in run.result.verification.nonZero { out[name, default: 0] += value }
+            if !run.result.drained { out["not_drained", default: 0] += 1 }
+        }
+        return out
+    }
+
+    var json: [String: Any] {
+        var object: [String: Any] = [
+            "streams": streams, "tokens_per_message": tokensPerMessage,
+            "saturated_tags_per_s": medianTagsPerSecond.rounded(),
+            "saturated_runs_tags_per_s": saturated.map { $0.result.tagsPerSecond.rounded() },
+            "projected_tags_per_s_all_cores": projectedTagsPerSecond.rounded(),
+            "window": saturated.first?.result.phase.window ?? 0,
+            "saturated_cpu": medianCPU(saturated.map(\.cpu)).json,
+            "saturated_latency_ms": latencyJSON(medianLatency(saturated.map(\.result.latency))),
+            "verified": verified, "problems": problems,
+            "messages": (saturated + paced).reduce(0) { $0 + $1.result.messagesSent },
+            "tokens": (saturated + paced).reduce(0) { $0 + $1.result.tokensSent },
+        ]
+        if !paced.isEmpty {
+            var p: [String: Any] = latencyJSON(pacedLatency)
+            if case .paced(let rate) = paced[0].result.phase.mode { p["target_tokens_per_s"] = rate.rounded() }
+            p["tags_per_s"] = median(paced.map(\.result.tagsPerSecond)).rounded()
+            p["samples"] = pacedLatency.count
+            p["send_lateness_p99_ms"] = round3(median(paced.map(\.result.lateness.p99)) * 1e3)
+            p["skipped_sends"] = paced.reduce(0) { $0 + $1.result.skippedSends }
+            p["cpu"] = medianCPU(paced.map(\.cpu)).json
+            p["runs"] = paced.map { latencyJSON($0.result.latency) }
+            object["paced"] = p
+        }
+        return object
+    }
+}
+
+struct E2EIdleResult {
+    let streams: Int
+    let rawStateBytes: Int
+    let rssBefore: Int
+    let rssAfter: Int
+    let peak: Int
+    let openSeconds: Double
+    let openStreamsReported: Int
+    var verification = LoadVerification()
+
+    var bytesPerStream: Double { Double(rssAfter - rssBefore) / Double(streams) }
+    var overheadPerStream: Double { bytesPerStream - Double(rawStateBytes) }
+
+    var json: [String: Any] {
+        ["streams": streams, "open_streams_reported": openStreamsReported, "rss_before_bytes": rssBefore,
+         "rss_after_bytes": rssAfter, "peak_rss_bytes": peak, "bytes_per_idle_stream": bytesPerStream.rounded(),
+         "raw_state_bytes": rawStateBytes, "overhead_bytes_per_stream": overheadPerStream.rounded(),
+         "open_seconds": round3(openSeconds), "verified": verification.isClean,
+         "problems": Dictionary(verification.nonZero, uniquingKeysWith: +)]
+    }
+}
+
+struct E2EReport {
+    let model: String
+    let lookahead: Int
+    let rawStateBytes: Int
+    let settings: [String]
+    let runs: Int
+    /// How the paced rate was chosen, for the table's header.
+    let pacedText: String
+    let duration: Double
+    let warmup: Double
+    let loadBefore: String
+    var loadAfter = ""
+    var daemonPID = 0
+    var configs: [E2EConfigResult] = []
+    var peakRSS = 0
+    var idle: E2EIdleResult?
+
+    var allVerified: Bool { configs.allSatisfy(\.verified) && (idle?.verification.isClean ?? true) }
+
+    /// The targets of the brief, where the matrix measured them.
+    var targets: [(name: String, value: String, pass: Bool)] {
+        var out: [(String, String, Bool)] = []
+        if let c = configs.first(where: { $0.streams == 1000 && $0.tokensPerMessage == 8 && !$0.saturated.isEmpty }) {
+            out.append(("1000×8 saturated ≥ 150,000 tags/s", "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
+                        c.medianTagsPerSecond >= 150_000))
+        }
+        if let c = configs.first(where: { $0.streams == 1000 && $0.tokensPerMessage == 1 && !$0.saturated.isEmpty }) {
+            out.append(("1000×1 saturated ≥ 40,000 tags/s", "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
+                        c.medianTagsPerSecond >= 40_000))
+        }
+        for c in configs where c.streams == 1000 && !c.paced.isEmpty {
+            let p99 = c.pacedLatency.p99
+            out.append(("1000×\(c.tokensPerMessage) paced p99 ≤ 2 ms", ms(p99), p99 <= 0.002))
+        }
+        if let idle {
+            out.append(("idle stream overhead ≤ 4 KiB beyond raw state", String(format: "%.0f B", idle.overheadPerStream),
+                        idle.overheadPerStream <= 4096))
+        }
+        return out
+    }
+
+    func printTable() {
+        let settingsText = settings.isEmpty ? "defaults" : settings.joined(separator: " ")
+        print("e2e over loopback TCP: daemon = `streamtag serve` child process (\(settingsText)), model \(model) (k=\(lookahead)), load generator in the parent")
+        print("  saturated: median of \(runs) runs × \(fmt(duration)) s after \(fmt(warmup)) s warm-up; paced: \(pacedText); load average \(loadBefore) → \(loadAfter)")
+        let header = ["streams×K", "window", "saturated tags/s", "(min–max)", "daemon cores io/wrk/zmq", "µs CPU/tag", "all-cores proj.",
+                      "paced tags/s", "p50", "p99", "p99.9", "rq wait", "verified"]
+        var rows: [[String]] = [header]
+        for c in configs {
+            let rates = c.saturated.map(\.result.tagsPerSecond)
+            let cpu = medianCPU(c.saturated.map(\.cpu))
+            let g = cpu.daemonByGroup
+            var row = [
+                "\(grouped(Double(c.streams)))×\(c.tokensPerMessage)",
+                "\(c.saturated.first?.result.phase.window ?? 0)",
+                grouped(c.medianTagsPerSecond),
+                "\(grouped(rates.min() ?? 0))–\(grouped(rates.max() ?? 0))",
+                String(format: "%.2f %.2f/%.2f/%.2f", cpu.daemonCores, g["io"] ?? 0, g["workers"] ?? 0, g["zmq_io"] ?? 0),
+                String(format: "%.2f", cpu.daemonMicrosecondsPerTag),
+                grouped(c.projectedTagsPerSecond),
+            ]
+            if !c.paced.isEmpty {
+                let l = c.pacedLatency
+                row += [grouped(median(c.paced.map(\.result.tagsPerSecond))), ms(l.p50), ms(l.p99), ms(l.p999),
+                        String(format: "%.0f ms/s", medianCPU(c.paced.map(\.cpu)).daemonRunQueueWait * 1e3)]
+            } else {
+                row += ["–", "–", "–", "–", "–"]
+            }
+            row.append(c.verified ? "ok" : "FAILED " + c.problems.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " "))
+            rows.append(row)
+        }
+        let widths = header.indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+        for row in rows {
+            print("  " + row.indices.map { i in
+                i == 0 || i == row.count - 1 ? row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[i] - row[i].count) + row[i]
+            }.joined(separator: "  "))
+        }
+        print("  all-cores proj. = (cores − generator CPU) / daemon CPU per tag: the saturated rate if the daemon had the machine to itself")
+        print("  rq wait = time the daemon's threads spent runnable but waiting for a CPU during the paced runs (schedstat), per second")
+        print(String(format: "  daemon peak RSS (VmHWM) over the matrix: %.1f MiB", Double(peakRSS) / 1048576))
+        if let idle {
+            print(String(format: "  idle streams: %@ opened in %.1f s (daemon reports %@ open); RSS %.1f → %.1f MiB = %.0f B/stream; raw state %d B → overhead %.0f B/stream",
+                         grouped(Double(idle.streams)), idle.openSeconds, grouped(Double(idle.openStreamsReported)),
+                         Double(idle.rssBefore) / 1048576, Double(idle.rssAfter) / 1048576, idle.bytesPerStream,
+                         idle.rawStateBytes, idle.overheadPerStream) + (idle.verification.isClean ? "" : " — VERIFICATION FAILED"))
+        }
+        for t in targets { print("  target \(t.name): \(t.value) \(t.pass ? "PASS" : "MISS")") }
+    }
+
+    func jsonText() -> String {
+        var object: [String: Any] = [
+            "bench": "e2e", "model": model, "lookahead": lookahead, "raw_state_bytes": rawStateBytes,
+            "daemon": "streamtag serve (child process)", "daemon_settings": settings,
+            "runs": runs, "duration_s": duration, "warmup_s": warmup,
+            "load_average_before": loadBefore, "load_average_after": loadAfter,
+            "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "configs": configs.map(\.json), "peak_rss_bytes": peakRSS, "verified": allVerified,
+            "targets": targets.map { ["name": $0.name, "value": $0.value, "pass": $0.pass] },
+        ]
+        if let idle { object["idle"] = idle.json }
+        return jsonLine(object)
+    }
+}
+
+/// Per-field medians of CPU samples.
+func medianCPU(_ samples: [E2ECPU]) -> E2ECPU {
+    var out = E2ECPU()
+    out.daemonCores = median(samples.map(\.daemonCores))
+    out.generatorCores = median(samples.map(\.generatorCores))
+    out.daemonRunQueueWait = median(samples.map(\.daemonRunQueueWait))
+    out.daemonMicrosecondsPerTag = median(samples.map(\.daemonMicrosecondsPerTag))
+    for key in Set(samples.flatMap(\.daemonByGroup.keys)) { out.daemonByGroup[key] = median(samples.map { $0.daemonByGroup[key] ?? 0 }) }
+    return out
+}
+
+func medianLatency(_ samples: [LatencySummary]) -> LatencySummary {
+    var out = LatencySummary()
+    out.count = samples.reduce(0) { $0 + $1.count }
+    out.p50 = median(samples.map(\.p50))
+    out.p90 = median(samples.map(\.p90))
+    out.p99 = median(samples.map(\.p99))
+    out.p999 = median(samples.map(\.p999))
+    out.max = samples.map(\.max).max() ?? 0
+    out.mean = median(samples.map(\.mean))
+    return out
+}
+
+func latencyJSON(_ l: LatencySummary) -> [String: Any] {
+    ["p50_ms": round3(l.p50 * 1e3), "p90_ms": round3(l.p90 * 1e3), "p99_ms": round3(l.p99 * 1e3),
+     "p999_ms": round3(l.p999 * 1e3), "max_ms": round3(l.max * 1e3), "mean_ms": round3(l.mean * 1e3)]
+}
+
+func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+func ms(_ seconds: Double) -> String {
+    seconds >= 0.1 ? String(format: "%.0f ms", seconds * 1e3) : String(format: "%.2f ms", seconds * 1e3)
+}
+
+func fmt(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+
+/// 12345.6 → "12,346".
+func grouped(_ x: Double) -> String {
+    let n = Int(x.rounded())
+    let digits = String(abs(n))
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}
