@@ -128,6 +128,7 @@ extension Daemon {
 
     /// Sends everything the workers have published so far.
     func publishOutputs() {
+        pool.ioWake.acknowledge()
         outgoing.removeAll(keepingCapacity: true)
         for w in pool.workers { w.takeOutput(into: &outgoing) }
         for message in outgoing { send(topic: message.topic, body: message.body) }

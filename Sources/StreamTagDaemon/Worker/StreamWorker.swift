@@ -5,7 +5,9 @@ import StreamTagCore
 /// Single-threaded and deterministic: `WorkerThread` drives it from a thread; tests drive it
 /// directly with an injected clock and collect what it publishes.
 final class StreamWorker {
-    var table: StreamTable
+    // Accessed for every op and token: no dynamic exclusivity checks (the worker is
+    // single-threaded and never holds an access to `table` across a call that takes another).
+    @exclusivity(unchecked) var table: StreamTable
     let settings: StreamSettings
     /// Which worker of the pool this is.
     var index = 0
@@ -27,6 +29,8 @@ final class StreamWorker {
     let clock: () -> Double
     /// Where the scan of active streams starts next time, so a full batch rotates fairly.
     private var nextStart = 0
+    /// Active-list entries scanned since the last prune.
+    private var scannedSincePrune = 0
 
     // Counters for status and metrics.
     private(set) var tokensIn = 0
@@ -118,8 +122,11 @@ final class StreamWorker {
         while runOnce() {}
     }
 
-    /// Runs the ops at the head of every active stream up to its next token, then one batched
-    /// step per model over the streams that have a token ready. Returns whether anything happened.
+    /// Runs the ops at the head of active streams up to their next token until a batch is
+    /// full (the scan goes on from there next time, so streams take turns), then one batched
+    /// step per model; right after the step, each stepped stream runs the ops its token
+    /// completed (the answer after a message's last token, `end`, events), so they go out with
+    /// this step's output. Returns whether anything happened.
     @discardableResult
     func runOnce() -> Bool {
         tick()
@@ -129,19 +136,25 @@ final class StreamWorker {
         let active = table.active
         let n = active.count
         let start = nextStart % max(n, 1)
-        var taken = 0
-        for i in 0..<n {
-            let slot = active[(start + i) % n]
+        var taken = 0, scanned = 0
+        while scanned < n && taken < settings.maxBatch {
+            let slot = active[(start + scanned) % n]
+            scanned += 1
             guard runHead(slot) else { continue }
-            let runtime = runtime(of: slot)
-            if runtime.batchSlots.count < settings.maxBatch {
-                runtime.batchSlots.append(slot)
-                taken += 1
-            }
+            runtime(of: slot).batchSlots.append(slot)
+            taken += 1
         }
-        nextStart = start + taken
-        for case let r? in runtimes where !r.batchSlots.isEmpty { step(r) }
-        table.pruneActive()
+        nextStart = start + scanned
+        for case let r? in runtimes where !r.batchSlots.isEmpty {
+            step(r)
+            for slot in r.batchSlots where table.records[slot] != nil { _ = runHead(slot) }
+        }
+        // Streams with nothing left leave the active list once per full turn of the scan.
+        scannedSincePrune += scanned
+        if scannedSincePrune >= n {
+            table.pruneActive()
+            scannedSincePrune = 0
+        }
         bookkeeping()
         publishImmediate()
         return true

@@ -10,10 +10,14 @@ final class WorkerPool: @unchecked Sendable {
     private var staged: [[WorkItem]]
 
     let settings: StreamSettings
+    /// Coalesces the workers' wake-ups of the I/O thread.
+    let ioWake: IOWake
 
     init(count: Int, model: Model, settings: StreamSettings, wakeIO: @escaping @Sendable () -> Void) {
         self.settings = settings
-        workers = (0..<max(1, count)).map { WorkerThread(index: $0, model: model, settings: settings, wakeIO: wakeIO) }
+        let ioWake = IOWake(wakeIO)
+        self.ioWake = ioWake
+        workers = (0..<max(1, count)).map { WorkerThread(index: $0, model: model, settings: settings, wakeIO: { ioWake.request() }) }
         staged = Array(repeating: [], count: workers.count)
     }
 
@@ -73,4 +77,25 @@ final class WorkerPool: @unchecked Sendable {
     var streams: Int { workers.reduce(0) { $0 + $1.streams.load(ordering: .relaxed) } }
     var tokensIn: Int { workers.reduce(0) { $0 + $1.tokensIn.load(ordering: .relaxed) } }
     var tokensOut: Int { workers.reduce(0) { $0 + $1.tokensOut.load(ordering: .relaxed) } }
+}
+
+/// Wakes the I/O thread at most once per drain of the outboxes: a worker that publishes while
+/// a wake-up is still pending (the I/O thread has not taken the outboxes since) skips the
+/// eventfd write, a syscall, and the I/O thread a spurious poll wake-up.
+final class IOWake: Sendable {
+    private let pending = Atomic<Bool>(false)
+    private let signal: @Sendable () -> Void
+
+    init(_ signal: @escaping @Sendable () -> Void) { self.signal = signal }
+
+    /// A worker has put output in its outbox.
+    func request() {
+        if !pending.exchange(true, ordering: .acquiringAndReleasing) { signal() }
+    }
+
+    /// The I/O thread is about to take every outbox (an RMW, so that it synchronises with the
+    /// last `request` and sees what was put before it).
+    func acknowledge() {
+        _ = pending.exchange(false, ordering: .acquiringAndReleasing)
+    }
 }
