@@ -13,8 +13,13 @@ final class ModelRuntime: @unchecked Sendable {
     let stepper: BatchStepper
     let decoder: TagDecoder
     let layout: StateLayout
-    /// [capacity, S] states by stream slot.
-    private(set) var slab: AlignedBuffer<Float>
+    /// States by stream slot, in chunks of `chunkRows` rows: growing adds a chunk and never
+    /// copies (no stall, no double-size peak while 100,000 streams open).
+    private var chunks: [AlignedBuffer<Float>] = []
+    /// Base pointers of `chunks`, for `row(_:)` without retain/release.
+    private var chunkBases: [UnsafeMutablePointer<Float>] = []
+    static let chunkShift = 8
+    static let chunkRows = 1 << chunkShift
     /// [maxBatch, S] states of the streams in the current step.
     let batch: AlignedBuffer<Float>
     /// [maxBatch, C] head scores.
@@ -34,31 +39,29 @@ final class ModelRuntime: @unchecked Sendable {
         stepper = BatchStepper(model: model, maxBatch: maxBatch)
         decoder = TagDecoder(tags: model.tags)
         layout = StateLayout(config: model.config)
-        // Not zeroed: a row is cleared when a stream starts or moves onto this model, so a new
-        // model's slab costs no page touching at swap time.
-        slab = AlignedBuffer(count: max(64, capacity) * layout.floats, zeroed: false)
         batch = AlignedBuffer(count: maxBatch * layout.floats)
         scores = AlignedBuffer(count: maxBatch * model.C)
         codes = Array(repeating: TokenCode(word: 0), count: maxBatch)
         batchSlots.reserveCapacity(maxBatch)
         tagIndex = Dictionary(model.tags.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        ensureCapacity(capacity)
     }
 
     /// The state row of a stream slot.
     @inline(__always)
-    func row(_ slot: Int) -> UnsafeMutablePointer<Float> { slab.pointer + slot * layout.floats }
+    func row(_ slot: Int) -> UnsafeMutablePointer<Float> {
+        chunkBases[slot >> Self.chunkShift] + (slot & (Self.chunkRows - 1)) * layout.floats
+    }
 
-    /// Grows the slab (doubling) to hold `slots` rows. The new rows are left uninitialized:
-    /// every row is zeroed when a stream takes its slot (`zero(_:)`), so rows no stream has
-    /// used yet are never touched and cost no resident memory.
+    /// Adds chunks until `slots` rows fit. New rows are left uninitialized: every row is zeroed
+    /// when a stream takes its slot (`zero(_:)`), so rows no stream has used yet are never
+    /// touched and cost no resident memory.
     func ensureCapacity(_ slots: Int) {
-        let S = layout.floats
-        guard slots * S > slab.count else { return }
-        var rows = slab.count / S
-        while rows < slots { rows *= 2 }
-        let grown = AlignedBuffer<Float>(count: rows * S, zeroed: false)
-        grown.pointer.update(from: slab.pointer, count: slab.count)
-        slab = grown
+        while chunks.count * Self.chunkRows < max(slots, 1) {
+            let chunk = AlignedBuffer<Float>(count: Self.chunkRows * layout.floats, zeroed: false)
+            chunks.append(chunk)
+            chunkBases.append(chunk.pointer)
+        }
     }
 
     func zero(_ slot: Int) { row(slot).update(repeating: 0, count: layout.floats) }
