@@ -98,9 +98,16 @@ func loadServedModel(_ config: DaemonConfig) throws -> Model {
     }
 }
 
-/// swift-log to stderr (journald picks it up), at the configured level. Once per process.
+/// swift-log to stderr (journald picks it up, with priorities under systemd), at the
+/// configured level. Once per process.
 func bootstrapLogging(level: Logger.Level) -> Logger {
+    let journal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
     LoggingSystem.bootstrap { label in
+        if journal {
+            var handler = JournalLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
         var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
