@@ -93,9 +93,9 @@ func temporaryDirectory() -> String {
     }
 
     @Test func lexiconAndNewHeadsRoundTrip() throws {
-        // A lexicon feature with its lexicon, an n-gram feature and heads with a hidden layer.
+        // A lexicon feature with its lexicon and heads with a hidden layer.
         let config = ModelConfig(cell: .lstm, layers: 1, embeddingDim: 4, hiddenDim: 5, lookahead: 1,
-                                 features: [FeatureSpec(.ngrams, length: 4, buckets: 9), FeatureSpec(.lexicon, buckets: 16)],
+                                 features: [FeatureSpec(.suffix, length: 2, buckets: 9), FeatureSpec(.lexicon, buckets: 16)],
                                  headHidden: 3)
         let lexicon = Lexicon(entries: ["dog": Lexicon.noun | Lexicon.verb, "big": Lexicon.adjective, "a\"b": 0])
         let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "dog"], tags: ["A", "B"], lexicon: lexicon)

@@ -38,7 +38,6 @@ import Testing
             options.nextWordWeight = 0.3
             options.nextWordClasses = 6
             options.headHidden = 3
-            options.features.append(FeatureSpecOption(kind: "ngrams", length: 4, buckets: 13))
             options.distillWeight = 0.3
             // A random teacher with lookahead 1: soft targets for every token.
             let config = ModelConfig(cell: .gru, layers: 1, embeddingDim: 3, hiddenDim: 4, lookahead: 1,
@@ -61,7 +60,7 @@ import Testing
     }
 
     /// The auxiliary next-tag / next-word heads, label smoothing, distillation targets, heads
-    /// with a hidden layer and an n-gram feature, with and without dropout.
+    /// with a hidden layer, with and without dropout.
     @Test(arguments: [Float(0), 0.3])
     func auxiliaryLossGradientsMatchFiniteDifferences(dropout: Float) throws {
         try gradientsMatchFiniteDifferences(cell: .lstm, dropout: dropout, auxiliary: true)
@@ -101,18 +100,9 @@ import Testing
         let E = trainer.config.embeddingDim, F = trainer.config.features.count
         var tables = trainer.params.all.filter(\.sparse).map { [Float](repeating: 0, count: $0.count) }
         for n in 0..<(worker.T * worker.B) {
-            // (table, row, scale): the word, each feature's bucket, an n-gram feature's mean.
-            var rows: [(Int, Int, Float)] = [(0, Int(worker.words[n]), 1)]
-            for f in 0..<F {
-                if f == worker.ngramFeature {
-                    let range = worker.ngramRange(n)
-                    for i in range { rows.append((1 + f, Int(worker.ngramIDs[i]), 1 / Float(range.count))) }
-                } else {
-                    rows.append((1 + f, Int(worker.featureIDs[n * F + f]), 1))
-                }
-            }
-            for (t, row, scale) in rows {
-                for e in 0..<E { tables[t][row * E + e] += scale * worker.dEmbedded.pointer[n * E + e] }
+            let rows = [Int(worker.words[n])] + (0..<F).map { Int(worker.featureIDs[n * F + $0]) }
+            for (t, row) in rows.enumerated() {
+                for e in 0..<E { tables[t][row * E + e] += worker.dEmbedded.pointer[n * E + e] }
             }
         }
         for (p, g) in zip(trainer.params.all.filter(\.sparse), tables) { analytic[ObjectIdentifier(p)] = g }

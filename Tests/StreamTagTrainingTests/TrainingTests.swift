@@ -25,7 +25,6 @@ import Testing
         options.features = [FeatureSpecOption(kind: "suffix", length: 2, buckets: 7),
                             FeatureSpecOption(kind: "shape", length: 0, buckets: 5),
                             FeatureSpecOption(kind: "lower", length: 0, buckets: 11),
-                            FeatureSpecOption(kind: "ngrams", length: 5, buckets: 17),
                             FeatureSpecOption(kind: "lexicon", length: 0, buckets: 16)]
         options.batchSize = 2
         options.chunkLength = 12

@@ -101,9 +101,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
         guard (0...16).contains(lookahead) else { throw bad("config.lookahead must be 0...16, got \(lookahead)") }
         guard (0...4096).contains(headHidden) else { throw bad("config.head_hidden must be 0...4096, got \(headHidden)") }
-        guard features.filter({ $0.kind == .ngrams }).count <= 1 else {
-            throw bad("config.features holds more than one ngrams feature")
-        }
         for (i, feature) in features.enumerated() {
             do throws(ModelError) { try feature.validate() } catch {
                 throw bad("config.features[\(i)]: \(error.message)")

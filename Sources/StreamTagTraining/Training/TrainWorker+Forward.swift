@@ -32,24 +32,13 @@ extension TrainWorker {
         forwardHeads()
     }
 
-    /// x[n] = embedding[word] + Σ_f features_f[bucket_f]; an `ngrams` feature adds the mean of
-    /// its n-grams' rows.
+    /// x[n] = embedding[word] + Σ_f features_f[bucket_f]
     private func embed(into x: UnsafeMutablePointer<Float>) {
         let emb = params.embedding.pointer
         for n in 0..<(T * B) {
             let row = x + n * E
             row.update(from: emb + Int(words[n]) * E, count: E)
             for f in 0..<F {
-                if f == ngramFeature {
-                    let range = ngramRange(n)
-                    guard !range.isEmpty else { continue }
-                    let scale = 1 / Float(range.count)
-                    for i in range {
-                        let src = params.features[f].pointer + Int(ngramIDs[i]) * E
-                        for e in 0..<E { row[e] += scale * src[e] }
-                    }
-                    continue
-                }
                 let src = params.features[f].pointer + Int(featureIDs[n * F + f]) * E
                 for e in 0..<E { row[e] += src[e] }
             }

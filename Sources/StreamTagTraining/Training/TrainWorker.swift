@@ -19,12 +19,6 @@ final class TrainWorker: @unchecked Sendable {
     // Inputs for the current chunk.
     var words: [Int32]        // [T·B]
     var featureIDs: [Int32]   // [T·B, F]
-    var tokenIndex: [Int32]   // [T·B] corpus token (-1 = padding): where its n-grams are
-    /// The corpus's n-gram lists (`ngrams` feature), set by `fill`.
-    var ngramStarts: [Int32] = []
-    var ngramIDs: [Int32] = []
-    /// Index of the `ngrams` feature, if any.
-    let ngramFeature: Int?
     var resets: [Bool]        // [T·B] state cleared before this step
     var targets: [Int32]      // [Tc·B] tag id, -1 = no loss
     var seeing: [Int32]       // [Tc·B] followers the position's final head sees, -1 = no loss
@@ -115,8 +109,6 @@ final class TrainWorker: @unchecked Sendable {
         let n = T * B
         words = Array(repeating: 0, count: n)
         featureIDs = Array(repeating: 0, count: n * F)
-        tokenIndex = Array(repeating: -1, count: n)
-        ngramFeature = config.features.firstIndex { $0.kind == .ngrams }
         resets = Array(repeating: true, count: n)
         targets = Array(repeating: -1, count: Tc * B)
         seeing = Array(repeating: -1, count: Tc * B)
@@ -162,14 +154,6 @@ final class TrainWorker: @unchecked Sendable {
         var grads: [ObjectIdentifier: AlignedBuffer<Float>] = [:]
         for p in params.dense { grads[ObjectIdentifier(p)] = AlignedBuffer(count: p.count) }
         self.grads = grads
-    }
-
-    /// The n-gram buckets of position n (empty for padding or without an `ngrams` feature).
-    @inline(__always)
-    func ngramRange(_ n: Int) -> Range<Int> {
-        let token = Int(tokenIndex[n])
-        guard ngramFeature != nil, token >= 0 else { return 0..<0 }
-        return Int(ngramStarts[token])..<Int(ngramStarts[token + 1])
     }
 
     @inline(__always)

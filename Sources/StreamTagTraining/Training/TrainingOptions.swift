@@ -96,7 +96,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard let cell = CellKind(rawValue: cell.rawValue) else { throw TrainingError("unknown cell \(cell)") }
         let specs = try features.map { option -> FeatureSpec in
             guard let kind = FeatureSpec.Kind(rawValue: option.kind) else {
-                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, ngrams, lexicon)")
+                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, lexicon)")
             }
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
@@ -139,17 +139,17 @@ public struct FeatureSpecOption: Codable, Sendable, Equatable, CustomStringConve
         guard let buckets, buckets > 0 else { throw TrainingError("feature \(text): bucket count must be a positive integer") }
         let letters = name.prefix { $0.isLetter }
         let digits = name.dropFirst(letters.count)
-        guard ["prefix", "suffix", "shape", "lower", "ngrams", "lexicon"].contains(String(letters)) else {
-            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower, ngrams or lexicon")
+        guard ["prefix", "suffix", "shape", "lower", "lexicon"].contains(String(letters)) else {
+            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower or lexicon")
         }
         let affix = letters == "prefix" || letters == "suffix"
-        let length = digits.isEmpty ? (affix ? 3 : letters == "ngrams" ? 5 : 0) : Int(digits) ?? -1
+        let length = digits.isEmpty ? (affix ? 3 : 0) : Int(digits) ?? -1
         guard length >= 0 else { throw TrainingError("feature \(text): bad affix length") }
         self.init(kind: String(letters), length: length, buckets: buckets)
     }
 
     public var description: String {
-        kind == "prefix" || kind == "suffix" || kind == "ngrams" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
+        kind == "prefix" || kind == "suffix" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
     }
 }
 
