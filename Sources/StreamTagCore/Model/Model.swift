@@ -41,12 +41,6 @@ public final class Model: @unchecked Sendable {
     /// heads[j] scores a token from j+1 top-layer states; heads[k] is the final head.
     let headWeights: [AlignedBuffer<Float>]
     let headBiases: [AlignedBuffer<Float>]
-    /// With config.head_hidden = D > 0: each head's hidden layer U_j [D, (j+1)·H], c_j [D]
-    /// (then headWeights[j] is [C, D]); empty for linear heads.
-    let headHiddenWeights: [AlignedBuffer<Float>]
-    let headHiddenBiases: [AlignedBuffer<Float>]
-    /// D (0 = linear heads).
-    public var D: Int { config.headHidden }
 
     /// Builds a model. `sha256` is the file's hash when loaded from a file.
     public init(bundle: ModelBundle, sha256: String? = nil, precision: Precision = .fp32) throws(ModelError) {
@@ -81,9 +75,6 @@ public final class Model: @unchecked Sendable {
         let heads = (0...config.lookahead).map { w.head(seeing: $0) }
         headWeights = heads.map { AlignedBuffer($0.weight) }
         headBiases = heads.map { AlignedBuffer($0.bias) }
-        let hidden = (0...config.lookahead).compactMap { w.hidden(seeing: $0) }
-        headHiddenWeights = hidden.map { AlignedBuffer($0.weight) }
-        headHiddenBiases = hidden.map { AlignedBuffer($0.bias) }
         if precision == .bf16 {
             hiddenWeightsBF16 = hiddenWeights.map(Model.toBF16)
             inputWeightsBF16 = inputWeights.map(Model.toBF16)

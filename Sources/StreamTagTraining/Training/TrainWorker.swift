@@ -12,7 +12,7 @@ import StreamTagCore
 final class TrainWorker: @unchecked Sendable {
     let params: Parameters
     let config: ModelConfig
-    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int, D: Int
+    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int
     let B: Int, Tc: Int, T: Int
     let firstRow: Int
 
@@ -48,8 +48,6 @@ final class TrainWorker: @unchecked Sendable {
     let whhGrad: AlignedBuffer<Float>      // [G·H, H] scratch: gradient w.r.t. the dropped W_hh
     let headMask: AlignedBuffer<Float>     // [T·B, H]
     let logits: [AlignedBuffer<Float>]     // (k+1) × [Tc·B, C]; becomes dlogits in place
-    let headHidden: [AlignedBuffer<Float>] // (k+1) × [Tc·B, D] relu(hidden layer) (D > 0 only)
-    let dHeadHidden: AlignedBuffer<Float>  // [Tc·B, D]
     let nextTagLogits: AlignedBuffer<Float>   // [Tc·B, C] (auxiliary; empty when off)
     let nextWordLogits: AlignedBuffer<Float>  // [Tc·B, W] (auxiliary; empty when off)
 
@@ -101,7 +99,6 @@ final class TrainWorker: @unchecked Sendable {
         k = config.lookahead
         L = config.layers
         F = config.features.count
-        D = config.headHidden
         self.B = B
         self.Tc = Tc
         T = Tc + k
@@ -141,8 +138,6 @@ final class TrainWorker: @unchecked Sendable {
         headMask = AlignedBuffer(count: n * H)
         let logitCount = Tc * B * params.headBiases[0].rows
         logits = (0...params.config.lookahead).map { _ in AlignedBuffer(count: logitCount) }
-        headHidden = (0...params.config.lookahead).map { _ in AlignedBuffer(count: Tc * B * params.config.headHidden) }
-        dHeadHidden = AlignedBuffer(count: Tc * B * params.config.headHidden)
         nextTagLogits = AlignedBuffer(count: Tc * B * (params.nextTag.first?.rows ?? 0))
         nextWordLogits = AlignedBuffer(count: Tc * B * (params.nextWord.first?.rows ?? 0))
         dOut = AlignedBuffer(count: n * H)

@@ -9,8 +9,6 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var embeddingDim = 128
     public var hiddenDim = 256
     public var lookahead = 0
-    /// Width of the heads' hidden layer (0 = linear heads).
-    public var headHidden = 0
     public var lowercase = false
     public var features: [FeatureSpecOption] = TrainingOptions.defaultFeatures
     /// Words seen fewer times than this in training map to the unknown row.
@@ -101,7 +99,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
         let config = ModelConfig(cell: cell, layers: layers, embeddingDim: embeddingDim, hiddenDim: hiddenDim,
-                                 lookahead: lookahead, lowercase: lowercase, features: specs, headHidden: headHidden)
+                                 lookahead: lookahead, lowercase: lowercase, features: specs)
         do { try config.validate() } catch { throw TrainingError(error.message) }
         return config
     }
