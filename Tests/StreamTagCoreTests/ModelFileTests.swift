@@ -92,16 +92,14 @@ func temporaryDirectory() -> String {
         #expect(decoded == bundle)
     }
 
-    @Test func lexiconAndNewHeadsRoundTrip() throws {
-        // A lexicon feature with its lexicon, an n-gram feature and heads with a hidden layer.
+    @Test func lexiconRoundTrips() throws {
+        // A lexicon feature with its lexicon.
         let config = ModelConfig(cell: .lstm, layers: 1, embeddingDim: 4, hiddenDim: 5, lookahead: 1,
-                                 features: [FeatureSpec(.ngrams, length: 4, buckets: 9), FeatureSpec(.lexicon, buckets: 16)],
-                                 headHidden: 3)
+                                 features: [FeatureSpec(.suffix, length: 2, buckets: 9), FeatureSpec(.lexicon, buckets: 16)])
         let lexicon = Lexicon(entries: ["dog": Lexicon.noun | Lexicon.verb, "big": Lexicon.adjective, "a\"b": 0])
         let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "dog"], tags: ["A", "B"], lexicon: lexicon)
         let bytes = ModelFile.encode(bundle)
         #expect(try ModelFile.decode(bytes) == bundle)
-        #expect(parts(bytes).header.contains("head_hidden"))
         // Without its lexicon the model is refused, and so is a lexicon without the feature.
         var missing = bundle
         missing.lexicon = nil
@@ -112,10 +110,6 @@ func temporaryDirectory() -> String {
         var stray = sampleBundle()
         stray.lexicon = lexicon
         #expect(throws: ModelError.self) { try stray.validate() }
-    }
-
-    @Test func linearHeadModelsKeepTheirConfigJSON() {
-        #expect(!ModelFile.configJSON(sampleBundle().config).contains("head_hidden"))
     }
 
     @Test func optionalMetadataMayBeAbsent() throws {

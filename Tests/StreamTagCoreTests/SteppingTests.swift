@@ -123,33 +123,6 @@ import Testing
         #expect(TokenFeatures.shape("e-mail") == "x-xx")
     }
 
-    @Test func ngramsAreMarkedLowercasedScalarRuns() {
-        let spec = FeatureSpec(.ngrams, length: 5, buckets: 1 << 20)
-        var out = [Int32](repeating: -1, count: TokenFeatures.maxNgrams)
-        let count = out.withUnsafeMutableBufferPointer { TokenFeatures.ngramBuckets(for: "Cat", spec: spec, into: $0.baseAddress!) }
-        let expected = ["<ca", "cat", "at>", "<cat", "cat>", "<cat>"].map { TokenFeatures.bucket($0, buckets: 1 << 20) }
-        #expect(Array(out[0..<count]) == expected)
-        // Long words stop at maxNgrams, shortest n-grams first.
-        let long = out.withUnsafeMutableBufferPointer {
-            TokenFeatures.ngramBuckets(for: String(repeating: "ab", count: 40), spec: spec, into: $0.baseAddress!)
-        }
-        #expect(long == TokenFeatures.maxNgrams)
-        #expect(out[0] == TokenFeatures.bucket("<ab", buckets: 1 << 20))
-    }
-
-    @Test func unknownWordsUseTheirNgrams() throws {
-        let config = ModelConfig(cell: .lstm, layers: 1, embeddingDim: 8, hiddenDim: 12,
-                                 features: [FeatureSpec(.shape, buckets: 20), FeatureSpec(.ngrams, length: 4, buckets: 64)])
-        let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "the"], tags: ["A", "B"], seed: 5)
-        let model = try Model(bundle: bundle)
-        #expect(model.encode("zebra").ngramCount == 5 + 4)   // "<zebra>": five 3-grams, four 4-grams
-        #expect(model.encode("the").ngramCount == 0)     // known: the table row holds everything
-        var a = StreamTagger(model: model), b = StreamTagger(model: model)
-        _ = a.feed("zebra")
-        _ = b.feed("zebre")
-        #expect(a.scores() != b.scores())
-    }
-
     @Test func lexiconMasksUseBaseForms() {
         let lexicon = Lexicon(entries: ["dog": Lexicon.noun | Lexicon.verb, "carry": Lexicon.verb, "big": Lexicon.adjective,
                                         "box": Lexicon.noun, "went": Lexicon.verb, "fast": Lexicon.adjective | Lexicon.adverb])

@@ -13,19 +13,16 @@ import Testing
         Sentence(tokens: ["the", "mat", "was", "red", "."], tags: ["D", "N", "V", "A", "P"]),
     ]
 
-    @Test(arguments: [0, 5])
-    func trainingLogitsEqualInferenceScores(headHidden: Int) throws {
+    @Test func trainingLogitsEqualInferenceScores() throws {
         var options = TrainingOptions()
         options.layers = 2
         options.embeddingDim = 6
         options.hiddenDim = 7
         options.lookahead = 2
-        options.headHidden = headHidden
         options.minCount = 2          // singletons stay unknown: their features matter
         options.features = [FeatureSpecOption(kind: "suffix", length: 2, buckets: 7),
                             FeatureSpecOption(kind: "shape", length: 0, buckets: 5),
                             FeatureSpecOption(kind: "lower", length: 0, buckets: 11),
-                            FeatureSpecOption(kind: "ngrams", length: 5, buckets: 17),
                             FeatureSpecOption(kind: "lexicon", length: 0, buckets: 16)]
         options.batchSize = 2
         options.chunkLength = 12

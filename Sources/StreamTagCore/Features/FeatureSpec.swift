@@ -4,8 +4,7 @@
 ///
 /// JSON form (an entry of the `features` config array):
 /// `{"kind": "suffix", "length": 3, "buckets": 4096}`, `{"kind": "prefix", "length": 2, ...}`,
-/// `{"kind": "shape", "buckets": 512}`, `{"kind": "lower", "buckets": 16384}`,
-/// `{"kind": "ngrams", "length": 5, "buckets": 65536}`.
+/// `{"kind": "shape", "buckets": 512}`, `{"kind": "lower", "buckets": 16384}`.
 public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// The first `length` Unicode scalars of the lowercased token.
@@ -16,11 +15,6 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         case shape
         /// The whole lowercased token: with a cased vocabulary, "Apple" still shares with "apple".
         case lower
-        /// A bag of character n-grams (fastText style): every n-gram, 3 ≤ n ≤ `length`, of the
-        /// lowercased token between boundary marks, `<token>`; the feature's vector is the mean
-        /// of their rows. At most `TokenFeatures.maxNgrams` n-grams, shortest first, left to right.
-        /// A model has at most one such feature.
-        case ngrams
         /// The token's open word classes in the model's lexicon (`Lexicon`, metadata `lexicon`):
         /// a 4-bit mask (`buckets` 16), or 5 bits with the name bit (`buckets` 32). A model with
         /// this feature carries a lexicon.
@@ -54,7 +48,7 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind.rawValue, forKey: .kind)
-        if kind == .prefix || kind == .suffix || kind == .ngrams { try c.encode(length, forKey: .length) }
+        if kind == .prefix || kind == .suffix { try c.encode(length, forKey: .length) }
         try c.encode(buckets, forKey: .buckets)
     }
 
@@ -67,11 +61,6 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
                 throw ModelError(.badConfig, "lexicon buckets must be 16 (word classes) or 32 (with names), got \(buckets)")
             }
         }
-        if kind == .ngrams {
-            guard (3...8).contains(length) else {
-                throw ModelError(.badConfig, "ngrams length must be 3...8, got \(length)")
-            }
-        }
         if kind == .prefix || kind == .suffix {
             guard (1...16).contains(length) else {
                 throw ModelError(.badConfig, "\(kind.rawValue) length must be 1...16, got \(length)")
@@ -80,7 +69,5 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// Short name for logs and tables: `suffix3`, `prefix2`, `shape`.
-    public var description: String {
-        kind == .prefix || kind == .suffix || kind == .ngrams ? "\(kind.rawValue)\(length)" : kind.rawValue
-    }
+    public var description: String { kind == .prefix || kind == .suffix ? "\(kind.rawValue)\(length)" : kind.rawValue }
 }

@@ -57,7 +57,6 @@ public enum TokenFeatures {
         case .suffix: return String(String.UnicodeScalarView(lowered.unicodeScalars.suffix(spec.length)))
         case .shape: return shape(token)
         case .lower: return lowered
-        case .ngrams: return ""   // a bag, not one value: see `ngramBuckets`
         case .lexicon: return ""  // a lookup, not a hashed value: see `Lexicon.mask`
         }
     }
@@ -67,32 +66,7 @@ public enum TokenFeatures {
         Int32(truncatingIfNeeded: fnv1a64(value.utf8) % UInt64(buckets))
     }
 
-    /// Most n-grams an `ngrams` feature uses for one token.
-    public static let maxNgrams = 48
-
-    /// Buckets of the `ngrams` feature of `token` (see `FeatureSpec.Kind.ngrams`): FNV-1a 64 of
-    /// each n-gram's UTF-8 bytes modulo the bucket count. Writes at most `maxNgrams`; returns
-    /// how many.
-    public static func ngramBuckets(for token: String, spec: FeatureSpec, into out: UnsafeMutablePointer<Int32>) -> Int {
-        var scalars: [Unicode.Scalar] = ["<"]
-        scalars.append(contentsOf: lowercased(token).unicodeScalars)
-        scalars.append(">")
-        var count = 0
-        var bytes: [UInt8] = []
-        for n in 3...max(3, spec.length) where n <= scalars.count {
-            for start in 0...(scalars.count - n) {
-                guard count < maxNgrams else { return count }
-                bytes.removeAll(keepingCapacity: true)
-                for scalar in scalars[start..<(start + n)] { bytes.append(contentsOf: UTF8.encode(scalar)!) }
-                out[count] = Int32(truncatingIfNeeded: fnv1a64(bytes) % UInt64(spec.buckets))
-                count += 1
-            }
-        }
-        return count
-    }
-
-    /// Bucket ids of all features of `token`, in config order (an `ngrams` feature's slot gets 0:
-    /// its buckets come from `ngramBuckets`).
+    /// Bucket ids of all features of `token`, in config order.
     /// A `lexicon` feature's bucket is the token's class mask in `lexicon` (0 without one).
     public static func buckets(for token: String, specs: [FeatureSpec], lexicon: Lexicon? = nil,
                                into out: UnsafeMutablePointer<Int32>) {
@@ -100,7 +74,6 @@ public enum TokenFeatures {
         let lowered = lowercased(token)
         for (i, spec) in specs.enumerated() {
             switch spec.kind {
-            case .ngrams: out[i] = 0
             case .lexicon: out[i] = Int32(lexicon?.mask(of: token) ?? 0)
             default: out[i] = bucket(value(of: spec, token: token, lowered: lowered), buckets: spec.buckets)
             }

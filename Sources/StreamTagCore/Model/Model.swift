@@ -41,14 +41,6 @@ public final class Model: @unchecked Sendable {
     /// heads[j] scores a token from j+1 top-layer states; heads[k] is the final head.
     let headWeights: [AlignedBuffer<Float>]
     let headBiases: [AlignedBuffer<Float>]
-    /// With config.head_hidden = D > 0: each head's hidden layer U_j [D, (j+1)·H], c_j [D]
-    /// (then headWeights[j] is [C, D]); empty for linear heads.
-    let headHiddenWeights: [AlignedBuffer<Float>]
-    let headHiddenBiases: [AlignedBuffer<Float>]
-    /// Index of the `ngrams` feature in config.features, if any.
-    public let ngramFeature: Int?
-    /// D (0 = linear heads).
-    public var D: Int { config.headHidden }
 
     /// Builds a model. `sha256` is the file's hash when loaded from a file.
     public init(bundle: ModelBundle, sha256: String? = nil, precision: Precision = .fp32) throws(ModelError) {
@@ -72,7 +64,6 @@ public final class Model: @unchecked Sendable {
         C = bundle.tags.count
         k = config.lookahead
         L = config.layers
-        ngramFeature = config.features.firstIndex { $0.kind == .ngrams }
 
         let w = bundle.weights
         embedding = AlignedBuffer(w.embedding)
@@ -84,9 +75,6 @@ public final class Model: @unchecked Sendable {
         let heads = (0...config.lookahead).map { w.head(seeing: $0) }
         headWeights = heads.map { AlignedBuffer($0.weight) }
         headBiases = heads.map { AlignedBuffer($0.bias) }
-        let hidden = (0...config.lookahead).compactMap { w.hidden(seeing: $0) }
-        headHiddenWeights = hidden.map { AlignedBuffer($0.weight) }
-        headHiddenBiases = hidden.map { AlignedBuffer($0.bias) }
         if precision == .bf16 {
             hiddenWeightsBF16 = hiddenWeights.map(Model.toBF16)
             inputWeightsBF16 = inputWeights.map(Model.toBF16)
@@ -114,24 +102,12 @@ public final class Model: @unchecked Sendable {
         inputs.pointer.update(from: embedding.pointer, count: V * E)
         if !config.features.isEmpty {
             var buckets = [Int32](repeating: 0, count: config.features.count)
-            var ngrams = [Int32](repeating: 0, count: TokenFeatures.maxNgrams)
             for (w, word) in bundle.vocabulary.enumerated().dropFirst() {
                 buckets.withUnsafeMutableBufferPointer {
                     TokenFeatures.buckets(for: word, specs: config.features, lexicon: bundle.lexicon, into: $0.baseAddress!)
                 }
                 let row = inputs.pointer + w * E
                 for (f, b) in buckets.enumerated() {
-                    if config.features[f].kind == .ngrams {
-                        let count = ngrams.withUnsafeMutableBufferPointer {
-                            TokenFeatures.ngramBuckets(for: word, spec: config.features[f], into: $0.baseAddress!)
-                        }
-                        let scale = 1 / Float(max(count, 1))
-                        for i in 0..<count {
-                            let src = features[f].pointer + Int(ngrams[i]) * E
-                            for e in 0..<E { row[e] += scale * src[e] }
-                        }
-                        continue
-                    }
                     let src = features[f].pointer + Int(b) * E
                     for e in 0..<E { row[e] += src[e] }
                 }
@@ -156,21 +132,15 @@ public struct TokenCode: Sendable, Equatable {
     public var word: Int32
     /// Feature buckets in config order (only filled for unknown words).
     public var features: InlineArray<16, Int32>
-    /// The `ngrams` feature's buckets, if the model has one (only for unknown words).
-    public var ngrams: InlineArray<48, Int32>
-    public var ngramCount: Int32
 
     public init(word: Int32) {
         self.word = word
         features = InlineArray(repeating: 0)
-        ngrams = InlineArray(repeating: 0)
-        ngramCount = 0
     }
 
     public static func == (a: TokenCode, b: TokenCode) -> Bool {
-        guard a.word == b.word, a.ngramCount == b.ngramCount else { return false }
+        guard a.word == b.word else { return false }
         for i in 0..<maxFeatures where a.features[i] != b.features[i] { return false }
-        for i in 0..<Int(a.ngramCount) where a.ngrams[i] != b.ngrams[i] { return false }
         return true
     }
 }
@@ -183,13 +153,6 @@ extension Model {
             var span = code.features.mutableSpan
             span.withUnsafeMutableBufferPointer {
                 TokenFeatures.buckets(for: token, specs: config.features, lexicon: bundle.lexicon, into: $0.baseAddress!)
-            }
-            if let f = ngramFeature {
-                var ngrams = code.ngrams.mutableSpan
-                let count = ngrams.withUnsafeMutableBufferPointer {
-                    TokenFeatures.ngramBuckets(for: token, spec: config.features[f], into: $0.baseAddress!)
-                }
-                code.ngramCount = Int32(count)
             }
         }
         return code
@@ -205,16 +168,6 @@ extension Model {
         // Unknown word with features: x = embedding[0] + Σ features, then W_ih0·x + b_ih0.
         x.update(from: embedding.pointer, count: E)
         for f in 0..<featureTables.count {
-            if f == ngramFeature {
-                let count = Int(code.ngramCount)
-                guard count > 0 else { continue }
-                let scale = 1 / Float(count)
-                for i in 0..<count {
-                    let src = featureTables[f].pointer + Int(code.ngrams[i]) * E
-                    for e in 0..<E { x[e] += scale * src[e] }
-                }
-                continue
-            }
             let src = featureTables[f].pointer + Int(code.features[f]) * E
             for e in 0..<E { x[e] += src[e] }
         }

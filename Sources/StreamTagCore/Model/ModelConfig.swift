@@ -38,12 +38,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var lowercase: Bool
     /// Sub-word features whose embeddings are added to the word embedding.
     public var features: [FeatureSpec]
-    /// D: width of the heads' hidden layer; 0 = linear heads. With D > 0 head j is
-    /// W_j · relu(U_j · [h_t … h_t+j] + c_j) + b_j (U_j, c_j: `….hidden.weight`, `….hidden.bias`).
-    public var headHidden: Int
 
     public init(cell: CellKind = .lstm, layers: Int = 1, embeddingDim: Int, hiddenDim: Int,
-                lookahead: Int = 0, lowercase: Bool = false, features: [FeatureSpec] = [], headHidden: Int = 0) {
+                lookahead: Int = 0, lowercase: Bool = false, features: [FeatureSpec] = []) {
         self.cell = cell
         self.layers = layers
         self.embeddingDim = embeddingDim
@@ -51,27 +48,12 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.lookahead = lookahead
         self.lowercase = lowercase
         self.features = features
-        self.headHidden = headHidden
     }
 
     enum CodingKeys: String, CodingKey {
         case cell, layers, lookahead, lowercase, features
         case embeddingDim = "embedding_dim"
         case hiddenDim = "hidden_dim"
-        case headHidden = "head_hidden"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(cell, forKey: .cell)
-        try c.encode(layers, forKey: .layers)
-        try c.encode(embeddingDim, forKey: .embeddingDim)
-        try c.encode(hiddenDim, forKey: .hiddenDim)
-        try c.encode(lookahead, forKey: .lookahead)
-        try c.encode(lowercase, forKey: .lowercase)
-        try c.encode(features, forKey: .features)
-        // Written only when used, so linear-head models keep the config they always had.
-        if headHidden != 0 { try c.encode(headHidden, forKey: .headHidden) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,7 +65,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         lookahead = try c.decodeIfPresent(Int.self, forKey: .lookahead) ?? 0
         lowercase = try c.decodeIfPresent(Bool.self, forKey: .lowercase) ?? false
         features = try c.decodeIfPresent([FeatureSpec].self, forKey: .features) ?? []
-        headHidden = try c.decodeIfPresent(Int.self, forKey: .headHidden) ?? 0
     }
 
     /// G·H: rows of every fused gate matrix.
@@ -100,10 +81,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             throw bad("config.hidden_dim must be 1...4096, got \(hiddenDim)")
         }
         guard (0...16).contains(lookahead) else { throw bad("config.lookahead must be 0...16, got \(lookahead)") }
-        guard (0...4096).contains(headHidden) else { throw bad("config.head_hidden must be 0...4096, got \(headHidden)") }
-        guard features.filter({ $0.kind == .ngrams }).count <= 1 else {
-            throw bad("config.features holds more than one ngrams feature")
-        }
         for (i, feature) in features.enumerated() {
             do throws(ModelError) { try feature.validate() } catch {
                 throw bad("config.features[\(i)]: \(error.message)")

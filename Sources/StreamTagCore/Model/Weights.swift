@@ -10,31 +10,18 @@ public struct Weights: Sendable, Equatable {
     public var layers: [LayerWeights]       // L                      rnn.*_l{n}
     public var head: Linear                 // [C, (k+1)·H], [C]      head.weight, head.bias
     public var lookaheadHeads: [Linear]     // j < k: [C, (j+1)·H]    lookahead_heads.{j}.*
-    /// With config.head_hidden = D > 0, every head has a hidden layer before its output layer:
-    /// scores = W · relu(U·[h_t … h_t+j] + c) + b, where W (`head.weight` /
-    /// `lookahead_heads.{j}.weight`) is then [C, D], and U, c are:
-    public var headHidden: Linear?          // [D, (k+1)·H], [D]      head.hidden.weight, head.hidden.bias
-    public var lookaheadHidden: [Linear]    // j < k: [D, (j+1)·H]    lookahead_heads.{j}.hidden.*
 
     public init(embedding: [Float], features: [[Float]], layers: [LayerWeights], head: Linear,
-                lookaheadHeads: [Linear], headHidden: Linear? = nil, lookaheadHidden: [Linear] = []) {
+                lookaheadHeads: [Linear]) {
         self.embedding = embedding
         self.features = features
         self.layers = layers
         self.head = head
         self.lookaheadHeads = lookaheadHeads
-        self.headHidden = headHidden
-        self.lookaheadHidden = lookaheadHidden
     }
 
     /// The head that scores a token from j+1 states (j = k is the final head).
     public func head(seeing j: Int) -> Linear { j == lookaheadHeads.count ? head : lookaheadHeads[j] }
-
-    /// The hidden layer of head j (nil for linear heads).
-    public func hidden(seeing j: Int) -> Linear? {
-        guard let headHidden else { return nil }
-        return j == lookaheadHeads.count ? headHidden : lookaheadHidden[j]
-    }
 }
 
 /// One recurrent layer: fused gate matrices and both bias vectors, as torch.nn.LSTM/GRU/RNN.
@@ -92,20 +79,11 @@ public struct TensorLayout: Sendable {
             out.append(("rnn.bias_ih_l\(n)", [GH]))
             out.append(("rnn.bias_hh_l\(n)", [GH]))
         }
-        let D = config.headHidden
-        out.append(("head.weight", [C, D > 0 ? D : (config.lookahead + 1) * H]))
+        out.append(("head.weight", [C, (config.lookahead + 1) * H]))
         out.append(("head.bias", [C]))
-        if D > 0 {
-            out.append(("head.hidden.weight", [D, (config.lookahead + 1) * H]))
-            out.append(("head.hidden.bias", [D]))
-        }
         for j in 0..<config.lookahead {
-            out.append(("lookahead_heads.\(j).weight", [C, D > 0 ? D : (j + 1) * H]))
+            out.append(("lookahead_heads.\(j).weight", [C, (j + 1) * H]))
             out.append(("lookahead_heads.\(j).bias", [C]))
-            if D > 0 {
-                out.append(("lookahead_heads.\(j).hidden.weight", [D, (j + 1) * H]))
-                out.append(("lookahead_heads.\(j).hidden.bias", [D]))
-            }
         }
         return out
     }
@@ -124,17 +102,9 @@ extension Weights {
         }
         out.append(("head.weight", head.weight))
         out.append(("head.bias", head.bias))
-        if let headHidden {
-            out.append(("head.hidden.weight", headHidden.weight))
-            out.append(("head.hidden.bias", headHidden.bias))
-        }
         for (j, h) in lookaheadHeads.enumerated() {
             out.append(("lookahead_heads.\(j).weight", h.weight))
             out.append(("lookahead_heads.\(j).bias", h.bias))
-            if j < lookaheadHidden.count {
-                out.append(("lookahead_heads.\(j).hidden.weight", lookaheadHidden[j].weight))
-                out.append(("lookahead_heads.\(j).hidden.bias", lookaheadHidden[j].bias))
-            }
         }
         return out
     }
@@ -157,20 +127,12 @@ extension Weights {
                 inputBias: try t("rnn.bias_ih_l\(n)"), hiddenBias: try t("rnn.bias_hh_l\(n)")))
         }
         self.layers = layers
-        let D = config.headHidden
-        head = Linear(weight: try t("head.weight"), bias: try t("head.bias"), inputs: D > 0 ? D : (config.lookahead + 1) * H)
-        var heads: [Linear] = [], hidden: [Linear] = []
+        head = Linear(weight: try t("head.weight"), bias: try t("head.bias"), inputs: (config.lookahead + 1) * H)
+        var heads: [Linear] = []
         for j in 0..<config.lookahead {
             heads.append(Linear(weight: try t("lookahead_heads.\(j).weight"),
-                                bias: try t("lookahead_heads.\(j).bias"), inputs: D > 0 ? D : (j + 1) * H))
-            if D > 0 {
-                hidden.append(Linear(weight: try t("lookahead_heads.\(j).hidden.weight"),
-                                     bias: try t("lookahead_heads.\(j).hidden.bias"), inputs: (j + 1) * H))
-            }
+                                bias: try t("lookahead_heads.\(j).bias"), inputs: (j + 1) * H))
         }
         lookaheadHeads = heads
-        lookaheadHidden = hidden
-        headHidden = D > 0 ? Linear(weight: try t("head.hidden.weight"), bias: try t("head.hidden.bias"),
-                                    inputs: (config.lookahead + 1) * H) : nil
     }
 }

@@ -12,8 +12,6 @@ public struct BatchStepper: ~Copyable {
     private let gh: AlignedBuffer<Float>
     /// [E] scratch for unknown words' input vectors.
     private let x: AlignedBuffer<Float>
-    /// [maxBatch, D] the heads' hidden layer (models with head_hidden > 0).
-    private let hidden: AlignedBuffer<Float>
 
     public init(model: Model, maxBatch: Int) {
         precondition(maxBatch >= 1)
@@ -23,7 +21,6 @@ public struct BatchStepper: ~Copyable {
         gi = AlignedBuffer(count: maxBatch * model.GH)
         gh = AlignedBuffer(count: maxBatch * model.GH)
         x = AlignedBuffer(count: model.E)
-        hidden = AlignedBuffer(count: maxBatch * model.D)
     }
 
     /// Advances rows 0..<B of `states` ([B, S], contiguous) by `tokens[b]`.
@@ -84,18 +81,9 @@ public struct BatchStepper: ~Copyable {
 
     /// Scores of head j (the token j steps back, seeing j followers) for rows 0..<B: out [B, C].
     public func scores(states: UnsafePointer<Float>, count B: Int, seeing j: Int, into out: UnsafeMutablePointer<Float>) {
-        let m = model, C = m.C, K = (j + 1) * m.H, D = m.D
-        let input = states + layout.headInput(seeing: j)
+        let m = model, C = m.C, K = (j + 1) * m.H
         for b in 0..<B { (out + b * C).update(from: m.headBiases[j].pointer, count: C) }
-        guard D > 0 else {
-            matmul(out, ldo: C, input, ldi: layout.floats, m.headWeights[j].pointer, B: B, K: K, M: C, accumulate: true)
-            return
-        }
-        // Hidden layer: relu(U_j · [h_t−j … h_t] + c_j), then the output layer.
-        let z = hidden.pointer
-        for b in 0..<B { (z + b * D).update(from: m.headHiddenBiases[j].pointer, count: D) }
-        matmul(z, ldo: D, input, ldi: layout.floats, m.headHiddenWeights[j].pointer, B: B, K: K, M: D, accumulate: true)
-        for i in 0..<(B * D) where z[i] < 0 { z[i] = 0 }
-        matmul(out, ldo: C, z, ldi: D, m.headWeights[j].pointer, B: B, K: D, M: C, accumulate: true)
+        matmul(out, ldo: C, states + layout.headInput(seeing: j), ldi: layout.floats, m.headWeights[j].pointer,
+               B: B, K: K, M: C, accumulate: true)
     }
 }

@@ -53,20 +53,16 @@ final class SparseGradient: @unchecked Sendable {
         isTouched = Array(repeating: false, count: parameter.rows)
     }
 
-    /// row += scale · g (E floats).
+    /// row += g (E floats).
     @inline(__always)
-    func add(row: Int, _ g: UnsafePointer<Float>, scale: Float = 1) {
+    func add(row: Int, _ g: UnsafePointer<Float>) {
         let E = parameter.cols
         if !isTouched[row] {
             isTouched[row] = true
             touched.append(Int32(row))
         }
         let dst = values.pointer + row * E
-        if scale == 1 {
-            for e in 0..<E { dst[e] += g[e] }
-        } else {
-            for e in 0..<E { dst[e] += scale * g[e] }
-        }
+        for e in 0..<E { dst[e] += g[e] }
     }
 
     var squaredNorm: Double {

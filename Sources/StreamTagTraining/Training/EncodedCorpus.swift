@@ -7,9 +7,6 @@ struct EncodedCorpus: Sendable {
     var words: [Int32] = []
     /// [N, F] feature buckets.
     var features: [Int32] = []
-    /// The `ngrams` feature (if any): token i's buckets are ngrams[ngramStarts[i] ..< ngramStarts[i+1]].
-    var ngramStarts: [Int32] = [0]
-    var ngrams: [Int32] = []
     /// [N, C] a teacher model's tag distribution per token (distillation), or empty.
     var teacher: [Float] = []
     /// [N] tag ids (-1: a tag the model does not know).
@@ -28,21 +25,12 @@ struct EncodedCorpus: Sendable {
          lexicon: Lexicon? = nil) {
         let F = specs.count
         var buckets = [Int32](repeating: 0, count: max(F, 1))
-        let ngramSpec = specs.first { $0.kind == .ngrams }
-        var grams = [Int32](repeating: 0, count: TokenFeatures.maxNgrams)
         for sentence in sentences {
             for (i, token) in sentence.tokens.enumerated() {
                 words.append(vocabulary.id(of: token))
                 if F > 0 {
                     buckets.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: token, specs: specs, lexicon: lexicon, into: $0.baseAddress!) }
                     features.append(contentsOf: buckets[0..<F])
-                }
-                if let ngramSpec {
-                    let count = grams.withUnsafeMutableBufferPointer {
-                        TokenFeatures.ngramBuckets(for: token, spec: ngramSpec, into: $0.baseAddress!)
-                    }
-                    ngrams.append(contentsOf: grams[0..<count])
-                    ngramStarts.append(Int32(ngrams.count))
                 }
                 tags.append(i < sentence.tags.count ? tagIndex[sentence.tags[i]] ?? -1 : -1)
             }

@@ -42,10 +42,6 @@ final class Parameters: @unchecked Sendable {
     let hiddenBiases: [Parameter]      // L × [G·H]
     let headWeights: [Parameter]       // (k+1) × [C, (j+1)·H]; last = final head
     let headBiases: [Parameter]        // (k+1) × [C]
-    /// Heads' hidden layers (config.head_hidden = D > 0; else empty): (k+1) × [D, (j+1)·H], [D].
-    /// headWeights[j] is then [C, D].
-    let headHiddenWeights: [Parameter]
-    let headHiddenBiases: [Parameter]
     /// Training-only auxiliary heads on the top state h_t (never saved): next tag [C, H] + [C],
     /// next word [W, H] + [W]. Empty when the loss is off.
     let nextTag: [Parameter]
@@ -87,13 +83,6 @@ final class Parameters: @unchecked Sendable {
         hiddenBiases = (0..<L).map { byName["rnn.bias_hh_l\($0)"]! }
         headWeights = (0...k).map { $0 == k ? byName["head.weight"]! : byName["lookahead_heads.\($0).weight"]! }
         headBiases = (0...k).map { $0 == k ? byName["head.bias"]! : byName["lookahead_heads.\($0).bias"]! }
-        let D = config.headHidden
-        headHiddenWeights = D == 0 ? [] : (0...k).map {
-            $0 == k ? byName["head.hidden.weight"]! : byName["lookahead_heads.\($0).hidden.weight"]!
-        }
-        headHiddenBiases = D == 0 ? [] : (0...k).map {
-            $0 == k ? byName["head.hidden.bias"]! : byName["lookahead_heads.\($0).hidden.bias"]!
-        }
     }
 
     /// The dense (non-embedding) parameters, whose gradients every worker keeps in full.

@@ -25,31 +25,13 @@ extension TrainWorker {
             let dz = logits[j].pointer
             let gW = grad(params.headWeights[j]), gb = grad(params.headBiases[j])
             addColumnSums(gb, dz, rows: rows, width: C)
-            if D == 0 {
-                for i in 0...j {
-                    // d headInput[t+i] += dz[t] · W_j block i ;  dW_j block i += dzᵀ · headInput[t+i]
-                    sgemm(transA: false, transB: false, M: rows, N: H, K: C, dz, lda: C,
-                          params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1,
-                          dOut.pointer + i * B * H, ldc: H)
-                    sgemm(transA: true, transB: false, M: C, N: H, K: rows, dz, lda: C,
-                          headInput.pointer + i * B * H, ldb: H, beta: 1, gW + i * H, ldc: (j + 1) * H)
-                }
-                continue
-            }
-            // dW_j += dzᵀ · a_j ; da = dz · W_j, through the relu (a > 0).
-            let a = headHidden[j].pointer, da = dHeadHidden.pointer
-            sgemm(transA: true, transB: false, M: C, N: D, K: rows, dz, lda: C, a, ldb: D, beta: 1, gW, ldc: D)
-            sgemm(transA: false, transB: false, M: rows, N: D, K: C, dz, lda: C, params.headWeights[j].pointer, ldb: D,
-                  beta: 0, da, ldc: D)
-            for r in 0..<(rows * D) where a[r] <= 0 { da[r] = 0 }
-            addColumnSums(grad(params.headHiddenBiases[j]), da, rows: rows, width: D)
-            let gU = grad(params.headHiddenWeights[j])
             for i in 0...j {
-                sgemm(transA: false, transB: false, M: rows, N: H, K: D, da, lda: D,
-                      params.headHiddenWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1,
+                // d headInput[t+i] += dz[t] · W_j block i ;  dW_j block i += dzᵀ · headInput[t+i]
+                sgemm(transA: false, transB: false, M: rows, N: H, K: C, dz, lda: C,
+                      params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1,
                       dOut.pointer + i * B * H, ldc: H)
-                sgemm(transA: true, transB: false, M: D, N: H, K: rows, da, lda: D,
-                      headInput.pointer + i * B * H, ldb: H, beta: 1, gU + i * H, ldc: (j + 1) * H)
+                sgemm(transA: true, transB: false, M: C, N: H, K: rows, dz, lda: C,
+                      headInput.pointer + i * B * H, ldb: H, beta: 1, gW + i * H, ldc: (j + 1) * H)
             }
         }
     }

@@ -32,24 +32,13 @@ extension TrainWorker {
         forwardHeads()
     }
 
-    /// x[n] = embedding[word] + Σ_f features_f[bucket_f]; an `ngrams` feature adds the mean of
-    /// its n-grams' rows.
+    /// x[n] = embedding[word] + Σ_f features_f[bucket_f]
     private func embed(into x: UnsafeMutablePointer<Float>) {
         let emb = params.embedding.pointer
         for n in 0..<(T * B) {
             let row = x + n * E
             row.update(from: emb + Int(words[n]) * E, count: E)
             for f in 0..<F {
-                if f == ngramFeature {
-                    let range = ngramRange(n)
-                    guard !range.isEmpty else { continue }
-                    let scale = 1 / Float(range.count)
-                    for i in range {
-                        let src = params.features[f].pointer + Int(ngramIDs[i]) * E
-                        for e in 0..<E { row[e] += scale * src[e] }
-                    }
-                    continue
-                }
                 let src = params.features[f].pointer + Int(featureIDs[n * F + f]) * E
                 for e in 0..<E { row[e] += src[e] }
             }
@@ -111,30 +100,16 @@ extension TrainWorker {
         }
     }
 
-    /// Linear heads: logits_j[t] = b_j + Σ_{i ≤ j} W_j[:, i·H ..< (i+1)·H] · headInput[t + i].
-    /// With a hidden layer (D > 0): a_j[t] = relu(c_j + Σ_{i ≤ j} U_j block i · headInput[t + i]),
-    /// logits_j[t] = b_j + W_j · a_j[t].
+    /// logits_j[t] = b_j + Σ_{i ≤ j} W_j[:, i·H ..< (i+1)·H] · headInput[t + i].
     private func forwardHeads() {
         let rows = Tc * B
         for j in 0...k {
             let out = logits[j].pointer
             fillRows(out, with: params.headBiases[j].pointer, rows: rows, width: C)
-            if D == 0 {
-                for i in 0...j {
-                    sgemm(transA: false, transB: true, M: rows, N: C, K: H, headInput.pointer + i * B * H, lda: H,
-                          params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, out, ldc: C)
-                }
-                continue
-            }
-            let a = headHidden[j].pointer
-            fillRows(a, with: params.headHiddenBiases[j].pointer, rows: rows, width: D)
             for i in 0...j {
-                sgemm(transA: false, transB: true, M: rows, N: D, K: H, headInput.pointer + i * B * H, lda: H,
-                      params.headHiddenWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, a, ldc: D)
+                sgemm(transA: false, transB: true, M: rows, N: C, K: H, headInput.pointer + i * B * H, lda: H,
+                      params.headWeights[j].pointer + i * H, ldb: (j + 1) * H, beta: 1, out, ldc: C)
             }
-            for r in 0..<(rows * D) where a[r] < 0 { a[r] = 0 }
-            sgemm(transA: false, transB: true, M: rows, N: C, K: D, a, lda: D,
-                  params.headWeights[j].pointer, ldb: D, beta: 1, out, ldc: C)
         }
     }
 

@@ -12,19 +12,13 @@ import StreamTagCore
 final class TrainWorker: @unchecked Sendable {
     let params: Parameters
     let config: ModelConfig
-    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int, D: Int
+    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int
     let B: Int, Tc: Int, T: Int
     let firstRow: Int
 
     // Inputs for the current chunk.
     var words: [Int32]        // [T·B]
     var featureIDs: [Int32]   // [T·B, F]
-    var tokenIndex: [Int32]   // [T·B] corpus token (-1 = padding): where its n-grams are
-    /// The corpus's n-gram lists (`ngrams` feature), set by `fill`.
-    var ngramStarts: [Int32] = []
-    var ngramIDs: [Int32] = []
-    /// Index of the `ngrams` feature, if any.
-    let ngramFeature: Int?
     var resets: [Bool]        // [T·B] state cleared before this step
     var targets: [Int32]      // [Tc·B] tag id, -1 = no loss
     var seeing: [Int32]       // [Tc·B] followers the position's final head sees, -1 = no loss
@@ -54,8 +48,6 @@ final class TrainWorker: @unchecked Sendable {
     let whhGrad: AlignedBuffer<Float>      // [G·H, H] scratch: gradient w.r.t. the dropped W_hh
     let headMask: AlignedBuffer<Float>     // [T·B, H]
     let logits: [AlignedBuffer<Float>]     // (k+1) × [Tc·B, C]; becomes dlogits in place
-    let headHidden: [AlignedBuffer<Float>] // (k+1) × [Tc·B, D] relu(hidden layer) (D > 0 only)
-    let dHeadHidden: AlignedBuffer<Float>  // [Tc·B, D]
     let nextTagLogits: AlignedBuffer<Float>   // [Tc·B, C] (auxiliary; empty when off)
     let nextWordLogits: AlignedBuffer<Float>  // [Tc·B, W] (auxiliary; empty when off)
 
@@ -107,7 +99,6 @@ final class TrainWorker: @unchecked Sendable {
         k = config.lookahead
         L = config.layers
         F = config.features.count
-        D = config.headHidden
         self.B = B
         self.Tc = Tc
         T = Tc + k
@@ -115,8 +106,6 @@ final class TrainWorker: @unchecked Sendable {
         let n = T * B
         words = Array(repeating: 0, count: n)
         featureIDs = Array(repeating: 0, count: n * F)
-        tokenIndex = Array(repeating: -1, count: n)
-        ngramFeature = config.features.firstIndex { $0.kind == .ngrams }
         resets = Array(repeating: true, count: n)
         targets = Array(repeating: -1, count: Tc * B)
         seeing = Array(repeating: -1, count: Tc * B)
@@ -149,8 +138,6 @@ final class TrainWorker: @unchecked Sendable {
         headMask = AlignedBuffer(count: n * H)
         let logitCount = Tc * B * params.headBiases[0].rows
         logits = (0...params.config.lookahead).map { _ in AlignedBuffer(count: logitCount) }
-        headHidden = (0...params.config.lookahead).map { _ in AlignedBuffer(count: Tc * B * params.config.headHidden) }
-        dHeadHidden = AlignedBuffer(count: Tc * B * params.config.headHidden)
         nextTagLogits = AlignedBuffer(count: Tc * B * (params.nextTag.first?.rows ?? 0))
         nextWordLogits = AlignedBuffer(count: Tc * B * (params.nextWord.first?.rows ?? 0))
         dOut = AlignedBuffer(count: n * H)
@@ -162,14 +149,6 @@ final class TrainWorker: @unchecked Sendable {
         var grads: [ObjectIdentifier: AlignedBuffer<Float>] = [:]
         for p in params.dense { grads[ObjectIdentifier(p)] = AlignedBuffer(count: p.count) }
         self.grads = grads
-    }
-
-    /// The n-gram buckets of position n (empty for padding or without an `ngrams` feature).
-    @inline(__always)
-    func ngramRange(_ n: Int) -> Range<Int> {
-        let token = Int(tokenIndex[n])
-        guard ngramFeature != nil, token >= 0 else { return 0..<0 }
-        return Int(ngramStarts[token])..<Int(ngramStarts[token + 1])
     }
 
     @inline(__always)

@@ -161,16 +161,7 @@ extension Trainer {
             for n in 0..<(w.T * w.B) {
                 let g = dx + n * E
                 sparse[0].add(row: Int(w.words[n]), g)
-                for f in 0..<F {
-                    if f == w.ngramFeature {
-                        let range = w.ngramRange(n)
-                        guard !range.isEmpty else { continue }
-                        let scale = 1 / Float(range.count)
-                        for i in range { sparse[1 + f].add(row: Int(w.ngramIDs[i]), g, scale: scale) }
-                        continue
-                    }
-                    sparse[1 + f].add(row: Int(w.featureIDs[n * F + f]), g)
-                }
+                for f in 0..<F { sparse[1 + f].add(row: Int(w.featureIDs[n * F + f]), g) }
             }
         }
     }
@@ -184,17 +175,12 @@ extension TrainWorker {
     /// Loads this worker's rows of chunk `chunk` from the epoch plan.
     func fill(plan: EpochPlan, corpus: EncodedCorpus, chunk: Int, wordDropout: Float) {
         hasTeacher = !corpus.teacher.isEmpty
-        if ngramFeature != nil {
-            ngramStarts = corpus.ngramStarts
-            ngramIDs = corpus.ngrams
-        }
         for t in 0..<T {
             let offset = chunk * Tc + t
             for b in 0..<B {
                 let n = t * B + b
                 guard let g = plan.position(row: firstRow + b, offset: offset) else {
                     words[n] = 0
-                    tokenIndex[n] = -1
                     for f in 0..<F { featureIDs[n * F + f] = 0 }
                     resets[n] = true
                     if t < Tc {
@@ -207,7 +193,6 @@ extension TrainWorker {
                 var word = corpus.words[token]
                 if word != 0 && wordDropout > 0 && rng.nextUnitFloat() < wordDropout { word = 0 }
                 words[n] = word
-                tokenIndex[n] = Int32(token)
                 for f in 0..<F { featureIDs[n * F + f] = corpus.features[token * F + f] }
                 if word == 0 && lowerNoise > 0 {
                     for (f, buckets) in lowerFeatures where rng.nextUnitFloat() < lowerNoise {

@@ -9,8 +9,6 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var embeddingDim = 128
     public var hiddenDim = 256
     public var lookahead = 0
-    /// Width of the heads' hidden layer (0 = linear heads).
-    public var headHidden = 0
     public var lowercase = false
     public var features: [FeatureSpecOption] = TrainingOptions.defaultFeatures
     /// Words seen fewer times than this in training map to the unknown row.
@@ -96,12 +94,12 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard let cell = CellKind(rawValue: cell.rawValue) else { throw TrainingError("unknown cell \(cell)") }
         let specs = try features.map { option -> FeatureSpec in
             guard let kind = FeatureSpec.Kind(rawValue: option.kind) else {
-                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, ngrams, lexicon)")
+                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, lexicon)")
             }
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
         let config = ModelConfig(cell: cell, layers: layers, embeddingDim: embeddingDim, hiddenDim: hiddenDim,
-                                 lookahead: lookahead, lowercase: lowercase, features: specs, headHidden: headHidden)
+                                 lookahead: lookahead, lowercase: lowercase, features: specs)
         do { try config.validate() } catch { throw TrainingError(error.message) }
         return config
     }
@@ -139,17 +137,17 @@ public struct FeatureSpecOption: Codable, Sendable, Equatable, CustomStringConve
         guard let buckets, buckets > 0 else { throw TrainingError("feature \(text): bucket count must be a positive integer") }
         let letters = name.prefix { $0.isLetter }
         let digits = name.dropFirst(letters.count)
-        guard ["prefix", "suffix", "shape", "lower", "ngrams", "lexicon"].contains(String(letters)) else {
-            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower, ngrams or lexicon")
+        guard ["prefix", "suffix", "shape", "lower", "lexicon"].contains(String(letters)) else {
+            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower or lexicon")
         }
         let affix = letters == "prefix" || letters == "suffix"
-        let length = digits.isEmpty ? (affix ? 3 : letters == "ngrams" ? 5 : 0) : Int(digits) ?? -1
+        let length = digits.isEmpty ? (affix ? 3 : 0) : Int(digits) ?? -1
         guard length >= 0 else { throw TrainingError("feature \(text): bad affix length") }
         self.init(kind: String(letters), length: length, buckets: buckets)
     }
 
     public var description: String {
-        kind == "prefix" || kind == "suffix" || kind == "ngrams" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
+        kind == "prefix" || kind == "suffix" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
     }
 }
 

@@ -39,8 +39,6 @@ struct TrainCommand: ParsableCommand {
     var hiddenDim = 256
     @Option(name: .long, help: "Lookahead k: final tags wait for k following tokens.")
     var lookahead = 0
-    @Option(name: .long, help: "Width of a hidden (relu) layer in every head; 0 = linear heads.")
-    var headHidden = 0
     @Flag(name: .long, help: "Look words up lowercased (default: with their case; the lower feature shares across case).")
     var lowercase = false
     @Option(name: .long, parsing: .upToNextOption,
@@ -117,7 +115,6 @@ struct TrainCommand: ParsableCommand {
         options.embeddingDim = embeddingDim
         options.hiddenDim = hiddenDim
         options.lookahead = lookahead
-        options.headHidden = headHidden
         options.lowercase = lowercase
         if noFeatures {
             options.features = []
