@@ -20,6 +20,7 @@ public final class Daemon: @unchecked Sendable {
     let context: ZMQContext
     let startTime = monotonicSeconds()
     let snapshots: SnapshotStore
+    let metrics = DaemonMetrics()
 
     /// Endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port).
     public internal(set) var inputEndpoint = ""
