@@ -157,7 +157,7 @@ import Testing
         var logger = Logger(label: "summary-test") { _ in CapturingLogHandler(captured: captured) }
         logger.logLevel = .info
         let dropped = Atomic<Int>(0)
-        let summary = EventLogSummary(metrics: metrics, logger: logger, interval: 3600) { dropped.load(ordering: .relaxed) }
+        let summary = EventLogSummary(counts: metrics.counts, logger: logger, interval: 3600) { dropped.load(ordering: .relaxed) }
         metrics.rejected(.badSeq)
         metrics.rejected(.badSeq)
         metrics.count(.evicted(reason: .dropped))

@@ -87,6 +87,7 @@ public final class Daemon: @unchecked Sendable {
     /// Binds the sockets, restores the snapshot and starts the threads. When it returns the
     /// daemon is ready (sockets bound, model loaded, snapshot restored).
     public func start() throws {
+        try startMetrics()
         try openSockets()
         restoreSnapshot()
         pool.start()
@@ -100,6 +101,7 @@ public final class Daemon: @unchecked Sendable {
             "model": "\(model.id)", "input": "\(inputEndpoint)", "output": "\(outputEndpoint)",
             "control": "\(controlEndpoint)", "workers": "\(pool.workers.count)", "streams": "\(pool.streams)",
         ])
+        metricsReady()
         notifyStarted()
     }
 
@@ -130,6 +132,7 @@ public final class Daemon: @unchecked Sendable {
     func markStopped() {
         guard !stoppedFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
         notifyStopped()
+        stopMetrics()
         stopped.signal()
     }
 

@@ -13,7 +13,8 @@ import Synchronization
 ///
 /// It reads the same atomic counters as the scrape, on a timer queue of its own.
 final class EventLogSummary: @unchecked Sendable {
-    private let metrics: DaemonMetrics
+    /// The daemon's event counts (not the `DaemonMetrics`, which owns this summary).
+    private let counts: AtomicCounters
     private let outputDropped: @Sendable () -> Int
     private let logger: Logger
     private let interval: Double
@@ -22,12 +23,12 @@ final class EventLogSummary: @unchecked Sendable {
     private let last: Mutex<(counts: [Int], dropped: Int, time: Double)>
     private var timer: (any DispatchSourceTimer)?
 
-    init(metrics: DaemonMetrics, logger: Logger, interval: Double = 10, outputDropped: @escaping @Sendable () -> Int) {
-        self.metrics = metrics
+    init(counts: AtomicCounters, logger: Logger, interval: Double = 10, outputDropped: @escaping @Sendable () -> Int) {
+        self.counts = counts
         self.logger = logger
         self.interval = interval
         self.outputDropped = outputDropped
-        last = Mutex(((0..<EventCount.total).map { metrics.counts.load($0) }, outputDropped(), monotonicSeconds()))
+        last = Mutex(((0..<EventCount.total).map { counts.load($0) }, outputDropped(), monotonicSeconds()))
     }
 
     /// Starts the periodic summary.
@@ -58,7 +59,7 @@ final class EventLogSummary: @unchecked Sendable {
     /// Logs the lines for what happened since the last call.
     func summarize() {
         let now = monotonicSeconds()
-        let counts = (0..<EventCount.total).map { metrics.counts.load($0) }
+        let counts = (0..<EventCount.total).map { self.counts.load($0) }
         let dropped = outputDropped()
         let (delta, droppedDelta, seconds) = last.withLock { last -> ([Int], Int, Double) in
             defer { last = (counts, dropped, now) }
