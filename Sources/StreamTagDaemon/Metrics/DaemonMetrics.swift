@@ -4,7 +4,14 @@ import Prometheus
 import Synchronization
 
 /// The daemon's Prometheus metrics (SPEC §6), served as text at `GET /metrics` on
-/// `metrics.listen` (see ``MetricsServer``).
+/// `metrics.listen` (see ``MetricsServer``, ``MetricsRoutes``).
+///
+/// `Daemon.start()` (not the `serve` command) starts the listener, so every embedding of the
+/// daemon has it; `metrics.listen: ""` disables it, port 0 picks a free port
+/// (`Daemon.metricsPort`). Besides `/metrics`: `/healthz` is 200 `ok` while the I/O loop and
+/// every worker have ticked within the last 5 s, else 503 with the reason; `/readyz` is 200
+/// once `start()` has finished (model loaded, sockets bound, snapshot restored) and until a
+/// stop is requested, else 503 (`starting`, `stopping`). Other paths 404, other methods 405.
 ///
 /// | metric | type | labels | meaning |
 /// |---|---|---|---|
@@ -22,17 +29,25 @@ import Synchronization
 /// | `streamtag_batch_size` | histogram | | streams advanced together per batched step (buckets 1, 2, 4, … 1024) |
 /// | `streamtag_step_duration_seconds` | histogram | | wall time of one batched step: gather, recurrent step, head, decode, scatter (10 µs … 1 s) |
 /// | `streamtag_token_to_tag_latency_seconds` | histogram | | per `tags` answer: from the input message's arrival at the I/O thread to the answer's hand-over to the output socket (the answer that releases its tokens; 50 µs … 10 s) |
-/// | `streamtag_reloads_total` | counter | `outcome` | model reloads by outcome: `loaded`, `rejected`, `unchanged` |
+/// | `streamtag_reloads_total` | counter | `outcome` | model reloads by outcome: `loaded`, `rejected`, `unchanged` (a reload asked for while no `model.path` is set is answered, not counted) |
 /// | `streamtag_output_dropped_total` | counter | | output messages the socket did not take (XPUB no-drop at the high-water mark, or a send error) |
 /// | `streamtag_model_info` | gauge | `model` | 1, labelled with the serving model's `NAME@HASH`; the old series disappears on reload |
 /// | `streamtag_start_time_seconds` | gauge | | Unix time the daemon started |
 ///
-/// Nothing here costs a lock or an allocation per token. The I/O thread and the workers bump
-/// relaxed atomics for events (per message or rarer: errors, gaps, duplicates, resets,
-/// evictions); tokens and streams are the workers' own counters, already published once per
-/// worker loop; the two step histograms take one `record` each per batched step, and the
-/// latency histogram one per answer, on the I/O thread. Counters and gauges are brought up to
-/// date from those atomics when a scrape asks (counter deltas, so they stay monotonic).
+/// No lock and no allocation per token. The I/O thread and the workers bump relaxed atomics
+/// for events (per message or rarer: errors, gaps, duplicates, resets, evictions); tokens and
+/// streams are the workers' own counters, already published once per worker loop; the two
+/// step histograms take one `record` (one uncontended lock) each per batched step, the latency
+/// histogram one per answer on the I/O thread. Histograms are in seconds as `Double`: the
+/// library's `Duration` histogram costs about three times as much per record. Counters and
+/// gauges are brought up to date from those atomics when a scrape asks (deltas, so they stay
+/// monotonic), so a scrape costs the same with 10 or 100,000 streams.
+///
+/// Cost, release build: the step hooks take about 110 ns in isolation (two clock reads, two
+/// records); a worker stepping the reference model (H=256) lost 0.3 µs per step at B=1 (13.1
+/// against 12.8 µs, 2–3 %) and nothing measurable at B=64 (389 against 388 µs). Per message
+/// 25 ns for the arrival stamp; per answer about 5 ns in the worker and 20–50 ns on the I/O
+/// thread. `streamtag bench kernel` does not run this code.
 final class DaemonMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     /// Event counts, by `EventCount` index (written by the I/O thread and the workers).
@@ -40,8 +55,8 @@ final class DaemonMetrics: Sendable {
 
     // Fed directly.
     let batchSize: ValueHistogram
-    let stepDuration: DurationHistogram
-    let tagLatency: DurationHistogram
+    let stepDuration: ValueHistogram
+    let tagLatency: ValueHistogram
 
     // Brought up to date at scrape time.
     private let messagesIn: Counter
@@ -130,22 +145,14 @@ final class DaemonMetrics: Sendable {
         startTime = r.makeGauge(descriptor: name("start_time", "seconds", "Unix time the daemon started."))
         batchSize = r.makeValueHistogram(descriptor: name("batch", "size", "Streams advanced together per batched step."),
                                          buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
-        let stepBuckets: [Duration] = [
-            .microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
-            .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
-            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-        ]
-        stepDuration = r.makeDurationHistogram(descriptor: name("step_duration", "seconds", "Wall time of one batched step."),
-                                               buckets: stepBuckets)
-        let latencyBuckets: [Duration] = [
-            .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
-            .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .microseconds(2_500_000),
-            .seconds(5), .seconds(10),
-        ]
-        tagLatency = r.makeDurationHistogram(descriptor: name("token_to_tag_latency", "seconds",
+        // Seconds as Double: the library's Duration histogram costs about three times as much
+        // per record (Duration arithmetic), and these are recorded per step and per answer.
+        stepDuration = r.makeValueHistogram(descriptor: name("step_duration", "seconds", "Wall time of one batched step."),
+                                            buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1])
+        tagLatency = r.makeValueHistogram(descriptor: name("token_to_tag_latency", "seconds",
             "Per tags answer: from the input message's arrival at the I/O thread to the answer's hand-over to the output socket."),
-            buckets: latencyBuckets)
+            buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
     }
 
     deinit {
@@ -185,7 +192,7 @@ final class DaemonMetrics: Sendable {
         var answers = 0
         for message in messages where message.arrival != 0 {
             answers += 1
-            tagLatency.record(.nanoseconds(Int64(bitPattern: now &- message.arrival)))
+            tagLatency.record(Double(now &- message.arrival) * 1e-9)
         }
         if answers > 0 { counts.add(EventCount.answers, answers) }
     }

@@ -24,7 +24,7 @@ struct WorkerMetrics: Sendable {
     func stepped(batch: Int, since started: UInt64) {
         let elapsed = DispatchTime.now().uptimeNanoseconds &- started
         daemon.batchSize.record(Double(batch))
-        daemon.stepDuration.record(.nanoseconds(Int64(bitPattern: elapsed)))
+        daemon.stepDuration.record(Double(elapsed) * 1e-9)
     }
 
     /// A published event with a metric (gap, duplicate, reset, eviction, overloaded).
