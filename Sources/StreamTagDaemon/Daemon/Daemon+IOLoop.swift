@@ -115,6 +115,7 @@ extension Daemon {
                 pool.stage(.message(message), stream: message.streamID)
             case .failure(let error):
                 errorsIn.add(1, ordering: .relaxed)
+                metrics.rejected(error.code)
                 let event = OutputEvent.error(code: error.code, message: error.message, seq: error.seq)
                 if let stream = error.streamID {
                     pool.stage(.reject(stream: stream, error: event), stream: stream)
@@ -132,6 +133,7 @@ extension Daemon {
         outgoing.removeAll(keepingCapacity: true)
         for w in pool.workers { w.takeOutput(into: &outgoing) }
         for message in outgoing { send(topic: message.topic, body: message.body) }
+        metrics.published(outgoing)
     }
 
     func publishSystem(_ event: OutputEvent) {

@@ -70,6 +70,7 @@ extension Daemon {
             }, completion: { [self] pauses in
                 onIOThread { [self] in
                     model = next
+                    metrics.modelChanged(to: next.id)
                     reloads.loaded.add(1, ordering: .relaxed)
                     publishSystem(.modelLoaded(model: next.id, previous: previous.id))
                     logger.info("reload: model loaded", metadata: [

@@ -20,6 +20,7 @@ public final class Daemon: @unchecked Sendable {
     let context: ZMQContext
     let startTime = monotonicSeconds()
     let snapshots: SnapshotStore
+    let metrics = DaemonMetrics()
 
     /// Endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port).
     public internal(set) var inputEndpoint = ""
@@ -86,6 +87,7 @@ public final class Daemon: @unchecked Sendable {
     /// Binds the sockets, restores the snapshot and starts the threads. When it returns the
     /// daemon is ready (sockets bound, model loaded, snapshot restored).
     public func start() throws {
+        try startMetrics()
         try openSockets()
         restoreSnapshot()
         pool.start()
@@ -99,6 +101,7 @@ public final class Daemon: @unchecked Sendable {
             "model": "\(model.id)", "input": "\(inputEndpoint)", "output": "\(outputEndpoint)",
             "control": "\(controlEndpoint)", "workers": "\(pool.workers.count)", "streams": "\(pool.streams)",
         ])
+        metricsReady()
         notifyStarted()
     }
 
@@ -129,6 +132,7 @@ public final class Daemon: @unchecked Sendable {
     func markStopped() {
         guard !stoppedFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
         notifyStopped()
+        stopMetrics()
         stopped.signal()
     }
 

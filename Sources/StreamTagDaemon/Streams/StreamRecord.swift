@@ -36,6 +36,8 @@ struct StreamRecord: Sendable {
     /// A `model` event (and, under the reset policy, a `reset` event) owed before the
     /// stream's next answer.
     var announce: (from: String, to: String, reset: Bool)? = nil
+    /// Arrival times of the messages whose answers are still owed (token-to-tag latency).
+    var arrivals = ArrivalQueue()
 
     init(id: String, slot: Int, seq: UInt64, lookahead: Int, replayTokens: Int, now: Double, runtime: Int) {
         self.id = id

@@ -107,6 +107,7 @@ struct StreamTable: Sendable {
             self[slot].ending = true
         }
         self[slot].ops.append(.answer(seq: m.seq))
+        self[slot].arrivals.push(m.arrival.nanoseconds)
         if m.end { self[slot].ops.append(.end) }
         activate(slot)
     }

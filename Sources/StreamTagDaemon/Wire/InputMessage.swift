@@ -10,6 +10,8 @@ public struct InputMessage: Equatable, Sendable {
     public var reset: Bool
     /// End the stream after these tokens.
     public var end: Bool
+    /// When the I/O thread received it (for metrics; ignored by `==`).
+    public var arrival: ArrivalTime = .now
 
     public init(streamID: String, seq: UInt64, tokens: [String] = [], reset: Bool = false, end: Bool = false) {
         self.streamID = streamID

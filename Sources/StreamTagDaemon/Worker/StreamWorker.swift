@@ -36,6 +36,7 @@ final class StreamWorker {
     private(set) var tokensIn = 0
     private(set) var tokensOut = 0
     private(set) var steps = 0
+    var metrics = WorkerMetrics()
 
     init(model: Model, settings: StreamSettings, clock: @escaping () -> Double,
          publish: @escaping (String, [UInt8]) -> Void) {
@@ -214,6 +215,7 @@ final class StreamWorker {
     /// scatter back, release the tokens whose window is full.
     private func step(_ r: ModelRuntime) {
         let S = r.layout.floats, B = r.batchSlots.count, C = r.model.C
+        let started = metrics.stepStarted()
         for (b, slot) in r.batchSlots.enumerated() {
             (r.batch.pointer + b * S).update(from: r.row(slot), count: S)
             switch table[slot].ops.first {
@@ -228,6 +230,7 @@ final class StreamWorker {
             advance(&table[slot], runtime: r, scores: r.scores.pointer + b * C)
         }
         steps += 1
+        metrics.stepped(batch: B, since: started)
     }
 
     /// Books the step of a stream's head token: window, replay ring, and the final tag the
@@ -304,11 +307,13 @@ final class StreamWorker {
         } else {
             OutputEncoder.encodeTags(seq: seq, model: r.model.id, tags: table[slot].answer, into: &buffer)
         }
+        metrics.answerArrival = table[slot].arrivals.pop()
         publish(table[slot].id, buffer)
         table[slot].answer.removeAll(keepingCapacity: true)
     }
 
     func emit(_ stream: String, _ event: OutputEvent) {
+        metrics.count(event)
         buffer.removeAll(keepingCapacity: true)
         OutputEncoder.encode(event, into: &buffer)
         publish(stream, buffer)

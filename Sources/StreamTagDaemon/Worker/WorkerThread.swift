@@ -7,6 +7,8 @@ import Synchronization
 struct Outgoing: Sendable {
     var topic: String
     var body: [UInt8]
+    /// For an answer, its message's arrival at the I/O thread (monotonic ns); 0 for events.
+    var arrival: UInt64 = 0
 }
 
 /// What the I/O thread hands a worker.
@@ -47,7 +49,7 @@ final class WorkerThread: @unchecked Sendable {
         worker = StreamWorker(model: model, settings: settings, clock: monotonicSeconds, publish: { _, _ in })
         worker.index = index
         worker.tick = { [unowned self] in lastTick.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
-        worker.publish = { [unowned self] topic, body in self.pending.append(Outgoing(topic: topic, body: body)) }
+        worker.publish = { [unowned self] topic, body in self.pending.append(Outgoing(topic: topic, body: body, arrival: self.worker.metrics.takeAnswerArrival())) }
     }
 
     func start() {
@@ -117,6 +119,7 @@ final class WorkerThread: @unchecked Sendable {
         streams.store(worker.streamCount, ordering: .relaxed)
         tokensIn.store(worker.tokensIn, ordering: .relaxed)
         tokensOut.store(worker.tokensOut, ordering: .relaxed)
+        worker.publishMetricGauges()
         guard !pending.isEmpty else { return }
         outbox.withLock { box in box.append(contentsOf: pending) }
         pending.removeAll(keepingCapacity: true)

@@ -1,0 +1,66 @@
+import Foundation
+
+extension Daemon {
+    /// `host:port` the metrics listener is bound to (the real port when `metrics.listen` asked
+    /// for port 0); nil when it is disabled or not running.
+    public var metricsAddress: String? { metrics.services.withLock { $0.server?.address } }
+
+    /// The port of ``metricsAddress``.
+    public var metricsPort: Int? { metrics.services.withLock { $0.server?.port } }
+
+    /// First thing in `start()`: hands each worker its metrics (before its thread runs
+    /// anything else), starts the log summary, and binds the HTTP listener, which answers
+    /// `/readyz` with 503 until `start()` has finished.
+    func startMetrics() throws {
+        var gauges: [WorkerGauges] = []
+        for w in pool.workers {
+            let workerMetrics = WorkerMetrics(daemon: metrics, gauges: WorkerGauges())
+            gauges.append(workerMetrics.gauges)
+            w.submit([.run { worker in worker.metrics = workerMetrics }])
+        }
+        metrics.attach(daemon: self, workers: gauges, model: model.id)
+        let summary = EventLogSummary(counts: metrics.counts, logger: logger) { [weak self] in
+            self?.outputDropped.load(ordering: .relaxed) ?? 0
+        }
+        metrics.services.withLock { $0.summary = summary }
+        summary.start()
+
+        let listen = config.metrics.listen
+        guard !listen.isEmpty else { return }
+        guard let (host, port) = MetricsRoutes.parseListen(listen) else {
+            throw MetricsListenError(message: "metrics.listen: \(listen) is not host:port")
+        }
+        let server: MetricsServer
+        do {
+            server = try MetricsServer(host: host, port: port) { [weak metrics] head in
+                MetricsRoutes.respond(to: head, metrics: metrics)
+            }
+        } catch {
+            summary.cancel()
+            throw MetricsListenError(message: "metrics.listen: cannot listen on \(listen): \(error)")
+        }
+        metrics.services.withLock { $0.server = server }
+        logger.info("metrics listening", metadata: ["address": "\(server.address)", "paths": "/metrics /healthz /readyz"])
+    }
+
+    /// Last thing in `start()`: `/readyz` answers 200 from now on.
+    func metricsReady() {
+        metrics.ready.store(true, ordering: .releasing)
+    }
+
+    /// When the daemon has stopped: closes the listener, logs the last summary.
+    func stopMetrics() {
+        let (server, summary) = metrics.services.withLock { services in
+            defer { services = (nil, nil) }
+            return services
+        }
+        server?.shutdown()
+        summary?.stop()
+    }
+}
+
+/// The metrics listener could not start.
+public struct MetricsListenError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
