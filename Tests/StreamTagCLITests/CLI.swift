@@ -24,7 +24,7 @@ struct CLI {
         process.arguments = arguments
         // stderr goes to a file so that neither pipe can fill up and block the child.
         let errPath = NSTemporaryDirectory() + "streamtag-cli-stderr-" + UUID().uuidString
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let out = Pipe(), input = Pipe()
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))

@@ -48,7 +48,7 @@ final class DaemonProcess {
         let configPath = directory + "/streamtag.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         logPath = directory + "/daemon.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
 
         process = Process()
