@@ -18,21 +18,33 @@ import Testing
         try producer.connect(input: b.daemon.inputEndpoint, output: b.daemon.outputEndpoint)
         try producer.waitForHeartbeat(timeout: 10)
         Thread.sleep(forTimeInterval: 0.3)      // both input connections and subscriptions settle
-        let streams = (0..<40).map { "tenant-\($0 % 2 == 0 ? "a" : "b")/\($0)" }
-        for round in 0..<5 {
-            for s in streams { try producer.publish(stream: s, seq: UInt64(round), tokens: ["the", "cat"], end: round == 4) }
+        // 400 streams, 20 rounds: each round is a burst of one message per stream to both
+        // daemons, then both outputs are read (a burst stays below the subscribers' queue of 1,000).
+        let streams = (0..<400).map { "tenant-\($0 % 2 == 0 ? "a" : "b")/\($0)" }
+        var fromA: [StreamClient.Received] = [], fromB: [StreamClient.Received] = []
+        for round in 0..<20 {
+            for s in streams { try producer.publish(stream: s, seq: UInt64(round), tokens: ["the", "cat"], end: round == 19) }
+            // Per daemon and round: 200 answers, and in the last round 200 `end` events too.
+            let complete: ([StreamClient.Received]) -> Bool = { got in
+                got.filter { $0.type == "tags" }.count == 200 && (round < 19 || got.filter { $0.event == "end" }.count == 200)
+            }
+            fromA += try a.collect(until: complete)
+            fromB += try b.collect(until: complete)
         }
-        let fromA = try a.collect { $0.filter { $0.event == "end" }.count == 20 }
-        let fromB = try b.collect { $0.filter { $0.event == "end" }.count == 20 }
         let endedA = Set(fromA.filter { $0.event == "end" }.map(\.topic))
         let endedB = Set(fromB.filter { $0.event == "end" }.map(\.topic))
         #expect(endedA == Set(streams.filter { $0.hasPrefix("tenant-a/") }))
         #expect(endedB == Set(streams.filter { $0.hasPrefix("tenant-b/") }))
         #expect(endedA.isDisjoint(with: endedB))
         // Every message answered once, by its shard only.
-        #expect(fromA.filter { $0.type == "tags" }.count == 100)
-        #expect(fromB.filter { $0.type == "tags" }.count == 100)
-        #expect(try a.control(["cmd": "status"])["tokens_in"] == .integer(200))
-        #expect(try b.control(["cmd": "status"])["tokens_in"] == .integer(200))
+        #expect(fromA.filter { $0.type == "tags" }.count == 4000)
+        #expect(fromB.filter { $0.type == "tags" }.count == 4000)
+        for (got, prefix) in [(fromA, "tenant-a/"), (fromB, "tenant-b/")] {
+            let answers = got.filter { $0.type == "tags" }
+            #expect(answers.allSatisfy { $0.topic.hasPrefix(prefix) }, "only \(prefix) streams")
+            #expect(Set(answers.map { "\($0.topic) \($0.seq ?? -1)" }).count == 4000, "no message answered twice")
+        }
+        #expect(try a.control(["cmd": "status"])["tokens_in"] == .integer(8000))
+        #expect(try b.control(["cmd": "status"])["tokens_in"] == .integer(8000))
     }
 }
