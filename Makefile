@@ -33,6 +33,7 @@ test: deps
 bench: build
 	$(BIN) bench kernel
 	$(BIN) bench train
+	$(BIN) bench e2e
 
 clean:
 	rm -rf .build
