@@ -37,8 +37,10 @@ extension Daemon {
         let next: DaemonConfig
         switch result {
         case .failure(let error):
+            var metadata: Logger.Metadata = ["source": "\(source)"]
+            if !error.key.isEmpty { metadata["key"] = "\(error.key)" }
             logger.error("config reload failed; the running configuration is unchanged: \(error.description)",
-                         metadata: ["source": "\(source)", "key": "\(error.key)"])
+                         metadata: metadata)
             completion?(.failure(error))
             return
         case .success(let loaded):
