@@ -62,8 +62,9 @@ extension Daemon {
     /// I/O thread: the I/O side of a live change (the workers' side is `StreamWorker.apply`).
     private func adopt(_ next: DaemonConfig, replacing running: DaemonConfig) {
         configState.withLock { $0 = next }
-        // Before the reload's own log lines, so that they follow the new level already.
-        logLevel.level = next.logLevel
+        // Only when the file changed it: a daemon given a logger at another level (tests run
+        // quiet) keeps that one. Before the reload's own log lines, so they follow it already.
+        if next.logLevel != running.logLevel { logLevel.level = next.logLevel }
         let now = monotonicSeconds()
         let wanted = IOTimers(next, now: now)
         if wanted.heartbeat != timers.heartbeat {
