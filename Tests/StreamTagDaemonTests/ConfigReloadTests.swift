@@ -197,3 +197,22 @@ struct LevelCapturingLogHandler: LogHandler {
 
     func log(event: LogEvent) { sink.append(event.level, event.message.description) }
 }
+
+/// The daemon's log level, changeable after the logger was made.
+struct LiveLogLevelTests {
+    @Test func wrappedLoggersFollowTheLevel() {
+        let lines = LogLines()
+        let level = LiveLogLevel(.info)
+        let logger = level.wrapping(lines.logger())
+        let copy = logger                 // Logger is a value: copies share the live level
+        logger.debug("hidden")
+        level.level = .debug
+        copy.debug("shown")
+        #expect(!lines.contains(.debug, "hidden"))
+        #expect(lines.contains(.debug, "shown"))
+        level.level = .error
+        logger.warning("quiet again")
+        #expect(!lines.contains(.warning, "quiet again"))
+        #expect(logger.logLevel == .error)
+    }
+}
