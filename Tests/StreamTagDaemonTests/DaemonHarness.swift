@@ -9,7 +9,7 @@ final class DaemonHarness {
     let client: StreamClient
     let stateDir: String
 
-    init(model: Model, configure: (inout DaemonConfig) -> Void = { _ in }) throws {
+    convenience init(model: Model, configure: (inout DaemonConfig) -> Void = { _ in }) throws {
         var config = DaemonConfig()
         config.input.bind = "tcp://127.0.0.1:*"
         config.output.bind = "tcp://127.0.0.1:*"
@@ -18,12 +18,18 @@ final class DaemonHarness {
         config.heartbeatInterval = .milliseconds(50)
         config.snapshotInterval = .zero
         config.batching.workers = 2
-        stateDir = NSTemporaryDirectory() + "streamtag-test-" + UUID().uuidString
-        config.stateDir = stateDir
+        config.stateDir = NSTemporaryDirectory() + "streamtag-test-" + UUID().uuidString
         configure(&config)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        daemon = try Daemon(config: config, model: model, logger: logger)
+        try self.init(config: config, model: model)
+    }
+
+    /// A daemon with exactly `config` (its sockets should bind free ports, its `state_dir` be
+    /// a fresh directory: `stop()` removes it); `logger` defaults to a silent one.
+    init(config: DaemonConfig, model: Model, logger: Logger? = nil) throws {
+        stateDir = config.stateDir
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        daemon = try Daemon(config: config, model: model, logger: logger ?? quiet)
         try daemon.start()
         client = try StreamClient(input: daemon.inputEndpoint, output: daemon.outputEndpoint)
         try client.follow("")          // everything: tests filter themselves

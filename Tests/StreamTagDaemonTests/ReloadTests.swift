@@ -113,7 +113,7 @@ import Testing
         let h = try Self.harness(first: a, dir: dir)
         defer { h.stop() }
         let path = dir + "/model.safetensors"
-        let good = try ModelFile.encode(a.bundle)
+        let good = ModelFile.encode(a.bundle)
         // A file whose config claims hidden_dim 12 while its tensors are 14 wide.
         var inconsistent = ModelFile.encode(ModelBundle.random(name: "h", config: ModelConfig(embeddingDim: 8, hiddenDim: 14),
                                                               vocabulary: a.vocabulary.words, tags: a.tags))
@@ -148,7 +148,7 @@ import Testing
         let h = try Self.harness(first: a, dir: dir)
         defer { h.stop() }
         let path = dir + "/model.safetensors"
-        let bytes = try ModelFile.encode(b.bundle)
+        let bytes = ModelFile.encode(b.bundle)
         // Rewrite the file in place, slowly, in pieces (a non-atomic writer).
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.truncate(atOffset: 0)

@@ -66,10 +66,9 @@ import Testing
         #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode([]) }
         do {
             _ = try SnapshotFile.decode(bytes)
-        } catch let damage as SnapshotFile.Damage {
-            #expect(damage.message.contains("checksum"))
+            Issue.record("a damaged file decoded")
         } catch {
-            Issue.record("unexpected \(error)")
+            #expect(error.message.contains("checksum"))
         }
     }
 }

@@ -24,6 +24,9 @@ struct ConfigSetting: Sendable {
     let apply: @Sendable (inout DaemonConfig, RawSettingValue) throws(ValueProblem) -> Void
     /// The setting's value in `config`, as YAML.
     let render: @Sendable (DaemonConfig) -> String
+    /// Copies the setting's value from the second configuration into the first (a config
+    /// reload applies the settings that can change live this way, one by one).
+    let copy: @Sendable (inout DaemonConfig, DaemonConfig) -> Void
 
     /// `STREAMTAG_` + the key upper-cased with `.` → `_` (what swift-configuration's
     /// environment provider looks up for the key under the `streamtag` prefix).
@@ -57,7 +60,8 @@ struct ConfigSetting: Sendable {
                 }
                 config[keyPath: path] = try parse(text)
             },
-            render: { config in render(config[keyPath: path]) })
+            render: { config in render(config[keyPath: path]) },
+            copy: { target, source in target[keyPath: path] = source[keyPath: path] })
     }
 
     /// A list of strings, each checked by `check`. A scalar is a one-element list and a YAML
@@ -75,7 +79,8 @@ struct ConfigSetting: Sendable {
                     config[keyPath: path] = try check(isNull(text) ? [] : [text])
                 }
             },
-            render: { config in "[" + config[keyPath: path].map(\.yamlQuoted).joined(separator: ", ") + "]" })
+            render: { config in "[" + config[keyPath: path].map(\.yamlQuoted).joined(separator: ", ") + "]" },
+            copy: { target, source in target[keyPath: path] = source[keyPath: path] })
     }
 
     static func duration(

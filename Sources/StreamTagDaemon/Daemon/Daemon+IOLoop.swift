@@ -10,21 +10,25 @@ extension Daemon {
         let wakeIndex = poller.add(fd: wake.fd)
         // An XPUB receives subscription messages; they must be read or they pile up.
         let outputIndex = config.output.noDrop ? poller.add(output) : -1
-        if config.model.watch && !config.model.path.isEmpty { watcher = ModelWatcher(path: config.model.path) }
-        let watchIndex = (watcher?.fd ?? -1) >= 0 ? poller.add(fd: watcher!.fd) : -1
-        let watchInterval = config.model.watchInterval.seconds
-        var nextWatchCheck = monotonicSeconds() + watchInterval
+        let settings = config
+        if settings.model.watch && !settings.model.path.isEmpty { watcher = ModelWatcher(path: settings.model.path) }
+        // The watcher's inotify descriptor has a slot of its own, re-pointed when a config
+        // reload replaces the watcher; with none, the slot holds the eventfd waiting for nothing.
+        let watchIndex = poller.add(fd: wake.fd, events: [])
+        var watchedFD: Int32 = -1
         publishSystem(.started(model: model.id))
 
-        let heartbeat = max(0.01, config.heartbeatInterval.seconds)
-        let snapshotInterval = config.snapshotInterval.seconds
-        var nextHeartbeat = monotonicSeconds() + heartbeat
-        nextSnapshot = snapshotInterval > 0 ? monotonicSeconds() + snapshotInterval : .infinity
+        timers = IOTimers(settings, now: monotonicSeconds())
+        nextSnapshot = timers.snapshot > 0 ? monotonicSeconds() + timers.snapshot : .infinity
         var stopping = false
 
         while true {
+            if watchedFD != (watcher?.fd ?? -1) {
+                watchedFD = watcher?.fd ?? -1
+                poller.setFD(watchedFD >= 0 ? watchedFD : wake.fd, events: watchedFD >= 0 ? .readable : [], at: watchIndex)
+            }
             let now = monotonicSeconds()
-            let wait = max(0, min(nextHeartbeat, nextSnapshot, watcher == nil ? now + 1 : nextWatchCheck, now + 1) - now)
+            let wait = max(0, min(timers.nextHeartbeat, nextSnapshot, watcher == nil ? now + 1 : timers.nextWatchCheck, now + 1) - now)
             poller.setEvents(stopping ? [] : .readable, at: inputIndex)
             poller.setEvents(controlBusy ? [] : .readable, at: controlIndex)
             do {
@@ -43,26 +47,29 @@ extension Daemon {
 
             let later = monotonicSeconds()
             if let watcher, !stopping {
-                let event = watchIndex >= 0 && poller.isReadable(watchIndex) && watcher.drainEvents()
+                let event = watchedFD >= 0 && poller.isReadable(watchIndex) && watcher.drainEvents()
                 var due = false
-                if later >= nextWatchCheck {
-                    nextWatchCheck = later + watchInterval
+                if later >= timers.nextWatchCheck {
+                    timers.nextWatchCheck = later + timers.watch
                     due = watcher.changed()
                 }
                 if event || due { startReload(source: event ? "file watch" : "file poll", completion: nil) }
             }
-            if later >= nextHeartbeat {
+            if later >= timers.nextHeartbeat {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams))
-                nextHeartbeat = later + heartbeat
+                timers.nextHeartbeat = later + timers.heartbeat
             }
             if !stopping && later >= nextSnapshot {
                 nextSnapshot = .infinity     // re-armed when this one is written
+                timers.snapshotInFlight = true
                 takeSnapshot { [self] result in
                     onIOThread { [self] in
                         if case .failure(let error) = result {
                             logger.error("periodic snapshot failed", metadata: ["path": "\(snapshots.path)", "error": "\(error)"])
                         }
-                        nextSnapshot = monotonicSeconds() + snapshotInterval
+                        timers.snapshotInFlight = false
+                        // The period in force now: a config reload may have changed it meanwhile.
+                        nextSnapshot = timers.snapshot > 0 ? monotonicSeconds() + timers.snapshot : .infinity
                     }
                 }
             }
@@ -149,5 +156,30 @@ extension Daemon {
             outputDropped.add(1, ordering: .relaxed)
             logger.error("output send failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// The I/O loop's timers: periods from the configuration, and when each is next due
+/// (monotonic seconds). I/O thread only.
+struct IOTimers {
+    /// `heartbeat_interval`, at least 10 ms.
+    var heartbeat = 1.0
+    var nextHeartbeat = Double.infinity
+    /// `model.watch_interval`: the stat check of the model file.
+    var watch = 2.0
+    var nextWatchCheck = Double.infinity
+    /// `snapshot_interval`; 0 = only at shutdown. `Daemon.nextSnapshot` is its deadline.
+    var snapshot = 0.0
+    /// A periodic snapshot is being written; its completion re-arms the deadline.
+    var snapshotInFlight = false
+
+    init() {}
+
+    init(_ config: DaemonConfig, now: Double) {
+        heartbeat = max(0.01, config.heartbeatInterval.seconds)
+        nextHeartbeat = now + heartbeat
+        watch = config.model.watchInterval.seconds
+        nextWatchCheck = now + watch
+        snapshot = config.snapshotInterval.seconds
     }
 }

@@ -11,10 +11,18 @@ import Synchronization
 /// publishes what the workers produce, and sends heartbeats. Workers own their streams
 /// outright and advance them in batches.
 public final class Daemon: @unchecked Sendable {
-    public let config: DaemonConfig
+    /// The configuration in force (any thread): the one given to `init`, with the settings a
+    /// config reload applied live (``reloadConfiguration(source:read:completion:)``).
+    public var config: DaemonConfig { configState.withLock { $0 } }
+    /// Written on the I/O thread only (config reload); the lock is for readers elsewhere.
+    let configState: Mutex<DaemonConfig>
     /// The model new streams start on (changes on reload; read it on the I/O thread).
     public internal(set) var model: Model
-    let logger: Logger
+    /// The daemon's logger: the one given to `init`, at a level a config reload can change
+    /// (`log_level`). Use it for lines that should follow that level.
+    public let logger: Logger
+    /// The level of ``logger``.
+    let logLevel: LiveLogLevel
     let pool: WorkerPool
     let wake: EventFD
     let context: ZMQContext
@@ -56,30 +64,25 @@ public final class Daemon: @unchecked Sendable {
     let reloads = ReloadCounters()
     /// When the next periodic snapshot is due (I/O thread).
     var nextSnapshot = Double.infinity
+    /// Periods and deadlines of the I/O loop's timers (I/O thread; a config reload changes them).
+    var timers = IOTimers()
     /// The shutdown snapshot's outcome, once written (I/O thread).
     var shutdownSnapshot: Result<Int, any Error>? = nil
     /// systemd notifications (`enableSystemd`), nil when not under systemd.
     var notifier: DaemonNotifier?
 
     public init(config: DaemonConfig, model: Model, logger: Logger) throws {
-        self.config = config
+        configState = Mutex(config)
         self.model = model
-        self.logger = logger
+        // The caller's level (tests pass a quiet one) until a config reload changes log_level.
+        logLevel = LiveLogLevel(logger.logLevel)
+        self.logger = logLevel.wrapping(logger)
         let wake = try EventFD()
         self.wake = wake
         context = try ZMQContext()
         parser = InputParser(maxMessageBytes: config.input.maxMessageBytes)
         let workers = config.batching.workers > 0 ? config.batching.workers : ProcessInfo.processInfo.activeProcessorCount
-        var settings = StreamSettings()
-        settings.endGrace = config.streams.endGrace.seconds
-        settings.idleTimeout = config.streams.idleTimeout.seconds
-        settings.maxPendingTokens = config.streams.maxPendingTokens
-        settings.resetOnGap = config.streams.onGap == .reset
-        settings.replayTokens = config.reload.replayTokens
-        settings.maxStateBytes = config.streams.maxStateBytes / workers
-        settings.partial = config.model.partial
-        settings.lookahead = config.model.lookahead
-        settings.maxBatch = config.batching.maxBatch
+        let settings = StreamSettings(config, workers: workers)
         pool = WorkerPool(count: workers, model: model, settings: settings, wakeIO: { try? wake.signal() })
         snapshots = SnapshotStore(directory: config.stateDir)
     }

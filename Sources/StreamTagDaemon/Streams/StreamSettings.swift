@@ -18,6 +18,22 @@ public struct StreamSettings: Sendable, Equatable {
     public var lookahead: Int? = nil
     /// Most streams advanced in one step.
     public var maxBatch = 256
+    /// Under the `drain` policy, seconds a stream may stay on the old model.
+    public var drainTimeout: Double = 600
 
     public init() {}
+
+    /// The slice of `config` one of `workers` workers applies (the memory cap is shared out).
+    init(_ config: DaemonConfig, workers: Int) {
+        endGrace = config.streams.endGrace.seconds
+        idleTimeout = config.streams.idleTimeout.seconds
+        maxPendingTokens = config.streams.maxPendingTokens
+        resetOnGap = config.streams.onGap == .reset
+        replayTokens = config.reload.replayTokens
+        maxStateBytes = config.streams.maxStateBytes / max(1, workers)
+        partial = config.model.partial
+        lookahead = config.model.lookahead
+        maxBatch = config.batching.maxBatch
+        drainTimeout = config.reload.drainTimeout.seconds
+    }
 }

@@ -56,6 +56,14 @@ public final class ZMQPoller: @unchecked Sendable {
         return items.count - 1
     }
 
+    /// Points the raw-descriptor item at `index` to another descriptor (e.g. a new inotify
+    /// descriptor when the watched file changes), waiting for `events`.
+    public func setFD(_ fd: Int32, events: Events, at index: Int) {
+        precondition(sockets[index] == nil, "item \(index) is a socket")
+        items[index].fd = fd
+        items[index].events = events.rawValue
+    }
+
     /// Changes what the item at `index` waits for (e.g. add `.writable` only while output is
     /// pending).
     public func setEvents(_ events: Events, at index: Int) {

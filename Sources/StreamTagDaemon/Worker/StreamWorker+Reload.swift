@@ -32,6 +32,19 @@ extension StreamWorker {
         if policy != .drain { scheduleMoves() }
     }
 
+    /// Takes the stream rules of a config reload (on the worker's thread, between two steps).
+    /// `lookahead` and `maxBatch` stay as they are: they size the runtimes' buffers and need a
+    /// restart. The rest acts from here on: pending limits at the next message, idle and memory
+    /// limits at the next `expire` (within a second), `replayTokens` for streams that start
+    /// from now on (an open stream's replay ring keeps its size).
+    func apply(_ new: StreamSettings) {
+        var next = new
+        next.lookahead = settings.lookahead
+        next.maxBatch = settings.maxBatch
+        settings = next
+        table.settings = next
+    }
+
     /// Marks every stream on an older model to move before its next message.
     func scheduleMoves() {
         for case let r? in table.records where r.runtime != current && r.pendingSwitch == nil {

@@ -8,7 +8,9 @@ final class StreamWorker {
     // Accessed for every op and token: no dynamic exclusivity checks (the worker is
     // single-threaded and never holds an access to `table` across a call that takes another).
     @exclusivity(unchecked) var table: StreamTable
-    let settings: StreamSettings
+    /// Changes only between two steps, on a config reload: set it through `apply(_:)`, which
+    /// keeps the table's copy in step.
+    var settings: StreamSettings
     /// Which worker of the pool this is.
     var index = 0
     /// Runtimes by generation; nil once freed.
@@ -17,8 +19,6 @@ final class StreamWorker {
     private(set) var current: Int
     /// How streams move to a new model.
     var policy: ReloadPolicy = .replay
-    /// Streams still on an old model move over after this many seconds (drain policy).
-    var drainTimeout: Double = 600
     private(set) var swapTime = 0.0
     private var buffer: [UInt8] = []
     /// Receives every published message: (topic, body).
@@ -85,7 +85,7 @@ final class StreamWorker {
     func expire() {
         let now = clock()
         table.expire(now: now)
-        if policy == .drain && now - swapTime >= drainTimeout { scheduleMoves() }
+        if policy == .drain && now - swapTime >= settings.drainTimeout { scheduleMoves() }
         bookkeeping()
         publishImmediate()
     }

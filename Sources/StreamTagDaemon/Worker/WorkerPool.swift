@@ -9,7 +9,8 @@ final class WorkerPool: @unchecked Sendable {
     /// Input waiting to be handed over, per worker (filled and flushed by the I/O thread).
     private var staged: [[WorkItem]]
 
-    let settings: StreamSettings
+    /// The workers' stream rules (I/O thread; a config reload replaces them).
+    var settings: StreamSettings
     /// Coalesces the workers' wake-ups of the I/O thread.
     let ioWake: IOWake
 

@@ -28,36 +28,45 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         // SIGHUP's default action kills the process: trap it before anything else.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let settings = try loadConfig(file: config, model: model, sets: set)
+        let source = try ConfigSource(file: config, model: model, sets: set)
+        let settings = try source.loadForStart()
         if printConfig {
             print(settings.describe())
             return
         }
-        let logger = bootstrapLogging(level: settings.logLevel)
         let loaded = try loadServedModel(settings)
-        let daemon = try Daemon(config: settings, model: loaded, logger: logger)
+        let daemon = try Daemon(config: settings, model: loaded, logger: bootstrapLogging(level: settings.logLevel))
         daemon.enableSystemd(.fromEnvironment(ProcessInfo.processInfo.environment))
-        let service = DaemonService(daemon: daemon, hangups: hangups, logger: logger)
+        // The daemon's logger: its level follows log_level when SIGHUP re-reads the file.
+        let service = DaemonService(daemon: daemon, hangups: hangups, config: source, logger: daemon.logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+            logger: daemon.logger))
         try await group.run()
     }
 }
 
-/// The daemon as a service: starts it, and on SIGTERM/SIGINT lets it finish and snapshot.
-struct DaemonService: Service {
+/// The daemon as a service: starts it; on SIGHUP re-reads the configuration and reloads the
+/// model; on SIGTERM/SIGINT lets it finish and snapshot.
+struct DaemonService: Service, CustomStringConvertible {
     let daemon: Daemon
     let hangups: UnixSignalsSequence
+    let config: ConfigSource
     let logger: Logger
+
+    /// ServiceLifecycle names the service in its debug lines; the default description would
+    /// print the config source's whole environment, secrets included.
+    var description: String { "streamtag daemon" }
 
     func run() async throws {
         try daemon.start()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for await _ in hangups { daemon.requestReload(source: "SIGHUP") }
+                    for await _ in hangups {
+                        daemon.reloadConfiguration(source: "SIGHUP") { () throws(ConfigError) in try config.load() }
+                    }
                 }
                 await daemon.stoppedAsync()
                 group.cancelAll()
@@ -68,18 +77,40 @@ struct DaemonService: Service {
     }
 }
 
-/// Reads the configuration: file, then environment, then `--model` and `--set` overrides.
-func loadConfig(file: String?, model: String?, sets: [String]) throws -> DaemonConfig {
-    var overrides: [String: String] = [:]
-    for item in sets {
-        guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set takes KEY=VALUE, got \(item)") }
-        overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
+/// Where the configuration comes from: the file, the environment and the `--model` and
+/// `--set` overrides, kept so that SIGHUP reads the same sources again.
+struct ConfigSource: Sendable, CustomStringConvertible {
+    let file: String?
+    let environment: [String: String]
+    let overrides: [String: String]
+
+    init(file: String?, model: String?, sets: [String]) throws {
+        var overrides: [String: String] = [:]
+        for item in sets {
+            guard let eq = item.firstIndex(of: "=") else { throw ValidationError("--set takes KEY=VALUE, got \(item)") }
+            overrides[String(item[..<eq])] = String(item[item.index(after: eq)...])
+        }
+        if let model { overrides["model.path"] = model }
+        self.file = file
+        environment = ProcessInfo.processInfo.environment
+        self.overrides = overrides
     }
-    if let model { overrides["model.path"] = model }
-    do {
-        return try DaemonConfig.load(file: file, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-    } catch {
-        throw ValidationError(error.description)
+
+    /// The file only: the environment may hold secrets and has no place in a log line.
+    var description: String { "config file \(file ?? "(none)")" }
+
+    /// Reads and checks the configuration (again, on SIGHUP).
+    func load() throws(ConfigError) -> DaemonConfig {
+        try DaemonConfig.load(file: file, environment: environment, overrides: overrides)
+    }
+
+    /// `load`, with the error as a usage error for the command line.
+    func loadForStart() throws -> DaemonConfig {
+        do {
+            return try load()
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }
 
