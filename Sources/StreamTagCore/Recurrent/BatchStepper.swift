@@ -67,10 +67,11 @@ public struct BatchStepper: ~Copyable {
                                  layer l: Int, input: Bool, B: Int) {
         let m = model, GH = m.GH, K = m.H
         if m.precision == .bf16 {
-            let w = (input ? m.inputWeightsBF16[l] : m.hiddenWeightsBF16[l]).pointer
             if B == 1 {
-                st_gemv_bf16(out, w, inp, Int32(GH), Int32(K), 1)
+                let w = (input ? m.inputWeightsBF16Packed[l] : m.hiddenWeightsBF16Packed[l]).pointer
+                st_gemv_bf16_packed(out, w, inp, Int32(GH), Int32(K), 1)
             } else {
+                let w = (input ? m.inputWeightsBF16[l] : m.hiddenWeightsBF16[l]).pointer
                 st_gemm_nt_small_bf16(out, Int32(GH), inp, Int32(ldi), w, Int32(B), Int32(GH), Int32(K), 1)
             }
         } else {
