@@ -173,11 +173,18 @@ extension Model {
         return code
     }
 
+    /// The precomputed first-layer input projection of a token ([G·H] in `inputTable`), or nil
+    /// when it must be computed (an unknown word with features).
+    @inline(__always)
+    func tableProjection(_ code: TokenCode) -> UnsafePointer<Float>? {
+        code.word != 0 || config.features.isEmpty ? UnsafePointer(inputTable.pointer + Int(code.word) * GH) : nil
+    }
+
     /// Writes the first layer's input projection for a token into row[G·H].
     @inline(__always)
     func inputProjection(_ code: TokenCode, into row: UnsafeMutablePointer<Float>, scratch x: UnsafeMutablePointer<Float>) {
-        if code.word != 0 || config.features.isEmpty {
-            row.update(from: inputTable.pointer + Int(code.word) * GH, count: GH)
+        if let projection = tableProjection(code) {
+            row.update(from: projection, count: GH)
             return
         }
         // Unknown word with features: x = embedding[0] + Σ features, then W_ih0·x + b_ih0.
