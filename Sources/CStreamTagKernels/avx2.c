@@ -170,6 +170,51 @@ T256 void st_avx2_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, 
     }
 }
 
+// Packed gemv (see streamtag_kernels.h), the pairs trick above on one stream of weights: each
+// 16-row block in two halves of 8 rows (16 ymm registers hold 8 accumulators and the x slices).
+T256 void st_avx2_gemv_bf16_packed(float *y, const uint16_t *P, const float *x, int M, int K, int accumulate) {
+    const int nk = (K + 31) / 32;
+    __m256 xe[2 * nk], xo[2 * nk]; // even and odd elements of each 16 columns (zero past K)
+    for (int c = 0; c < 2 * nk; c++) {
+        int k = 16 * c, n = K - k;
+        __m256 x0 = n >= 8 ? _mm256_loadu_ps(x + k) : _mm256_maskload_ps(x + k, tail_mask(n > 0 ? n : 0));
+        __m256 x1 = n >= 16 ? _mm256_loadu_ps(x + k + 8) : _mm256_maskload_ps(x + k + 8, tail_mask(n > 8 ? n - 8 : 0));
+        xe[c] = _mm256_castpd_ps(_mm256_permute4x64_pd(
+            _mm256_castps_pd(_mm256_shuffle_ps(x0, x1, _MM_SHUFFLE(2, 0, 2, 0))), 0xd8));
+        xo[c] = _mm256_castpd_ps(_mm256_permute4x64_pd(
+            _mm256_castps_pd(_mm256_shuffle_ps(x0, x1, _MM_SHUFFLE(3, 1, 3, 1))), 0xd8));
+    }
+    const __m256i himask = _mm256_set1_epi32((int)0xffff0000u);
+    const __m256 zero = _mm256_setzero_ps();
+    for (int m0 = 0; m0 < M; m0 += 16, P += (size_t)nk * 512) {
+        for (int g = 0; g < 16 && m0 + g < M; g += 8) {
+            __m256 acc[8];
+            for (int r = 0; r < 8; r++) acc[r] = zero;
+            for (int c = 0; c < nk; c++) {
+                const uint16_t *p = P + ((size_t)c * 16 + g) * 32;
+                for (int r = 0; r < 8; r++, p += 32) {
+                    __m256i w0 = _mm256_loadu_si256((const __m256i *)p);
+                    __m256i w1 = _mm256_loadu_si256((const __m256i *)(p + 16));
+                    acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(w0, 16)), xe[2 * c], acc[r]);
+                    acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(w0, himask)), xo[2 * c], acc[r]);
+                    acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(w1, 16)), xe[2 * c + 1], acc[r]);
+                    acc[r] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(w1, himask)), xo[2 * c + 1], acc[r]);
+                }
+            }
+            for (int r0 = 0; r0 < 8; r0 += 4) {
+                int n = M - (m0 + g + r0);
+                if (n <= 0) break;
+                float t[4];
+                _mm_storeu_ps(t, hsum4(acc[r0], acc[r0 + 1], acc[r0 + 2], acc[r0 + 3]));
+                for (int r = 0; r < 4 && r < n; r++) {
+                    float *o = y + m0 + g + r0 + r;
+                    *o = accumulate ? *o + t[r] : t[r];
+                }
+            }
+        }
+    }
+}
+
 T256 void st_avx2_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
                                      int B, int M, int K, int accumulate) {
     matmul(Y, ldy, X, ldx, W, B, M, K, 2, accumulate, 1);

@@ -83,8 +83,8 @@ const char *st_isa_name(st_isa isa) {
     }
 }
 
-// Calls st_<level>_<name>(args) for the active level. No kernel has an AVX512-BF16 variant
-// (vdpbf16ps lost too much accuracy for its speed), so that level runs the AVX-512 code.
+// Calls st_<level>_<name>(args) for the active level. Only st_gemv_bf16_packed has an
+// AVX512-BF16 variant; every other kernel runs its AVX-512 code at that level.
 #if defined(__x86_64__)
 #define DISPATCH(name, args)                                                                       \
     {                                                                                              \
@@ -107,6 +107,15 @@ void st_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W
 void st_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate) {
     DISPATCH(gemv_bf16, (y, W, x, M, K, accumulate))
 }
+void st_gemv_bf16_packed(float *y, const uint16_t *P, const float *x, int M, int K, int accumulate) {
+#if defined(__x86_64__)
+    if (level() == ST_ISA_AVX512BF16) {
+        st_avx512bf16_gemv_bf16_packed(y, P, x, M, K, accumulate);
+        return;
+    }
+#endif
+    DISPATCH(gemv_bf16_packed, (y, P, x, M, K, accumulate))
+}
 void st_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
                            int B, int M, int K, int accumulate) {
     DISPATCH(gemm_nt_small_bf16, (Y, ldy, X, ldx, W, B, M, K, accumulate))
@@ -128,4 +137,9 @@ void st_gru_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, 
 void st_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                  int B, int H, int relu) {
     DISPATCH(rnn_cell, (h, ldh, gi, ldgi, gh, ldgh, B, H, relu))
+}
+
+void st_prefetch(const void *p, size_t n) {
+    const char *c = (const char *)p, *end = c + n;
+    for (c = (const char *)((uintptr_t)c & ~(uintptr_t)63); c < end; c += 64) __builtin_prefetch(c, 0, 2);
 }

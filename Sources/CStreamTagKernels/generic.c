@@ -75,6 +75,37 @@ void st_generic_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, c
     }
 }
 
+// The packed layout (see streamtag_kernels.h). Not per level: it runs once, at model load.
+size_t st_bf16_packed_count(int M, int K) { return (size_t)((M + 15) / 16) * 16 * ((K + 31) / 32) * 32; }
+
+void st_pack_bf16(uint16_t *P, const uint16_t *W, int M, int K) {
+    for (int m0 = 0; m0 < M; m0 += 16)
+        for (int k0 = 0; k0 < K; k0 += 32)
+            for (int m = m0; m < m0 + 16; m++)
+                for (int k = k0; k < k0 + 32; k++) *P++ = m < M && k < K ? W[(size_t)m * K + k] : 0;
+}
+
+// 32 partial sums a row (one per column of a slice), summed at the end of the row's block.
+void st_generic_gemv_bf16_packed(float *y, const uint16_t *P, const float *x, int M, int K, int accumulate) {
+    for (int m0 = 0; m0 < M; m0 += 16) {
+        float acc[16][32] = {{0}};
+        for (int k0 = 0; k0 < K; k0 += 32) {
+            if (K - k0 >= 32) {
+                for (int r = 0; r < 16; r++, P += 32)
+                    for (int j = 0; j < 32; j++) acc[r][j] += bf16_to_f32(P[j]) * x[k0 + j];
+            } else {
+                for (int r = 0; r < 16; r++, P += 32)
+                    for (int j = 0; j < K - k0; j++) acc[r][j] += bf16_to_f32(P[j]) * x[k0 + j];
+            }
+        }
+        for (int r = 0; r < 16 && m0 + r < M; r++) {
+            float s = 0.0f;
+            for (int j = 0; j < 32; j++) s += acc[r][j];
+            y[m0 + r] = accumulate ? y[m0 + r] + s : s;
+        }
+    }
+}
+
 void st_generic_f32_to_bf16(uint16_t *out, const float *in, size_t n) {
     for (size_t i = 0; i < n; i++) {
         uint32_t u;

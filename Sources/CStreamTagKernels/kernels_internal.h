@@ -31,6 +31,8 @@
     void p##gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate);   \
     void p##gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,      \
                                int B, int M, int K, int accumulate);                                \
+    void p##gemv_bf16_packed(float *y, const uint16_t *P, const float *x, int M, int K,            \
+                             int accumulate);                                                       \
     void p##f32_to_bf16(uint16_t *out, const float *in, size_t n);                                  \
     void p##bf16_to_f32(float *out, const uint16_t *in, size_t n);                                  \
     void p##f32_to_f16(uint16_t *out, const float *in, size_t n);                                   \
@@ -48,5 +50,7 @@ ST_DECLARE_KERNELS(st_generic_)
 #if defined(__x86_64__)
 ST_DECLARE_KERNELS(st_avx2_)
 ST_DECLARE_KERNELS(st_avx512_)
+// The one kernel with an AVX512-BF16 version.
+void st_avx512bf16_gemv_bf16_packed(float *y, const uint16_t *P, const float *x, int M, int K, int accumulate);
 #endif
 #endif

@@ -43,9 +43,10 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
 
     /// Checks Y[b, m] = (Y0[b, m] if accumulate) + Σk X[b, k]·W[m, k] within 1e-5 of Σk |X·W|,
     /// and that the padding between rows of Y is untouched.
-    /// B = 1 goes to the gemv kernels unless `gemm` is set.
+    /// B = 1 goes to the gemv kernels unless `gemm` is set; `packed` (bf16, B = 1) to the packed
+    /// gemv.
     func checkProduct(B: Int, M: Int, K: Int, accumulate: Bool, bf16: Bool, level: String,
-                      gemm: Bool = false, rng: inout SplitMix) {
+                      gemm: Bool = false, packed: Bool = false, rng: inout SplitMix) {
         let ldx = K + 3, ldy = M + 5
         let X = rng.floats(B * ldx)
         var W = rng.floats(M * K)
@@ -60,6 +61,10 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
             Y.withUnsafeMutableBufferPointer { y in
                 let acc: Int32 = accumulate ? 1 : 0
                 switch (bf16, gemm ? 0 : B) {
+                case (true, 1) where packed:
+                    var P = [UInt16](repeating: 0xffff, count: st_bf16_packed_count(Int32(M), Int32(K)))
+                    st_pack_bf16(&P, Wb, Int32(M), Int32(K))
+                    st_gemv_bf16_packed(y.baseAddress!, P, x.baseAddress!, Int32(M), Int32(K), acc)
                 case (false, 1): st_gemv(y.baseAddress!, W, x.baseAddress!, Int32(M), Int32(K), acc)
                 case (true, 1): st_gemv_bf16(y.baseAddress!, Wb, x.baseAddress!, Int32(M), Int32(K), acc)
                 case (false, _):
@@ -87,7 +92,7 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
                 return
             }
         }
-        #expect(worst <= 1e-5, "\(level) bf16=\(bf16) B=\(B) M=\(M) K=\(K) acc=\(accumulate): rel err \(worst)")
+        #expect(worst <= 1e-5, "\(level) bf16=\(bf16) packed=\(packed) B=\(B) M=\(M) K=\(K) acc=\(accumulate): rel err \(worst)")
     }
 
     static let sizes = [1, 3, 15, 16, 17, 33, 255, 256, 1024]
@@ -105,6 +110,37 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
                 checkProduct(B: 1, M: 17, K: 768, accumulate: true, bf16: bf16, level: level, rng: &rng)
                 checkProduct(B: 1, M: 33, K: 17, accumulate: false, bf16: bf16, level: level, rng: &rng)
             }
+        }
+    }
+
+    /// The packed bf16 gemv (vdpbf16ps on x split in two at the AVX512-BF16 level) on the same
+    /// shapes, and the packed layout itself.
+    @Test func packedBF16GemvMatchesReference() {
+        var rng = SplitMix(state: 3)
+        forEachLevel { level in
+            for M in Self.sizes {
+                for K in Self.sizes where M * K <= 65536 || (M, K) == (1024, 256) {
+                    checkProduct(B: 1, M: M, K: K, accumulate: (M + K) % 2 == 1, bf16: true, level: level,
+                                 packed: true, rng: &rng)
+                }
+            }
+            for (M, K) in [(17, 768), (33, 17), (1024, 128), (31, 65)] {
+                checkProduct(B: 1, M: M, K: K, accumulate: true, bf16: true, level: level, packed: true, rng: &rng)
+            }
+        }
+    }
+
+    @Test func packedBF16Layout() {
+        let M = 20, K = 40
+        let W = (0..<M * K).map { UInt16($0 + 1) }
+        #expect(st_bf16_packed_count(Int32(M), Int32(K)) == 32 * 64)
+        var P = [UInt16](repeating: 0xffff, count: 32 * 64)
+        st_pack_bf16(&P, W, Int32(M), Int32(K))
+        for (i, v) in P.enumerated() {
+            // [⌈M/16⌉][⌈K/32⌉][16][32]
+            let j = i % 32, r = i / 32 % 16, slice = i / 512 % 2, block = i / 1024
+            let m = block * 16 + r, k = slice * 32 + j
+            #expect(v == (m < M && k < K ? W[m * K + k] : 0), "P[\(i)] (row \(m), column \(k))")
         }
     }
 

@@ -5,13 +5,14 @@ import Testing
 /// The batched, incremental path against itself: every way of running a stream must give the
 /// same scores and tags.
 @Suite struct SteppingTests {
-    static func model(cell: CellKind, layers: Int = 2, lookahead: Int = 2, features: Bool = true) throws -> Model {
+    static func model(cell: CellKind, layers: Int = 2, lookahead: Int = 2, features: Bool = true,
+                      precision: Model.Precision = .fp32) throws -> Model {
         let config = ModelConfig(cell: cell, layers: layers, embeddingDim: 8, hiddenDim: 12, lookahead: lookahead,
                                  lowercase: true,
                                  features: features ? [FeatureSpec(.suffix, length: 3, buckets: 50), FeatureSpec(.shape, buckets: 20)] : [])
         let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "the", "cat", "sat", "on", "mat"],
                                         tags: ["A", "B", "C", "D"], seed: 5)
-        return try Model(bundle: bundle)
+        return try Model(bundle: bundle, precision: precision)
     }
 
     static let sentences: [[String]] = [
@@ -19,9 +20,11 @@ import Testing
         ["mat", "sat", "unknown-word", "2024", "on", "the", "cat", "again", "."],
     ]
 
-    @Test(arguments: CellKind.allCases)
-    func batchedEqualsSingleStream(cell: CellKind) throws {
-        let model = try Self.model(cell: cell)
+    /// With bf16 weights one stream takes the packed gemv (vdpbf16ps where available) and a batch
+    /// the row-major kernels: the same tags, probabilities within float rounding.
+    @Test(arguments: CellKind.allCases, Model.Precision.allCases)
+    func batchedEqualsSingleStream(cell: CellKind, precision: Model.Precision) throws {
+        let model = try Self.model(cell: cell, precision: precision)
         var batched = SequenceTagger(model: model, maxBatch: 3)
         let together = batched.tag(Self.sentences)
         for (s, sentence) in Self.sentences.enumerated() {

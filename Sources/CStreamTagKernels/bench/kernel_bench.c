@@ -105,8 +105,8 @@ static void bench_gemv(void) {
 }
 
 static void bench_bf16(void) {
-    int shapes[][2] = {{1024, 256}, {1024, 128}, {16, 768}};
-    for (int s = 0; s < 3; s++) {
+    int shapes[][2] = {{1024, 256}, {1024, 128}, {16, 768}, {1000, 250}};
+    for (int s = 0; s < 4; s++) {
         int M = shapes[s][0], K = shapes[s][1];
         float *W = rnd((size_t)M * K, 1), *x = rnd(K, 1), *y = rnd(M, 1);
         uint16_t *Wb = malloc((size_t)M * K * 2);
@@ -127,13 +127,25 @@ static void bench_bf16(void) {
             double t = TIME(2000, st_gemv_bf16(y, Wb, x, M, K, 1));
             printf("  %s %.2f [%.2f] err %.1e", st_isa_name(isa), t, tmin, err);
         }
-        if (has_bf16()) {
+        if (has_bf16() && M % 16 == 0 && K % 32 == 0) {
             gemv_bf16_dp(y, Wb, x, M, K);
             double err = 0;
             for (int m = 0; m < M; m++) err = fmax(err, fabs(y[m] - ref[m]));
             double t = TIME(2000, gemv_bf16_dp(y, Wb, x, M, K));
             printf("  (b)vdpbf16ps %.2f [%.2f] err %.1e", t, tmin, err);
         }
+        uint16_t *P = aligned_alloc(64, st_bf16_packed_count(M, K) * 2);
+        st_pack_bf16(P, Wb, M, K);
+        printf("\n  packed:");
+        for (int isa = 0; isa <= (int)st_cpu_isa(); isa++) {
+            st_force_isa(isa);
+            st_gemv_bf16_packed(y, P, x, M, K, 0);
+            double err = 0;
+            for (int m = 0; m < M; m++) err = fmax(err, fabs(y[m] - ref[m]));
+            double t = TIME(2000, st_gemv_bf16_packed(y, P, x, M, K, 1));
+            printf("  %s %.2f [%.2f] err %.1e", st_isa_name(isa), t, tmin, err);
+        }
+        free(P);
         st_force_isa(ST_ISA_AVX512BF16);
         double tf = TIME(2000, st_gemv(y, W, x, M, K, 1));
         printf("  | fp32 %.2f, max|y| %.1f\n", tf, mx);

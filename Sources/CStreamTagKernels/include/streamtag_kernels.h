@@ -20,7 +20,7 @@ typedef enum {
     ST_ISA_GENERIC = 0,
     ST_ISA_AVX2 = 1,      // AVX2 + FMA + F16C
     ST_ISA_AVX512 = 2,    // AVX-512 F/BW/DQ/VL
-    ST_ISA_AVX512BF16 = 3 // AVX-512 + BF16 dot products
+    ST_ISA_AVX512BF16 = 3 // AVX-512 + BF16 dot products (vdpbf16ps)
 } st_isa;
 
 /// The best level this CPU supports.
@@ -48,6 +48,19 @@ void st_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int
 /// Y[B,M] = X[B,K] · W[M,K]^T (+ Y), W as bfloat16.
 void st_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
                            int B, int M, int K, int accumulate);
+/// bf16 weights packed for st_gemv_bf16_packed: blocks of 16 rows, each block a sequence of
+/// 32-column slices of its 16 rows ([⌈M/16⌉][⌈K/32⌉][16][32], zero-padded), so that the kernel
+/// reads the matrix front to back in one stream. st_bf16_packed_count(M, K) elements.
+size_t st_bf16_packed_count(int M, int K);
+void st_pack_bf16(uint16_t *P, const uint16_t *W, int M, int K);
+/// y[M] = W[M,K] · x[K] (+ y[M]), W packed by st_pack_bf16: the single-stream step's kernel.
+/// With AVX512-BF16 it uses vdpbf16ps on x split in two bfloat16 halves, x ≈ hi + lo (each term
+/// within 2^-17 of exact, against 2^-9 for the weights' own rounding; |x| below 2^-126 counts as
+/// 0, |x| above bfloat16's range 3.4e38 is not supported).
+void st_gemv_bf16_packed(float *y, const uint16_t *P, const float *x, int M, int K, int accumulate);
+/// Asks the CPU to bring bytes [p, p + n) into its L2 cache ahead of use (a hint: never faults,
+/// returns at once), e.g. a table row that a step reads after its matrix product.
+void st_prefetch(const void *p, size_t n);
 /// Rounds floats to bfloat16 (round to nearest even; NaN stays NaN).
 void st_f32_to_bf16(uint16_t *out, const float *in, size_t n);
 void st_bf16_to_f32(float *out, const uint16_t *in, size_t n);

@@ -33,6 +33,9 @@ public final class Model: @unchecked Sendable {
     let hiddenWeights: [AlignedBuffer<Float>]
     let hiddenWeightsBF16: [AlignedBuffer<UInt16>]
     let inputWeightsBF16: [AlignedBuffer<UInt16>]
+    /// The same, packed for the single-stream gemv (`st_pack_bf16`): it reads them front to back.
+    let hiddenWeightsBF16Packed: [AlignedBuffer<UInt16>]
+    let inputWeightsBF16Packed: [AlignedBuffer<UInt16>]
     let inputBiases: [AlignedBuffer<Float>]
     let hiddenBiases: [AlignedBuffer<Float>]
     /// [V, E] and F × [buckets, E]: for words outside the vocabulary, projected on the fly.
@@ -78,9 +81,14 @@ public final class Model: @unchecked Sendable {
         if precision == .bf16 {
             hiddenWeightsBF16 = hiddenWeights.map(Model.toBF16)
             inputWeightsBF16 = inputWeights.map(Model.toBF16)
+            let GH = GH, H = H, E = E
+            hiddenWeightsBF16Packed = hiddenWeightsBF16.map { Model.packBF16($0, M: GH, K: H) }
+            inputWeightsBF16Packed = inputWeightsBF16.enumerated().map { Model.packBF16($1, M: GH, K: $0 == 0 ? E : H) }
         } else {
             hiddenWeightsBF16 = []
             inputWeightsBF16 = []
+            hiddenWeightsBF16Packed = []
+            inputWeightsBF16Packed = []
         }
         inputTable = Model.precomputeInputTable(bundle: bundle, embedding: embedding, features: featureTables,
                                                 weight: inputWeights[0], bias: inputBiases[0])
@@ -89,6 +97,13 @@ public final class Model: @unchecked Sendable {
     private static func toBF16(_ buffer: AlignedBuffer<Float>) -> AlignedBuffer<UInt16> {
         let out = AlignedBuffer<UInt16>(count: buffer.count, zeroed: false)
         st_f32_to_bf16(out.pointer, buffer.pointer, buffer.count)
+        return out
+    }
+
+    private static func packBF16(_ buffer: AlignedBuffer<UInt16>, M: Int, K: Int) -> AlignedBuffer<UInt16> {
+        precondition(buffer.count == M * K)
+        let out = AlignedBuffer<UInt16>(count: st_bf16_packed_count(Int32(M), Int32(K)), zeroed: false)
+        st_pack_bf16(out.pointer, buffer.pointer, Int32(M), Int32(K))
         return out
     }
 
@@ -158,11 +173,18 @@ extension Model {
         return code
     }
 
+    /// The precomputed first-layer input projection of a token ([G·H] in `inputTable`), or nil
+    /// when it must be computed (an unknown word with features).
+    @inline(__always)
+    func tableProjection(_ code: TokenCode) -> UnsafePointer<Float>? {
+        code.word != 0 || config.features.isEmpty ? UnsafePointer(inputTable.pointer + Int(code.word) * GH) : nil
+    }
+
     /// Writes the first layer's input projection for a token into row[G·H].
     @inline(__always)
     func inputProjection(_ code: TokenCode, into row: UnsafeMutablePointer<Float>, scratch x: UnsafeMutablePointer<Float>) {
-        if code.word != 0 || config.features.isEmpty {
-            row.update(from: inputTable.pointer + Int(code.word) * GH, count: GH)
+        if let projection = tableProjection(code) {
+            row.update(from: projection, count: GH)
             return
         }
         // Unknown word with features: x = embedding[0] + Σ features, then W_ih0·x + b_ih0.

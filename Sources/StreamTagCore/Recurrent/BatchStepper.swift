@@ -28,11 +28,20 @@ public struct BatchStepper: ~Copyable {
         precondition(B <= maxBatch, "batch of \(B) exceeds the stepper's maxBatch \(maxBatch)")
         guard B > 0 else { return }
         let m = model, S = layout.floats, H = m.H, GH = m.GH
-        let gi = gi.pointer, gh = gh.pointer
-        for b in 0..<B { m.inputProjection(tokens[b], into: gi + b * GH, scratch: x.pointer) }
+        let gh = gh.pointer
+        // The first layer's input projections are rows of a table too large for the caches:
+        // fetched during the hidden matrix product and read after it, their memory latency
+        // hides behind it. (Only for a few rows: many would evict the weights.)
+        if B <= 8 {
+            for b in 0..<B {
+                if let row = m.tableProjection(tokens[b]) { st_prefetch(row, GH * MemoryLayout<Float>.stride) }
+            }
+        }
 
         for l in 0..<m.L {
             let h = states + layout.hidden(l)
+            let gi = gi.pointer
+            var gates = UnsafePointer(gi) // input gate pre-activations, [B, G·H]
             if l > 0 {
                 // The layer below has already moved to time t: its new h is this layer's input.
                 for b in 0..<B { (gi + b * GH).update(from: m.inputBiases[l].pointer, count: GH) }
@@ -40,6 +49,13 @@ public struct BatchStepper: ~Copyable {
             }
             for b in 0..<B { (gh + b * GH).update(from: m.hiddenBiases[l].pointer, count: GH) }
             recurrentMatmul(gh, h, ldi: S, layer: l, input: false, B: B)
+            if l == 0 {
+                if B == 1, let row = m.tableProjection(tokens[0]) {
+                    gates = row // no copy
+                } else {
+                    for b in 0..<B { m.inputProjection(tokens[b], into: gi + b * GH, scratch: x.pointer) }
+                }
+            }
 
             if l == m.L - 1 && m.k > 0 {
                 // Slide the window: drop h_t−k, keep h_t−1 (the cell overwrites the top slot).
@@ -50,12 +66,12 @@ public struct BatchStepper: ~Copyable {
             }
             switch m.config.cell {
             case .lstm:
-                st_lstm_cell(h, Int32(S), states + layout.cell(l), Int32(S), gi, Int32(GH), gh, Int32(GH),
+                st_lstm_cell(h, Int32(S), states + layout.cell(l), Int32(S), gates, Int32(GH), gh, Int32(GH),
                              Int32(B), Int32(H), nil, nil)
             case .gru:
-                st_gru_cell(h, Int32(S), gi, Int32(GH), gh, Int32(GH), Int32(B), Int32(H), nil)
+                st_gru_cell(h, Int32(S), gates, Int32(GH), gh, Int32(GH), Int32(B), Int32(H), nil)
             case .rnnTanh, .rnnRelu:
-                st_rnn_cell(h, Int32(S), gi, Int32(GH), gh, Int32(GH), Int32(B), Int32(H),
+                st_rnn_cell(h, Int32(S), gates, Int32(GH), gh, Int32(GH), Int32(B), Int32(H),
                             m.config.cell == .rnnRelu ? 1 : 0)
             }
         }
@@ -67,10 +83,11 @@ public struct BatchStepper: ~Copyable {
                                  layer l: Int, input: Bool, B: Int) {
         let m = model, GH = m.GH, K = m.H
         if m.precision == .bf16 {
-            let w = (input ? m.inputWeightsBF16[l] : m.hiddenWeightsBF16[l]).pointer
             if B == 1 {
-                st_gemv_bf16(out, w, inp, Int32(GH), Int32(K), 1)
+                let w = (input ? m.inputWeightsBF16Packed[l] : m.hiddenWeightsBF16Packed[l]).pointer
+                st_gemv_bf16_packed(out, w, inp, Int32(GH), Int32(K), 1)
             } else {
+                let w = (input ? m.inputWeightsBF16[l] : m.hiddenWeightsBF16[l]).pointer
                 st_gemm_nt_small_bf16(out, Int32(GH), inp, Int32(ldi), w, Int32(B), Int32(GH), Int32(K), 1)
             }
         } else {
