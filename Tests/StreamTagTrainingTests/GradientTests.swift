@@ -38,6 +38,7 @@ import Testing
             options.nextWordWeight = 0.3
             options.nextWordClasses = 6
             options.distillWeight = 0.3
+            options.firstHeadWeight = 1.5   // head 0 weighted apart from head 1 (0.5)
             // A random teacher with lookahead 1: soft targets for every token.
             let config = ModelConfig(cell: .gru, layers: 1, embeddingDim: 3, hiddenDim: 4, lookahead: 1,
                                      features: [FeatureSpec(.suffix, length: 1, buckets: 5)])
@@ -58,7 +59,8 @@ import Testing
         return worker.objective
     }
 
-    /// The auxiliary next-tag / next-word heads, label smoothing and distillation targets, with
+    /// The auxiliary next-tag / next-word heads, label smoothing, distillation targets and a k'=0
+    /// head weight of its own, with
     /// and without dropout.
     @Test(arguments: [Float(0), 0.3])
     func auxiliaryLossGradientsMatchFiniteDifferences(dropout: Float) throws {
@@ -78,6 +80,8 @@ import Testing
         worker.normalizer = 3
         worker.labelSmoothing = trainer.options.labelSmoothing
         worker.distillWeight = trainer.options.distillWeight
+        worker.provisionalWeight = trainer.options.provisionalWeight
+        worker.firstHeadWeight = trainer.options.firstHeadWeight ?? trainer.options.provisionalWeight
         worker.weightDrop = dropout   // DropConnect on W_hh along with the other dropouts
         #expect(trainer.train.teacher.isEmpty != auxiliary)
         worker.nextTagWeight = trainer.options.nextTagWeight

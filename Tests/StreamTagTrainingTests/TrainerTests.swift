@@ -56,4 +56,23 @@ import Testing
         let c = try Trainer(options: options, train: Self.corpus(40, seed: 1), dev: [], name: "toy").run().bundle
         #expect(a.weights != c.weights)
     }
+
+    @Test func epochSelectionScores() {
+        let scores = [0.90, 0.94, 0.95]
+        #expect(EpochSelection.final.score(scores) == 0.95)
+        #expect(abs(EpochSelection.mean.score(scores) - 0.93) < 1e-12)
+        #expect(EpochSelection.mean.score([]) == 0)
+        #expect(EpochSelection.final.score([]) == 0)
+    }
+
+    @Test func meanSelectionTrainsALookaheadModel() throws {
+        var options = Self.options(threads: 2)
+        options.lookahead = 1
+        options.selection = .mean
+        options.firstHeadWeight = 1
+        let result = try Trainer(options: options, train: Self.corpus(80, seed: 1), dev: Self.corpus(20, seed: 2),
+                                 name: "toy").run()
+        #expect(result.devScores.count == 2)
+        #expect(result.devScores.allSatisfy { $0 > 0.9 }, "dev accuracy \(result.devScores)")
+    }
 }

@@ -128,7 +128,7 @@ extension TrainWorker {
                     z.update(repeating: 0, count: C)
                     continue
                 }
-                let weight = (j == sees ? 1 : provisionalWeight) / normalizer
+                let weight = (j == sees ? 1 : j == 0 ? firstHeadWeight : provisionalWeight) / normalizer
                 let (loss, best) = softmaxCrossEntropy(z, classes: C, target: y, smoothing: labelSmoothing, weight: weight,
                                                        soft: hasTeacher ? teacher.pointer + n * C : nil,
                                                        softWeight: distillWeight)

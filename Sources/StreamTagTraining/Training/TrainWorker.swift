@@ -75,6 +75,8 @@ final class TrainWorker: @unchecked Sendable {
     var inputDropout: Float = 0
     var hiddenDropout: Float = 0
     var provisionalWeight: Float = 0.5
+    /// Loss weight of head 0 where it is provisional (k > 0).
+    var firstHeadWeight: Float = 0.5
     var labelSmoothing: Float = 0
     /// DropConnect on W_hh (Wan et al. 2013; AWD-LSTM): each chunk uses W_hh ⊙ M with M a fresh
     /// 0 / 1/(1−p) mask per layer, shared by all steps and rows of the chunk.

@@ -26,7 +26,7 @@ extension Trainer {
             epochsRun = epoch
             tokens += runEpoch(epoch, learningRate: learningRate, start: start)
             let scores = evaluateDev()
-            let score = scores.last ?? 0
+            let score = options.selection.score(scores)
             // Without dev data every epoch is the best so far: the last one is kept.
             if best == nil || score > best!.score || devSentences.isEmpty {
                 best = (score, epoch, params.all.map { (options.averageDecay > 0 ? $0.average : $0.values).array }, scores)
@@ -102,6 +102,7 @@ extension Trainer {
             worker.inputDropout = options.inputDropout
             worker.hiddenDropout = options.hiddenDropout
             worker.provisionalWeight = options.provisionalWeight
+            worker.firstHeadWeight = options.firstHeadWeight ?? options.provisionalWeight
             worker.labelSmoothing = options.labelSmoothing
             worker.distillWeight = options.distillWeight
             worker.weightDrop = options.weightDrop

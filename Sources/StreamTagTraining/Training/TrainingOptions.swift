@@ -37,6 +37,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var wordDropout: Float = 0.1
     /// Loss weight of the provisional heads (the final head for a position has weight 1).
     public var provisionalWeight: Float = 0.5
+    /// Loss weight of the k'=0 head where it is provisional (nil = `provisionalWeight`): the head
+    /// that tags a token on arrival, which serves `--lookahead 0` from a model with k > 0.
+    public var firstHeadWeight: Float? = nil
+    /// Which dev score picks the best epoch (and drives the plateau schedule and early stopping).
+    public var selection: EpochSelection = .final
     /// At each sentence boundary the stream is reset with this probability, otherwise the state
     /// carries on into the next sentence: the model learns both sentence-at-a-time use and long
     /// unsegmented streams.
@@ -108,6 +113,20 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 /// How the learning rate moves over the run.
 public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
     case plateau, cosine
+}
+
+/// The dev score that picks the best epoch: the final head's accuracy (`final`, at lookahead
+/// k), or the mean of the accuracies at every lookahead k' = 0...k (`mean`).
+public enum EpochSelection: String, Codable, Sendable, CaseIterable {
+    case final, mean
+
+    /// The selection score of dev scores by lookahead (index k').
+    public func score(_ scores: [Double]) -> Double {
+        switch self {
+        case .final: scores.last ?? 0
+        case .mean: scores.isEmpty ? 0 : scores.reduce(0, +) / Double(scores.count)
+        }
+    }
 }
 
 /// Cell names as the command line and metadata spell them.

@@ -75,6 +75,10 @@ struct TrainCommand: ParsableCommand {
     var keepDocuments = false
     @Option(name: .long, help: "Loss weight of the provisional heads (those seeing fewer than k followers).")
     var provisionalWeight: Float = 0.5
+    @Option(name: .long, help: "Loss weight of the k'=0 head where it is provisional (default: the provisional weight).")
+    var firstHeadWeight: Float?
+    @Option(name: .long, help: "Dev score that picks the best epoch: final (the final head's) or mean (over k' = 0...k).")
+    var selection: EpochSelection = .final
     @Option(name: .long, help: "Stop after this many epochs without a better dev score.")
     var patience = 4
     @Option(name: .long, help: "Moving-average decay of the weights that are evaluated and saved (0 = off).")
@@ -137,6 +141,8 @@ struct TrainCommand: ParsableCommand {
         options.stopPatience = patience
         options.averageDecay = averageDecay
         options.provisionalWeight = provisionalWeight
+        options.firstHeadWeight = firstHeadWeight
+        options.selection = selection
         options.lowerNoise = lowerNoise
         options.schedule = schedule
         options.labelSmoothing = labelSmoothing
@@ -231,6 +237,7 @@ enum CoNLLUColumnName: String, ExpressibleByArgument, CaseIterable {
 extension CorpusFormat: ExpressibleByArgument {}
 extension CellKindName: ExpressibleByArgument {}
 extension LearningRateSchedule: ExpressibleByArgument {}
+extension EpochSelection: ExpressibleByArgument {}
 extension TensorDType: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
 }
