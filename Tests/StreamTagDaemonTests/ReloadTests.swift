@@ -69,6 +69,7 @@ import Testing
             try Self.writeModel(n % 2 == 0 ? b : a, to: path)
             let answer = try h.control(["cmd": "reload"])
             #expect(answer["ok"] == .bool(true), "reload \(n): \(answer)")
+            if case .number(let pause)? = answer["pause_ms"] { #expect(pause >= 0) } else { Issue.record("no pause_ms in \(answer)") }
             reloaded += 1
         }
         Thread.sleep(forTimeInterval: 0.25)

@@ -80,7 +80,8 @@ extension Daemon {
                         "pause_ms": "\(String(format: "%.3f", (pauses.max() ?? 0) * 1000))",
                     ])
                     answerReload(.success(fields: [("model", .string(next.id)), ("changed", .bool(true)),
-                                                   ("previous", .string(previous.id))]))
+                                                   ("previous", .string(previous.id)),
+                                                   ("pause_ms", .number(((pauses.max() ?? 0) * 1e6).rounded() / 1000))]))
                 }
             })
             return
