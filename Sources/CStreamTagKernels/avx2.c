@@ -404,12 +404,10 @@ T256 void st_avx2_lstm_cell(float *h, int ldh, float *c, int ldc, const float *g
     }
 }
 
-T256 void st_avx2_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *gi, int ldgi,
+T256 void st_avx2_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
                                  const float *gh, int ldgh, int B, int H) {
-    for (int b = 0; b < B; b++) {
-        const float *pi = gi + (size_t)b * ldgi, *ph = gh == gi ? NULL : gh + (size_t)b * ldgh;
-        lstm_row(rows[b] + h_off, rows[b] + c_off, pi, ph, H, NULL, NULL);
-    }
+    for (int b = 0; b < B; b++)
+        lstm_row(rows[b] + h_off, rows[b] + c_off, gi[b], gh + (size_t)b * ldgh, H, NULL, NULL);
 }
 
 T256 INLINE void gru_vec(float *hb, const float *pi, const float *ph, int H, float *a, int j,
@@ -440,9 +438,10 @@ T256 void st_avx2_gru_cell(float *h, int ldh, const float *gi, int ldgi, const f
                 acts ? acts + (size_t)b * 3 * H : NULL);
 }
 
-T256 void st_avx2_gru_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+T256 void st_avx2_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                                 const float *gh, int ldgh, int B, int H) {
-    for (int b = 0; b < B; b++) gru_row(rows[b] + h_off, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, NULL);
+    for (int b = 0; b < B; b++)
+        gru_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, NULL);
 }
 
 T256 INLINE void rnn_vec(float *hb, const float *pi, const float *ph, int relu, int j, __m256i m, int full) {
@@ -463,8 +462,9 @@ T256 void st_avx2_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const f
     for (int b = 0; b < B; b++) rnn_row(h + (size_t)b * ldh, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, relu);
 }
 
-T256 void st_avx2_rnn_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+T256 void st_avx2_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                                 const float *gh, int ldgh, int B, int H, int relu) {
-    for (int b = 0; b < B; b++) rnn_row(rows[b] + h_off, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, relu);
+    for (int b = 0; b < B; b++)
+        rnn_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, relu);
 }
 #endif

@@ -146,17 +146,17 @@ void st_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, 
                  int B, int H, int relu) {
     DISPATCH(rnn_cell, (h, ldh, gi, ldgi, gh, ldgh, B, H, relu))
 }
-void st_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *gi, int ldgi,
+void st_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
                        const float *gh, int ldgh, int B, int H) {
-    DISPATCH(lstm_cell_rows, (rows, h_off, c_off, gi, ldgi, gh, ldgh, B, H))
+    DISPATCH(lstm_cell_rows, (rows, h_off, c_off, gi, gh, ldgh, B, H))
 }
-void st_gru_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+void st_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                       const float *gh, int ldgh, int B, int H) {
-    DISPATCH(gru_cell_rows, (rows, h_off, gi, ldgi, gh, ldgh, B, H))
+    DISPATCH(gru_cell_rows, (rows, h_off, gi, gh, ldgh, B, H))
 }
-void st_rnn_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+void st_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                       const float *gh, int ldgh, int B, int H, int relu) {
-    DISPATCH(rnn_cell_rows, (rows, h_off, gi, ldgi, gh, ldgh, B, H, relu))
+    DISPATCH(rnn_cell_rows, (rows, h_off, gi, gh, ldgh, B, H, relu))
 }
 
 void st_prefetch(const void *p, size_t n) {

@@ -291,14 +291,10 @@ void st_generic_lstm_cell(float *h, int ldh, float *c, int ldc,
     }
 }
 
-void st_generic_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *gi, int ldgi,
+void st_generic_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
                                const float *gh, int ldgh, int B, int H) {
-    int sum = gh != gi;
-    for (int b = 0; b < B; b++) {
-        const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
-        if (sum) lstm_row(rows[b] + h_off, rows[b] + c_off, pi, ph, H, NULL, NULL, 1, 0);
-        else lstm_row(rows[b] + h_off, rows[b] + c_off, pi, ph, H, NULL, NULL, 0, 0);
-    }
+    for (int b = 0; b < B; b++)
+        lstm_row(rows[b] + h_off, rows[b] + c_off, gi[b], gh + (size_t)b * ldgh, H, NULL, NULL, 1, 0);
 }
 
 static inline __attribute__((always_inline)) void
@@ -322,10 +318,10 @@ void st_generic_gru_cell(float *h, int ldh, const float *gi, int ldgi, const flo
     }
 }
 
-void st_generic_gru_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+void st_generic_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                               const float *gh, int ldgh, int B, int H) {
     for (int b = 0; b < B; b++)
-        gru_row(rows[b] + h_off, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, NULL, 0);
+        gru_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, NULL, 0);
 }
 
 static inline __attribute__((always_inline)) void
@@ -344,8 +340,8 @@ void st_generic_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const flo
         rnn_row(h + (size_t)b * ldh, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, relu);
 }
 
-void st_generic_rnn_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+void st_generic_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                               const float *gh, int ldgh, int B, int H, int relu) {
     for (int b = 0; b < B; b++)
-        rnn_row(rows[b] + h_off, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, relu);
+        rnn_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, relu);
 }

@@ -62,11 +62,11 @@ static inline __attribute__((always_inline)) const float *st_xrow(st_xrows x, in
                      int B, int H, float *acts);                                                    \
     void p##rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,      \
                      int B, int H, int relu);                                                       \
-    void p##lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *gi,        \
-                           int ldgi, const float *gh, int ldgh, int B, int H);                      \
-    void p##gru_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,             \
+    void p##lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi, \
+                           const float *gh, int ldgh, int B, int H);                                \
+    void p##gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,                \
                           const float *gh, int ldgh, int B, int H);                                 \
-    void p##rnn_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,             \
+    void p##rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,                \
                           const float *gh, int ldgh, int B, int H, int relu);
 
 ST_DECLARE_KERNELS(st_generic_)

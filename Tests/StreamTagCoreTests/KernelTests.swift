@@ -516,18 +516,24 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
     }
 
     /// The cells on row pointers: each batch member's h (and c) inside its own row, rows placed
-    /// in reverse order with gaps. Bit for bit the strided cells' results (which the tests above
-    /// hold to the reference), and nothing else in the rows touched.
+    /// in reverse order with gaps, input pre-activations through pointers too (in reverse order).
+    /// Bit for bit the strided cells' results (which the tests above hold to the reference), and
+    /// nothing else in the rows touched.
     @Test func rowCellsMatchStridedCells() {
         var rng = SplitMix(state: 9)
         forEachLevel { level in
             for (B, H) in [(1, 1), (3, 7), (2, 16), (5, 17), (2, 33), (4, 256), (9, 128)] {
                 // Row layout: [pad 2][c H][pad 1][h H][pad 3]
                 let cOff = 2, hOff = cOff + H + 1, S = hOff + H + 3
-                for kind in ["lstm", "lstm-fused", "gru", "rnn-tanh", "rnn-relu"] {
-                    let G = kind.hasPrefix("lstm") ? 4 : kind == "gru" ? 3 : 1
+                for kind in ["lstm", "gru", "rnn-tanh", "rnn-relu"] {
+                    let G = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1
                     let ldg = G * H + 2
                     let gi = rng.floats(B * ldg, 6), gh = rng.floats(B * ldg, 6)
+                    // Member b's input pre-activations in a separate buffer, row B − 1 − b.
+                    var giApart = [Float](repeating: .nan, count: B * ldg)
+                    for b in 0..<B {
+                        for i in 0..<ldg { giApart[(B - 1 - b) * ldg + i] = gi[b * ldg + i] }
+                    }
                     let slab0 = rng.floats(B * S, 3)
                     var slab = slab0
                     // Strided reference: h and c of member b at b·H.
@@ -539,17 +545,20 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
                     }
                     gi.withUnsafeBufferPointer { pgi in
                         gh.withUnsafeBufferPointer { pgh in
-                            let gi = pgi.baseAddress!, gh = kind == "lstm-fused" ? gi : pgh.baseAddress!
-                            slab.withUnsafeMutableBufferPointer { s in
-                                let rows: [UnsafeMutablePointer<Float>?] = (0..<B).map { s.baseAddress! + (B - 1 - $0) * S }
-                                switch kind {
-                                case "gru":
-                                    st_gru_cell_rows(rows, hOff, gi, Int32(ldg), gh, Int32(ldg), Int32(B), Int32(H))
-                                case "rnn-tanh", "rnn-relu":
-                                    st_rnn_cell_rows(rows, hOff, gi, Int32(ldg), gh, Int32(ldg), Int32(B), Int32(H),
-                                                     kind == "rnn-relu" ? 1 : 0)
-                                default:
-                                    st_lstm_cell_rows(rows, hOff, cOff, gi, Int32(ldg), gh, Int32(ldg), Int32(B), Int32(H))
+                            let gi = pgi.baseAddress!, gh = pgh.baseAddress!
+                            giApart.withUnsafeBufferPointer { ga in
+                                slab.withUnsafeMutableBufferPointer { s in
+                                    let rows: [UnsafeMutablePointer<Float>?] = (0..<B).map { s.baseAddress! + (B - 1 - $0) * S }
+                                    let g: [UnsafePointer<Float>?] = (0..<B).map { ga.baseAddress! + (B - 1 - $0) * ldg }
+                                    switch kind {
+                                    case "gru":
+                                        st_gru_cell_rows(rows, hOff, g, gh, Int32(ldg), Int32(B), Int32(H))
+                                    case "rnn-tanh", "rnn-relu":
+                                        st_rnn_cell_rows(rows, hOff, g, gh, Int32(ldg), Int32(B), Int32(H),
+                                                         kind == "rnn-relu" ? 1 : 0)
+                                    default:
+                                        st_lstm_cell_rows(rows, hOff, cOff, g, gh, Int32(ldg), Int32(B), Int32(H))
+                                    }
                                 }
                             }
                             switch kind {

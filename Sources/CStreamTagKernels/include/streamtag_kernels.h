@@ -105,14 +105,15 @@ void st_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, 
                  int B, int H, int relu);
 
 /// The cells on states that live in separate rows: batch member b's h is rows[b] + h_off and
-/// its c (LSTM) rows[b] + c_off, H floats each, updated in place; gi, gh as above ([B, G·H],
-/// row strides ldgi, ldgh; for the LSTM gh may equal gi). Inference only (no activations kept).
-/// Same arithmetic as the strided cells, so the same results bit for bit.
-void st_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *gi, int ldgi,
+/// its c (LSTM) rows[b] + c_off, H floats each, updated in place; its input pre-activations
+/// gi[b] (G·H floats, e.g. a row of the input-projection table, read in place) and hidden ones
+/// gh + b·ldgh (G·H). Inference only (no activations kept). Same arithmetic as the strided
+/// cells, so the same results bit for bit.
+void st_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
                        const float *gh, int ldgh, int B, int H);
-void st_gru_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+void st_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                       const float *gh, int ldgh, int B, int H);
-void st_rnn_cell_rows(float *const *rows, size_t h_off, const float *gi, int ldgi,
+void st_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
                       const float *gh, int ldgh, int B, int H, int relu);
 
 #ifdef __cplusplus

@@ -18,6 +18,9 @@ public struct BatchStepper: ~Copyable {
     private let gh: AlignedBuffer<Float>
     /// [E] scratch for unknown words' input vectors.
     private let x: AlignedBuffer<Float>
+    /// [maxBatch] where each member's input gate pre-activations are: rows of `gi`, or for the
+    /// first layer rows of the model's input-projection table, read in place.
+    private let gates: AlignedBuffer<UnsafePointer<Float>?>
     /// [maxBatch] row pointers into the buffer given to the contiguous entry points.
     private let contiguousRows: AlignedBuffer<UnsafeMutablePointer<Float>?>
     /// [maxBatch, (k+1)·H] inputs of a product copied for OpenBLAS, when a batch can reach
@@ -32,6 +35,7 @@ public struct BatchStepper: ~Copyable {
         gi = AlignedBuffer(count: maxBatch * model.GH)
         gh = AlignedBuffer(count: maxBatch * model.GH)
         x = AlignedBuffer(count: model.E)
+        gates = AlignedBuffer(count: maxBatch)
         contiguousRows = AlignedBuffer(count: maxBatch)
         gather = AlignedBuffer(count: maxBatch >= smallBatchLimit ? maxBatch * (model.k + 1) * model.H : 0)
     }
@@ -61,7 +65,7 @@ public struct BatchStepper: ~Copyable {
         precondition(B <= maxBatch, "batch of \(B) exceeds the stepper's maxBatch \(maxBatch)")
         guard B > 0 else { return }
         let m = model, H = m.H, GH = m.GH
-        let gh = gh.pointer
+        let gi = gi.pointer, gh = gh.pointer, gates = gates.pointer
         // The first layer's input projections are rows of a table too large for the caches:
         // fetched during the hidden matrix product and read after it, their memory latency
         // hides behind it. (Only for a few rows: many would evict the weights.)
@@ -73,20 +77,26 @@ public struct BatchStepper: ~Copyable {
 
         for l in 0..<m.L {
             let h = layout.hidden(l)
-            let gi = gi.pointer
-            var gates = UnsafePointer(gi) // input gate pre-activations, [B, G·H]
             if l > 0 {
                 // The layer below has already moved to time t: its new h is this layer's input.
-                for b in 0..<B { (gi + b * GH).update(from: m.inputBiases[l].pointer, count: GH) }
+                for b in 0..<B {
+                    (gi + b * GH).update(from: m.inputBiases[l].pointer, count: GH)
+                    gates[b] = UnsafePointer(gi + b * GH)
+                }
                 recurrentMatmul(gi, rows, offset: layout.hidden(l - 1), layer: l, input: true, B: B)
             }
             for b in 0..<B { (gh + b * GH).update(from: m.hiddenBiases[l].pointer, count: GH) }
             recurrentMatmul(gh, rows, offset: h, layer: l, input: false, B: B)
             if l == 0 {
-                if B == 1, let row = m.tableProjection(tokens[0]) {
-                    gates = row // no copy
-                } else {
-                    for b in 0..<B { m.inputProjection(tokens[b], into: gi + b * GH, scratch: x.pointer) }
+                // Known words' input projections are read from the table where they are; unknown
+                // words' are computed into gi.
+                for b in 0..<B {
+                    if let row = m.tableProjection(tokens[b]) {
+                        gates[b] = row
+                    } else {
+                        m.inputProjection(tokens[b], into: gi + b * GH, scratch: x.pointer)
+                        gates[b] = UnsafePointer(gi + b * GH)
+                    }
                 }
             }
 
@@ -99,12 +109,11 @@ public struct BatchStepper: ~Copyable {
             }
             switch m.config.cell {
             case .lstm:
-                st_lstm_cell_rows(rows, h, layout.cell(l), gates, Int32(GH), gh, Int32(GH), Int32(B), Int32(H))
+                st_lstm_cell_rows(rows, h, layout.cell(l), gates, gh, Int32(GH), Int32(B), Int32(H))
             case .gru:
-                st_gru_cell_rows(rows, h, gates, Int32(GH), gh, Int32(GH), Int32(B), Int32(H))
+                st_gru_cell_rows(rows, h, gates, gh, Int32(GH), Int32(B), Int32(H))
             case .rnnTanh, .rnnRelu:
-                st_rnn_cell_rows(rows, h, gates, Int32(GH), gh, Int32(GH), Int32(B), Int32(H),
-                                 m.config.cell == .rnnRelu ? 1 : 0)
+                st_rnn_cell_rows(rows, h, gates, gh, Int32(GH), Int32(B), Int32(H), m.config.cell == .rnnRelu ? 1 : 0)
             }
         }
     }
