@@ -35,9 +35,10 @@ public func matmul(_ out: UnsafeMutablePointer<Float>, ldo: Int,
 }
 
 /// out[B, M] = X[B, K] · weight[M, K]ᵀ (+ out when accumulate), with row b of X at
-/// rows[b] + offset (K floats): the product on states that live in separate rows. `matmul`'s
-/// kernels and results, bit for bit; at and above `smallBatchLimit` (OpenBLAS, which wants
-/// evenly spaced rows) the rows are first copied to `gather` ([B, K]).
+/// rows[b] + offset (K floats): the product on states that live in separate rows, by `matmul`'s
+/// kernels (our own read the rows in place, with the same sums as on evenly spaced rows). At and
+/// above `smallBatchLimit` (never with AVX-512) OpenBLAS wants evenly spaced rows: they are first
+/// copied to `gather` ([B, K]).
 @inline(__always)
 public func matmul(_ out: UnsafeMutablePointer<Float>, ldo: Int,
                    rows: UnsafePointer<UnsafeMutablePointer<Float>?>, offset: Int,
