@@ -15,7 +15,8 @@ T256 INLINE __m256i tail_mask(int n) {
 
 // ---------------------------------------------------------------------------------------------
 // Matrix kernels: same tiling as avx512.c (R weight rows × BB rows of X per tile, each 8-wide
-// weight slice loaded once per tile), sized for 16 ymm registers.
+// weight slice loaded once per tile, X's rows found through st_xrows once per tile), sized for
+// 16 ymm registers.
 
 // [Σa, Σb, Σc, Σd]
 T256 INLINE __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d) {
@@ -47,9 +48,12 @@ static inline float bf16_value(uint16_t v) {
     return f;
 }
 
-T256 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W, int K,
+// Y[b0 .. b0+BB−1, 0 .. R−1] (+)= rows b0 .. b0+BB−1 of X · the R rows of W from W.
+T256 INLINE void tile(float *Y, int ldy, st_xrows X, int b0, const void *W, int K,
                       int R, int BB, int accumulate, int bf16) {
     const size_t wsize = bf16 ? 2 : 4;
+    const float *xr[MAX_BB];
+    for (int b = 0; b < BB; b++) xr[b] = st_xrow(X, b0 + b);
     __m256 acc[MAX_R][MAX_BB];
     for (int r = 0; r < R; r++)
         for (int b = 0; b < BB; b++) acc[r][b] = _mm256_setzero_ps();
@@ -59,7 +63,7 @@ T256 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W,
     for (int k = 0; k < Kv; k += 8) {
         int n = K - k;
         __m256 x[MAX_BB];
-        for (int b = 0; b < BB; b++) x[b] = load_x(X + (size_t)b * ldx + k, n);
+        for (int b = 0; b < BB; b++) x[b] = load_x(xr[b] + k, n);
         for (int r = 0; r < R; r++) {
             __m256 w = load_w((const char *)W + (size_t)r * K * wsize, k, n, bf16);
             for (int b = 0; b < BB; b++) acc[r][b] = _mm256_fmadd_ps(w, x[b], acc[r][b]);
@@ -67,12 +71,12 @@ T256 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W,
     }
     __m256 zero = _mm256_setzero_ps();
     for (int b = 0; b < BB; b++) {
-        float *y = Y + (size_t)b * ldy;
+        float *y = Y + (size_t)(b0 + b) * ldy;
         __m128 s = hsum4(acc[0][b], R > 1 ? acc[1][b] : zero, R > 2 ? acc[2][b] : zero,
                          R > 3 ? acc[3][b] : zero);
         if (Kv < K) {
             float t[4] = {0, 0, 0, 0};
-            const float *x = X + (size_t)b * ldx;
+            const float *x = xr[b];
             for (int r = 0; r < R; r++) {
                 const uint16_t *w = (const uint16_t *)W + (size_t)r * K;
                 for (int k = Kv; k < K; k++) t[r] += bf16_value(w[k]) * x[k];
@@ -90,36 +94,45 @@ T256 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W,
     }
 }
 
-T256 INLINE void row_block(float *Y, int ldy, const float *X, int ldx, const void *W, int B, int K,
+T256 INLINE void row_block(float *Y, int ldy, st_xrows X, const void *W, int B, int K,
                            int R, int BB, int accumulate, int bf16) {
     int b = 0;
-    for (; b + BB <= B; b += BB)
-        tile(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, K, R, BB, accumulate, bf16);
+    for (; b + BB <= B; b += BB) tile(Y, ldy, X, b, W, K, R, BB, accumulate, bf16);
     if (b < B) // BB ≤ 2: one row left
-        tile(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, K, R, 1, accumulate, bf16);
+        tile(Y, ldy, X, b, W, K, R, 1, accumulate, bf16);
 }
 
-T256 INLINE void matmul(float *Y, int ldy, const float *X, int ldx, const void *W, int B, int M,
+// Y[B,M] (+)= X[B,K]·W[M,K]^T, 4 rows of W at a time.
+T256 INLINE void matmul(float *Y, int ldy, st_xrows X, const void *W, int B, int M,
                         int K, int BB, int accumulate, int bf16) {
     const size_t wsize = bf16 ? 2 : 4;
     int m = 0;
     for (; m + 4 <= M; m += 4)
-        row_block(Y + m, ldy, X, ldx, (const char *)W + (size_t)m * K * wsize, B, K, 4, BB, accumulate, bf16);
+        row_block(Y + m, ldy, X, (const char *)W + (size_t)m * K * wsize, B, K, 4, BB, accumulate, bf16);
     const char *w = (const char *)W + (size_t)m * K * wsize;
     switch (M - m) {
-    case 3: row_block(Y + m, ldy, X, ldx, w, B, K, 3, BB, accumulate, bf16); break;
-    case 2: row_block(Y + m, ldy, X, ldx, w, B, K, 2, BB, accumulate, bf16); break;
-    case 1: row_block(Y + m, ldy, X, ldx, w, B, K, 1, BB, accumulate, bf16); break;
+    case 3: row_block(Y + m, ldy, X, w, B, K, 3, BB, accumulate, bf16); break;
+    case 2: row_block(Y + m, ldy, X, w, B, K, 2, BB, accumulate, bf16); break;
+    case 1: row_block(Y + m, ldy, X, w, B, K, 1, BB, accumulate, bf16); break;
     }
 }
 
+// The matrix X as st_xrows: contiguous rows ldx apart, or row pointers plus an offset.
+#define STRIDED(X, ldx) ((st_xrows){(X), (size_t)(ldx), NULL, 0})
+#define ROWS(X, off) ((st_xrows){NULL, 0, (X), (off)})
+
 T256 void st_avx2_gemv(float *y, const float *W, const float *x, int M, int K, int accumulate) {
-    matmul(y, 0, x, 0, W, 1, M, K, 1, accumulate, 0);
+    matmul(y, 0, STRIDED(x, 0), W, 1, M, K, 1, accumulate, 0);
 }
 
 T256 void st_avx2_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W,
                                 int B, int M, int K, int accumulate) {
-    matmul(Y, ldy, X, ldx, W, B, M, K, 2, accumulate, 0);
+    matmul(Y, ldy, STRIDED(X, ldx), W, B, M, K, 2, accumulate, 0);
+}
+
+T256 void st_avx2_gemm_nt_small_rows(float *Y, int ldy, const float *const *X, size_t xoff, const float *W,
+                                     int B, int M, int K, int accumulate) {
+    matmul(Y, ldy, ROWS(X, xoff), W, B, M, K, 2, accumulate, 0);
 }
 
 // gemv with bf16 weights, as in avx512.c: each 32-bit lane holds the pair (w[2i], w[2i+1]),
@@ -217,7 +230,12 @@ T256 void st_avx2_gemv_bf16_packed(float *y, const uint16_t *P, const float *x, 
 
 T256 void st_avx2_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
                                      int B, int M, int K, int accumulate) {
-    matmul(Y, ldy, X, ldx, W, B, M, K, 2, accumulate, 1);
+    matmul(Y, ldy, STRIDED(X, ldx), W, B, M, K, 2, accumulate, 1);
+}
+
+T256 void st_avx2_gemm_nt_small_bf16_rows(float *Y, int ldy, const float *const *X, size_t xoff,
+                                          const uint16_t *W, int B, int M, int K, int accumulate) {
+    matmul(Y, ldy, ROWS(X, xoff), W, B, M, K, 2, accumulate, 1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,16 +388,26 @@ T256 INLINE void lstm_vec(float *hb, float *cb, const float *pi, const float *ph
     }
 }
 
+// One batch member's LSTM update: H columns, 8 at a time.
+T256 INLINE void lstm_row(float *hb, float *cb, const float *pi, const float *ph, int H, float *a, float *tcb) {
+    int j = 0;
+    for (; j + 8 <= H; j += 8) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, _mm256_setzero_si256(), 1);
+    if (j < H) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, tail_mask(H - j), 0);
+}
+
 T256 void st_avx2_lstm_cell(float *h, int ldh, float *c, int ldc, const float *gi, int ldgi,
                             const float *gh, int ldgh, int B, int H, float *acts, float *acts_tc) {
     for (int b = 0; b < B; b++) {
-        float *hb = h + (size_t)b * ldh, *cb = c + (size_t)b * ldc;
         const float *pi = gi + (size_t)b * ldgi, *ph = gh == gi ? NULL : gh + (size_t)b * ldgh;
         float *a = acts ? acts + (size_t)b * 4 * H : NULL, *tcb = acts ? acts_tc + (size_t)b * H : NULL;
-        int j = 0;
-        for (; j + 8 <= H; j += 8) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, _mm256_setzero_si256(), 1);
-        if (j < H) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, tail_mask(H - j), 0);
+        lstm_row(h + (size_t)b * ldh, c + (size_t)b * ldc, pi, ph, H, a, tcb);
     }
+}
+
+T256 void st_avx2_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
+                                 const float *gh, int ldgh, int B, int H) {
+    for (int b = 0; b < B; b++)
+        lstm_row(rows[b] + h_off, rows[b] + c_off, gi[b], gh + (size_t)b * ldgh, H, NULL, NULL);
 }
 
 T256 INLINE void gru_vec(float *hb, const float *pi, const float *ph, int H, float *a, int j,
@@ -397,15 +425,23 @@ T256 INLINE void gru_vec(float *hb, const float *pi, const float *ph, int H, flo
     }
 }
 
+T256 INLINE void gru_row(float *hb, const float *pi, const float *ph, int H, float *a) {
+    int j = 0;
+    for (; j + 8 <= H; j += 8) gru_vec(hb, pi, ph, H, a, j, _mm256_setzero_si256(), 1);
+    if (j < H) gru_vec(hb, pi, ph, H, a, j, tail_mask(H - j), 0);
+}
+
 T256 void st_avx2_gru_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                            int B, int H, float *acts) {
-    for (int b = 0; b < B; b++) {
-        const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
-        float *hb = h + (size_t)b * ldh, *a = acts ? acts + (size_t)b * 3 * H : NULL;
-        int j = 0;
-        for (; j + 8 <= H; j += 8) gru_vec(hb, pi, ph, H, a, j, _mm256_setzero_si256(), 1);
-        if (j < H) gru_vec(hb, pi, ph, H, a, j, tail_mask(H - j), 0);
-    }
+    for (int b = 0; b < B; b++)
+        gru_row(h + (size_t)b * ldh, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H,
+                acts ? acts + (size_t)b * 3 * H : NULL);
+}
+
+T256 void st_avx2_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                                const float *gh, int ldgh, int B, int H) {
+    for (int b = 0; b < B; b++)
+        gru_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, NULL);
 }
 
 T256 INLINE void rnn_vec(float *hb, const float *pi, const float *ph, int relu, int j, __m256i m, int full) {
@@ -415,14 +451,20 @@ T256 INLINE void rnn_vec(float *hb, const float *pi, const float *ph, int relu, 
     st(hb + j, m, v, full);
 }
 
+T256 INLINE void rnn_row(float *hb, const float *pi, const float *ph, int H, int relu) {
+    int j = 0;
+    for (; j + 8 <= H; j += 8) rnn_vec(hb, pi, ph, relu, j, _mm256_setzero_si256(), 1);
+    if (j < H) rnn_vec(hb, pi, ph, relu, j, tail_mask(H - j), 0);
+}
+
 T256 void st_avx2_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                            int B, int H, int relu) {
-    for (int b = 0; b < B; b++) {
-        const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
-        float *hb = h + (size_t)b * ldh;
-        int j = 0;
-        for (; j + 8 <= H; j += 8) rnn_vec(hb, pi, ph, relu, j, _mm256_setzero_si256(), 1);
-        if (j < H) rnn_vec(hb, pi, ph, relu, j, tail_mask(H - j), 0);
-    }
+    for (int b = 0; b < B; b++) rnn_row(h + (size_t)b * ldh, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, relu);
+}
+
+T256 void st_avx2_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                                const float *gh, int ldgh, int B, int H, int relu) {
+    for (int b = 0; b < B; b++)
+        rnn_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, relu);
 }
 #endif

@@ -17,7 +17,9 @@ static inline __mmask16 tail_mask(int n) { return (__mmask16)((1u << n) - 1u); }
 // Matrix kernels. A tile computes R outputs (rows of W) for BB rows of X: it loads each 16-wide
 // slice of the R weight rows once and uses it for all BB rows, keeping R·BB accumulators in
 // registers, then sums each accumulator across its lanes. Tiles are instantiated with constant
-// R and BB (always_inline), so the accumulator arrays live in registers.
+// R and BB (always_inline), so the accumulator arrays live in registers. The rows of X are
+// found through st_xrows (rows ldx apart, or one pointer per row for the *_rows kernels), once
+// per tile: both kinds run the same code.
 
 // [Σa, Σb, Σc, Σd]: a transpose-and-add tree, cheaper than four separate reductions.
 T512 INLINE __m128 hsum4(__m512 a, __m512 b, __m512 c, __m512 d) {
@@ -43,36 +45,36 @@ T512 INLINE __m512 load_w(const void *w, int k, __mmask16 m, int full, int bf16)
 
 enum { MAX_R = 16, MAX_BB = 4 };
 
-// acc[r][b] += W[r, k..k+15]·X[b, k..k+15] (masked to the first n columns when n < 16).
-T512 INLINE void tile_step(__m512 acc[MAX_R][MAX_BB], const float *X, int ldx, const char *const *wrow,
+// acc[r][b] += W[r, k..k+15]·x[b][k..k+15] (masked to the first n columns when n < 16).
+T512 INLINE void tile_step(__m512 acc[MAX_R][MAX_BB], const float *const *x, const char *const *wrow,
                            int R, int BB, int k, int n, int bf16) {
     int full = n >= 16;
     __mmask16 m = full ? (__mmask16)0xffff : tail_mask(n);
-    __m512 x[MAX_BB];
-    for (int b = 0; b < BB; b++) {
-        const float *p = X + (size_t)b * ldx + k;
-        x[b] = full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
-    }
+    __m512 xv[MAX_BB];
+    for (int b = 0; b < BB; b++) xv[b] = full ? _mm512_loadu_ps(x[b] + k) : _mm512_maskz_loadu_ps(m, x[b] + k);
     for (int r = 0; r < R; r++) {
         __m512 w = load_w(wrow[r], k, m, full, bf16);
-        for (int b = 0; b < BB; b++) acc[r][b] = _mm512_fmadd_ps(w, x[b], acc[r][b]);
+        for (int b = 0; b < BB; b++) acc[r][b] = _mm512_fmadd_ps(w, xv[b], acc[r][b]);
     }
 }
 
-T512 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W, int K,
+// Y[b0 .. b0+BB−1, 0 .. R−1] (+)= rows b0 .. b0+BB−1 of X · the R rows of W from W.
+T512 INLINE void tile(float *Y, int ldy, st_xrows X, int b0, const void *W, int K,
                       int R, int BB, int accumulate, int bf16) {
     const size_t wsize = bf16 ? 2 : 4;
     const char *wrow[MAX_R];
     for (int r = 0; r < R; r++) wrow[r] = (const char *)W + (size_t)r * K * wsize;
+    const float *x[MAX_BB];
+    for (int b = 0; b < BB; b++) x[b] = st_xrow(X, b0 + b);
     __m512 acc[MAX_R][MAX_BB];
     for (int r = 0; r < R; r++)
         for (int b = 0; b < BB; b++) acc[r][b] = _mm512_setzero_ps();
     int k = 0;
-    for (; k + 16 <= K; k += 16) tile_step(acc, X, ldx, wrow, R, BB, k, 16, bf16);
-    if (k < K) tile_step(acc, X, ldx, wrow, R, BB, k, K - k, bf16);
+    for (; k + 16 <= K; k += 16) tile_step(acc, x, wrow, R, BB, k, 16, bf16);
+    if (k < K) tile_step(acc, x, wrow, R, BB, k, K - k, bf16);
     __m512 zero = _mm512_setzero_ps();
     for (int b = 0; b < BB; b++) {
-        float *y = Y + (size_t)b * ldy;
+        float *y = Y + (size_t)(b0 + b) * ldy;
         for (int r0 = 0; r0 < R; r0 += 4) {
             int n = R - r0 < 4 ? R - r0 : 4;
             __m128 s = hsum4(acc[r0][b], n > 1 ? acc[r0 + 1][b] : zero, n > 2 ? acc[r0 + 2][b] : zero,
@@ -85,43 +87,53 @@ T512 INLINE void tile(float *Y, int ldy, const float *X, int ldx, const void *W,
 }
 
 // R rows of W against all B rows of X, BB rows at a time.
-T512 INLINE void row_block(float *Y, int ldy, const float *X, int ldx, const void *W, int B, int K,
+T512 INLINE void row_block(float *Y, int ldy, st_xrows X, const void *W, int B, int K,
                            int R, int BB, int accumulate, int bf16) {
     int b = 0;
-    for (; b + BB <= B; b += BB)
-        tile(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, K, R, BB, accumulate, bf16);
+    for (; b + BB <= B; b += BB) tile(Y, ldy, X, b, W, K, R, BB, accumulate, bf16);
     switch (B - b) { // BB ≤ 4, so at most 3 rows remain
-    case 3: tile(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, K, R, 3, accumulate, bf16); break;
-    case 2: tile(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, K, R, 2, accumulate, bf16); break;
-    case 1: tile(Y + (size_t)b * ldy, ldy, X + (size_t)b * ldx, ldx, W, K, R, 1, accumulate, bf16); break;
+    case 3: tile(Y, ldy, X, b, W, K, R, 3, accumulate, bf16); break;
+    case 2: tile(Y, ldy, X, b, W, K, R, 2, accumulate, bf16); break;
+    case 1: tile(Y, ldy, X, b, W, K, R, 1, accumulate, bf16); break;
     }
 }
 
-// R rows of W at a time; the R·K weights of one block stay in L1 while every X row passes.
-T512 INLINE void matmul(float *Y, int ldy, const float *X, int ldx, const void *W, int B, int M,
+// Y[B,M] (+)= X[B,K]·W[M,K]^T, R rows of W at a time; the R·K weights of one block stay in L1
+// while every X row passes.
+T512 INLINE void matmul(float *Y, int ldy, st_xrows X, const void *W, int B, int M,
                         int K, int R, int BB, int accumulate, int bf16) {
     const size_t wsize = bf16 ? 2 : 4;
     int m = 0;
     for (; m + R <= M; m += R)
-        row_block(Y + m, ldy, X, ldx, (const char *)W + (size_t)m * K * wsize, B, K, R, BB, accumulate, bf16);
+        row_block(Y + m, ldy, X, (const char *)W + (size_t)m * K * wsize, B, K, R, BB, accumulate, bf16);
     const char *w = (const char *)W + (size_t)m * K * wsize;
     for (; m + 4 <= M; m += 4, w += 4 * K * wsize) // only when R = 8
-        row_block(Y + m, ldy, X, ldx, w, B, K, 4, BB, accumulate, bf16);
+        row_block(Y + m, ldy, X, w, B, K, 4, BB, accumulate, bf16);
     switch (M - m) {
-    case 3: row_block(Y + m, ldy, X, ldx, w, B, K, 3, BB, accumulate, bf16); break;
-    case 2: row_block(Y + m, ldy, X, ldx, w, B, K, 2, BB, accumulate, bf16); break;
-    case 1: row_block(Y + m, ldy, X, ldx, w, B, K, 1, BB, accumulate, bf16); break;
+    case 3: row_block(Y + m, ldy, X, w, B, K, 3, BB, accumulate, bf16); break;
+    case 2: row_block(Y + m, ldy, X, w, B, K, 2, BB, accumulate, bf16); break;
+    case 1: row_block(Y + m, ldy, X, w, B, K, 1, BB, accumulate, bf16); break;
     }
 }
 
+// The matrix X as st_xrows: contiguous rows ldx apart, or row pointers plus an offset.
+#define STRIDED(X, ldx) ((st_xrows){(X), (size_t)(ldx), NULL, 0})
+#define ROWS(X, off) ((st_xrows){NULL, 0, (X), (off)})
+
 T512 void st_avx512_gemv(float *y, const float *W, const float *x, int M, int K, int accumulate) {
-    matmul(y, 0, x, 0, W, 1, M, K, 8, 1, accumulate, 0);
+    matmul(y, 0, STRIDED(x, 0), W, 1, M, K, 8, 1, accumulate, 0);
 }
 
 T512 void st_avx512_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W,
                                   int B, int M, int K, int accumulate) {
     if (B == 1) { st_avx512_gemv(Y, W, X, M, K, accumulate); return; }
-    matmul(Y, ldy, X, ldx, W, B, M, K, 4, 4, accumulate, 0);
+    matmul(Y, ldy, STRIDED(X, ldx), W, B, M, K, 4, 4, accumulate, 0);
+}
+
+T512 void st_avx512_gemm_nt_small_rows(float *Y, int ldy, const float *const *X, size_t xoff, const float *W,
+                                       int B, int M, int K, int accumulate) {
+    if (B == 1) { st_avx512_gemv(Y, W, X[0] + xoff, M, K, accumulate); return; }
+    matmul(Y, ldy, ROWS(X, xoff), W, B, M, K, 4, 4, accumulate, 0);
 }
 
 // gemv with bf16 weights: a 32-bit lane holding the pair (w[2i], w[2i+1]) yields both as floats
@@ -185,7 +197,13 @@ T512 void st_avx512_gemv_bf16(float *y, const uint16_t *W, const float *x, int M
 T512 void st_avx512_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
                                        int B, int M, int K, int accumulate) {
     if (B == 1) { st_avx512_gemv_bf16(Y, W, X, M, K, accumulate); return; }
-    matmul(Y, ldy, X, ldx, W, B, M, K, 4, 4, accumulate, 1);
+    matmul(Y, ldy, STRIDED(X, ldx), W, B, M, K, 4, 4, accumulate, 1);
+}
+
+T512 void st_avx512_gemm_nt_small_bf16_rows(float *Y, int ldy, const float *const *X, size_t xoff,
+                                            const uint16_t *W, int B, int M, int K, int accumulate) {
+    if (B == 1) { st_avx512_gemv_bf16(Y, W, X[0] + xoff, M, K, accumulate); return; }
+    matmul(Y, ldy, ROWS(X, xoff), W, B, M, K, 4, 4, accumulate, 1);
 }
 
 // Packed gemv (see streamtag_kernels.h): the pairs trick of tile_bf16_pairs, with the weights
@@ -407,16 +425,26 @@ T512 INLINE void lstm_vec(float *hb, float *cb, const float *pi, const float *ph
     }
 }
 
+// One batch member's LSTM update: H columns, 16 at a time.
+T512 INLINE void lstm_row(float *hb, float *cb, const float *pi, const float *ph, int H, float *a, float *tcb) {
+    int j = 0;
+    for (; j + 16 <= H; j += 16) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, 0xffff, 1);
+    if (j < H) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, tail_mask(H - j), 0);
+}
+
 T512 void st_avx512_lstm_cell(float *h, int ldh, float *c, int ldc, const float *gi, int ldgi,
                               const float *gh, int ldgh, int B, int H, float *acts, float *acts_tc) {
     for (int b = 0; b < B; b++) {
-        float *hb = h + (size_t)b * ldh, *cb = c + (size_t)b * ldc;
         const float *pi = gi + (size_t)b * ldgi, *ph = gh == gi ? NULL : gh + (size_t)b * ldgh;
         float *a = acts ? acts + (size_t)b * 4 * H : NULL, *tcb = acts ? acts_tc + (size_t)b * H : NULL;
-        int j = 0;
-        for (; j + 16 <= H; j += 16) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, 0xffff, 1);
-        if (j < H) lstm_vec(hb, cb, pi, ph, H, a, tcb, j, tail_mask(H - j), 0);
+        lstm_row(h + (size_t)b * ldh, c + (size_t)b * ldc, pi, ph, H, a, tcb);
     }
+}
+
+T512 void st_avx512_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
+                                   const float *gh, int ldgh, int B, int H) {
+    for (int b = 0; b < B; b++)
+        lstm_row(rows[b] + h_off, rows[b] + c_off, gi[b], gh + (size_t)b * ldgh, H, NULL, NULL);
 }
 
 T512 INLINE void gru_vec(float *hb, const float *pi, const float *ph, int H, float *a, int j,
@@ -434,15 +462,23 @@ T512 INLINE void gru_vec(float *hb, const float *pi, const float *ph, int H, flo
     }
 }
 
+T512 INLINE void gru_row(float *hb, const float *pi, const float *ph, int H, float *a) {
+    int j = 0;
+    for (; j + 16 <= H; j += 16) gru_vec(hb, pi, ph, H, a, j, 0xffff, 1);
+    if (j < H) gru_vec(hb, pi, ph, H, a, j, tail_mask(H - j), 0);
+}
+
 T512 void st_avx512_gru_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                              int B, int H, float *acts) {
-    for (int b = 0; b < B; b++) {
-        const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
-        float *hb = h + (size_t)b * ldh, *a = acts ? acts + (size_t)b * 3 * H : NULL;
-        int j = 0;
-        for (; j + 16 <= H; j += 16) gru_vec(hb, pi, ph, H, a, j, 0xffff, 1);
-        if (j < H) gru_vec(hb, pi, ph, H, a, j, tail_mask(H - j), 0);
-    }
+    for (int b = 0; b < B; b++)
+        gru_row(h + (size_t)b * ldh, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H,
+                acts ? acts + (size_t)b * 3 * H : NULL);
+}
+
+T512 void st_avx512_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                                  const float *gh, int ldgh, int B, int H) {
+    for (int b = 0; b < B; b++)
+        gru_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, NULL);
 }
 
 T512 INLINE void rnn_vec(float *hb, const float *pi, const float *ph, int relu, int j, __mmask16 m, int full) {
@@ -454,14 +490,20 @@ T512 INLINE void rnn_vec(float *hb, const float *pi, const float *ph, int relu, 
     st(hb + j, m, v, full);
 }
 
+T512 INLINE void rnn_row(float *hb, const float *pi, const float *ph, int H, int relu) {
+    int j = 0;
+    for (; j + 16 <= H; j += 16) rnn_vec(hb, pi, ph, relu, j, 0xffff, 1);
+    if (j < H) rnn_vec(hb, pi, ph, relu, j, tail_mask(H - j), 0);
+}
+
 T512 void st_avx512_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                              int B, int H, int relu) {
-    for (int b = 0; b < B; b++) {
-        const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
-        float *hb = h + (size_t)b * ldh;
-        int j = 0;
-        for (; j + 16 <= H; j += 16) rnn_vec(hb, pi, ph, relu, j, 0xffff, 1);
-        if (j < H) rnn_vec(hb, pi, ph, relu, j, tail_mask(H - j), 0);
-    }
+    for (int b = 0; b < B; b++) rnn_row(h + (size_t)b * ldh, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, relu);
+}
+
+T512 void st_avx512_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                                  const float *gh, int ldgh, int B, int H, int relu) {
+    for (int b = 0; b < B; b++)
+        rnn_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, relu);
 }
 #endif

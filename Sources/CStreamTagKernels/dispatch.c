@@ -104,6 +104,10 @@ void st_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W
                       int B, int M, int K, int accumulate) {
     DISPATCH(gemm_nt_small, (Y, ldy, X, ldx, W, B, M, K, accumulate))
 }
+void st_gemm_nt_small_rows(float *Y, int ldy, const float *const *X, size_t xoff, const float *W,
+                           int B, int M, int K, int accumulate) {
+    DISPATCH(gemm_nt_small_rows, (Y, ldy, X, xoff, W, B, M, K, accumulate))
+}
 void st_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate) {
     DISPATCH(gemv_bf16, (y, W, x, M, K, accumulate))
 }
@@ -119,6 +123,10 @@ void st_gemv_bf16_packed(float *y, const uint16_t *P, const float *x, int M, int
 void st_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
                            int B, int M, int K, int accumulate) {
     DISPATCH(gemm_nt_small_bf16, (Y, ldy, X, ldx, W, B, M, K, accumulate))
+}
+void st_gemm_nt_small_bf16_rows(float *Y, int ldy, const float *const *X, size_t xoff, const uint16_t *W,
+                                int B, int M, int K, int accumulate) {
+    DISPATCH(gemm_nt_small_bf16_rows, (Y, ldy, X, xoff, W, B, M, K, accumulate))
 }
 void st_f32_to_bf16(uint16_t *out, const float *in, size_t n) { DISPATCH(f32_to_bf16, (out, in, n)) }
 void st_bf16_to_f32(float *out, const uint16_t *in, size_t n) { DISPATCH(bf16_to_f32, (out, in, n)) }
@@ -137,6 +145,18 @@ void st_gru_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, 
 void st_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                  int B, int H, int relu) {
     DISPATCH(rnn_cell, (h, ldh, gi, ldgi, gh, ldgh, B, H, relu))
+}
+void st_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
+                       const float *gh, int ldgh, int B, int H) {
+    DISPATCH(lstm_cell_rows, (rows, h_off, c_off, gi, gh, ldgh, B, H))
+}
+void st_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                      const float *gh, int ldgh, int B, int H) {
+    DISPATCH(gru_cell_rows, (rows, h_off, gi, gh, ldgh, B, H))
+}
+void st_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                      const float *gh, int ldgh, int B, int H, int relu) {
+    DISPATCH(rnn_cell_rows, (rows, h_off, gi, gh, ldgh, B, H, relu))
 }
 
 void st_prefetch(const void *p, size_t n) {

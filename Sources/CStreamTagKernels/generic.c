@@ -45,16 +45,26 @@ void st_generic_gemv(float *y, const float *W, const float *x, int M, int K, int
     }
 }
 
-// Row m of W is reused for every row of X while it is in L1, so W is read from memory once.
-void st_generic_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W,
-                              int B, int M, int K, int accumulate) {
+// Y[B,M] (+)= X[B,K]·W[M,K]^T, X's rows as st_xrows says. Row m of W is reused for every row of
+// X while it is in L1, so W is read from memory once.
+static void gemm_small(float *Y, int ldy, st_xrows X, const float *W, int B, int M, int K, int accumulate) {
     for (int m = 0; m < M; m++) {
         for (int b = 0; b < B; b++) {
-            float acc = dot(W + (size_t)m * K, X + (size_t)b * ldx, K);
+            float acc = dot(W + (size_t)m * K, st_xrow(X, b), K);
             float *y = Y + (size_t)b * ldy + m;
             *y = accumulate ? *y + acc : acc;
         }
     }
+}
+
+void st_generic_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W,
+                              int B, int M, int K, int accumulate) {
+    gemm_small(Y, ldy, (st_xrows){X, (size_t)ldx, NULL, 0}, W, B, M, K, accumulate);
+}
+
+void st_generic_gemm_nt_small_rows(float *Y, int ldy, const float *const *X, size_t xoff, const float *W,
+                                   int B, int M, int K, int accumulate) {
+    gemm_small(Y, ldy, (st_xrows){NULL, 0, X, xoff}, W, B, M, K, accumulate);
 }
 
 void st_generic_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate) {
@@ -64,15 +74,25 @@ void st_generic_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, in
     }
 }
 
-void st_generic_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
-                                   int B, int M, int K, int accumulate) {
+static void gemm_small_bf16(float *Y, int ldy, st_xrows X, const uint16_t *W, int B, int M, int K,
+                            int accumulate) {
     for (int m = 0; m < M; m++) {
         for (int b = 0; b < B; b++) {
-            float acc = dot_bf16(W + (size_t)m * K, X + (size_t)b * ldx, K);
+            float acc = dot_bf16(W + (size_t)m * K, st_xrow(X, b), K);
             float *y = Y + (size_t)b * ldy + m;
             *y = accumulate ? *y + acc : acc;
         }
     }
+}
+
+void st_generic_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
+                                   int B, int M, int K, int accumulate) {
+    gemm_small_bf16(Y, ldy, (st_xrows){X, (size_t)ldx, NULL, 0}, W, B, M, K, accumulate);
+}
+
+void st_generic_gemm_nt_small_bf16_rows(float *Y, int ldy, const float *const *X, size_t xoff,
+                                        const uint16_t *W, int B, int M, int K, int accumulate) {
+    gemm_small_bf16(Y, ldy, (st_xrows){NULL, 0, X, xoff}, W, B, M, K, accumulate);
 }
 
 // The packed layout (see streamtag_kernels.h). Not per level: it runs once, at model load.
@@ -271,6 +291,12 @@ void st_generic_lstm_cell(float *h, int ldh, float *c, int ldc,
     }
 }
 
+void st_generic_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
+                               const float *gh, int ldgh, int B, int H) {
+    for (int b = 0; b < B; b++)
+        lstm_row(rows[b] + h_off, rows[b] + c_off, gi[b], gh + (size_t)b * ldgh, H, NULL, NULL, 1, 0);
+}
+
 static inline __attribute__((always_inline)) void
 gru_row(float *restrict hb, const float *pi, const float *ph, int H, float *restrict a, int train) {
     for (int j = 0; j < H; j++) {
@@ -292,16 +318,30 @@ void st_generic_gru_cell(float *h, int ldh, const float *gi, int ldgi, const flo
     }
 }
 
+void st_generic_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                              const float *gh, int ldgh, int B, int H) {
+    for (int b = 0; b < B; b++)
+        gru_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, NULL, 0);
+}
+
+static inline __attribute__((always_inline)) void
+rnn_row(float *restrict hb, const float *pi, const float *ph, int H, int relu) {
+    if (relu) {
+        // written so that NaN passes through
+        for (int j = 0; j < H; j++) { float z = pi[j] + ph[j]; hb[j] = z < 0.0f ? 0.0f : z; }
+    } else {
+        for (int j = 0; j < H; j++) hb[j] = tanh1(pi[j] + ph[j]);
+    }
+}
+
 void st_generic_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                          int B, int H, int relu) {
-    for (int b = 0; b < B; b++) {
-        const float *pi = gi + (size_t)b * ldgi, *ph = gh + (size_t)b * ldgh;
-        float *restrict hb = h + (size_t)b * ldh;
-        if (relu) {
-            // written so that NaN passes through
-            for (int j = 0; j < H; j++) { float z = pi[j] + ph[j]; hb[j] = z < 0.0f ? 0.0f : z; }
-        } else {
-            for (int j = 0; j < H; j++) hb[j] = tanh1(pi[j] + ph[j]);
-        }
-    }
+    for (int b = 0; b < B; b++)
+        rnn_row(h + (size_t)b * ldh, gi + (size_t)b * ldgi, gh + (size_t)b * ldgh, H, relu);
+}
+
+void st_generic_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                              const float *gh, int ldgh, int B, int H, int relu) {
+    for (int b = 0; b < B; b++)
+        rnn_row(rows[b] + h_off, gi[b], gh + (size_t)b * ldgh, H, relu);
 }

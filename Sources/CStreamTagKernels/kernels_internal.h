@@ -24,10 +24,27 @@
 #define ST_SIGMOID_CLAMP 104.0f
 #define ST_TANH_CLAMP 10.0f
 
+// Where a matrix product's B input rows are: row b at rows[b] + off when rows is set (states that
+// live in separate rows, see st_gemm_nt_small_rows), else at X + b·ldx.
+typedef struct {
+    const float *X;
+    size_t ldx;
+    const float *const *rows;
+    size_t off;
+} st_xrows;
+
+static inline __attribute__((always_inline)) const float *st_xrow(st_xrows x, int b) {
+    return x.rows ? x.rows[b] + x.off : x.X + (size_t)b * x.ldx;
+}
+
 #define ST_DECLARE_KERNELS(p)                                                                      \
     void p##gemv(float *y, const float *W, const float *x, int M, int K, int accumulate);           \
     void p##gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W, int B,       \
                           int M, int K, int accumulate);                                            \
+    void p##gemm_nt_small_rows(float *Y, int ldy, const float *const *X, size_t xoff, const float *W, \
+                               int B, int M, int K, int accumulate);                                \
+    void p##gemm_nt_small_bf16_rows(float *Y, int ldy, const float *const *X, size_t xoff,         \
+                                    const uint16_t *W, int B, int M, int K, int accumulate);        \
     void p##gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate);   \
     void p##gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,      \
                                int B, int M, int K, int accumulate);                                \
@@ -44,7 +61,13 @@
     void p##gru_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,      \
                      int B, int H, float *acts);                                                    \
     void p##rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,      \
-                     int B, int H, int relu);
+                     int B, int H, int relu);                                                       \
+    void p##lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi, \
+                           const float *gh, int ldgh, int B, int H);                                \
+    void p##gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,                \
+                          const float *gh, int ldgh, int B, int H);                                 \
+    void p##rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,                \
+                          const float *gh, int ldgh, int B, int H, int relu);
 
 ST_DECLARE_KERNELS(st_generic_)
 #if defined(__x86_64__)

@@ -144,6 +144,69 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
         }
     }
 
+    /// The row-pointer products (st_gemm_nt_small_rows and its bf16 counterpart) on rows placed
+    /// apart in reverse order behind an offset: within 1e-5 of the reference and bit for bit the
+    /// strided kernel's result, padding of Y untouched.
+    func checkRowsProduct(B: Int, M: Int, K: Int, accumulate: Bool, bf16: Bool, level: String, rng: inout SplitMix) {
+        let ldy = M + 5, offset = 3, spacing = K + offset + 7
+        let X = rng.floats(B * K)
+        var W = rng.floats(M * K)
+        var Wb = [UInt16](repeating: 0, count: M * K)
+        if bf16 {
+            st_f32_to_bf16(&Wb, W, M * K)
+            W = Wb.map(bf16ToFloat)
+        }
+        // Row b at slab[(B − 1 − b)·spacing + offset ..< … + K].
+        var slab = rng.floats(B * spacing)
+        for b in 0..<B {
+            for k in 0..<K { slab[(B - 1 - b) * spacing + offset + k] = X[b * K + k] }
+        }
+        let Y0 = rng.floats(B * ldy, 4)
+        var Y = Y0, Ystrided = Y0
+        let acc: Int32 = accumulate ? 1 : 0
+        slab.withUnsafeBufferPointer { s in
+            let rows: [UnsafePointer<Float>?] = (0..<B).map { s.baseAddress! + (B - 1 - $0) * spacing }
+            if bf16 {
+                st_gemm_nt_small_bf16_rows(&Y, Int32(ldy), rows, offset, Wb, Int32(B), Int32(M), Int32(K), acc)
+                st_gemm_nt_small_bf16(&Ystrided, Int32(ldy), X, Int32(K), Wb, Int32(B), Int32(M), Int32(K), acc)
+            } else {
+                st_gemm_nt_small_rows(&Y, Int32(ldy), rows, offset, W, Int32(B), Int32(M), Int32(K), acc)
+                st_gemm_nt_small(&Ystrided, Int32(ldy), X, Int32(K), W, Int32(B), Int32(M), Int32(K), acc)
+            }
+        }
+        var worst = 0.0
+        for b in 0..<B {
+            for m in 0..<M {
+                var sum = accumulate ? Double(Y0[b * ldy + m]) : 0, scale = abs(sum)
+                for k in 0..<K {
+                    let p = Double(X[b * K + k]) * Double(W[m * K + k])
+                    sum += p
+                    scale += abs(p)
+                }
+                worst = max(worst, abs(Double(Y[b * ldy + m]) - sum) / max(scale, 1e-30))
+            }
+        }
+        let what = "\(level) rows bf16=\(bf16) B=\(B) M=\(M) K=\(K) acc=\(accumulate)"
+        #expect(worst <= 1e-5, "\(what): rel err \(worst)")
+        #expect(Y.map(\.bitPattern) == Ystrided.map(\.bitPattern), "\(what): differs from the strided kernel")
+    }
+
+    @Test func rowsGemmMatchesReferenceAndStrided() {
+        var rng = SplitMix(state: 8)
+        forEachLevel { level in
+            for bf16 in [false, true] {
+                for B in [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33] {
+                    for (M, K) in [(1, 1), (3, 17), (17, 3), (15, 16), (33, 255), (256, 33), (16, 256)] {
+                        checkRowsProduct(B: B, M: M, K: K, accumulate: (B + M) % 2 == 0, bf16: bf16,
+                                         level: level, rng: &rng)
+                    }
+                }
+                checkRowsProduct(B: 8, M: 1024, K: 17, accumulate: true, bf16: bf16, level: level, rng: &rng)
+                checkRowsProduct(B: 9, M: 1024, K: 256, accumulate: true, bf16: bf16, level: level, rng: &rng)
+            }
+        }
+    }
+
     @Test func smallGemmMatchesReference() {
         var rng = SplitMix(state: 2)
         forEachLevel { level in
@@ -447,6 +510,78 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
                         for j in H..<ldh where h[b * ldh + j] != h0[b * ldh + j] { Issue.record("\(level): RNN padding") }
                     }
                     #expect(worst <= 2e-6, "\(level) RNN B=\(B) H=\(H) relu=\(relu): \(worst)")
+                }
+            }
+        }
+    }
+
+    /// The cells on row pointers: each batch member's h (and c) inside its own row, rows placed
+    /// in reverse order with gaps, input pre-activations through pointers too (in reverse order).
+    /// Bit for bit the strided cells' results (which the tests above hold to the reference), and
+    /// nothing else in the rows touched.
+    @Test func rowCellsMatchStridedCells() {
+        var rng = SplitMix(state: 9)
+        forEachLevel { level in
+            for (B, H) in [(1, 1), (3, 7), (2, 16), (5, 17), (2, 33), (4, 256), (9, 128)] {
+                // Row layout: [pad 2][c H][pad 1][h H][pad 3]
+                let cOff = 2, hOff = cOff + H + 1, S = hOff + H + 3
+                for kind in ["lstm", "gru", "rnn-tanh", "rnn-relu"] {
+                    let G = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1
+                    let ldg = G * H + 2
+                    let gi = rng.floats(B * ldg, 6), gh = rng.floats(B * ldg, 6)
+                    // Member b's input pre-activations in a separate buffer, row B − 1 − b.
+                    var giApart = [Float](repeating: .nan, count: B * ldg)
+                    for b in 0..<B {
+                        for i in 0..<ldg { giApart[(B - 1 - b) * ldg + i] = gi[b * ldg + i] }
+                    }
+                    let slab0 = rng.floats(B * S, 3)
+                    var slab = slab0
+                    // Strided reference: h and c of member b at b·H.
+                    var h: [Float] = [], c: [Float] = []
+                    for b in 0..<B {
+                        let row: Int = (B - 1 - b) * S
+                        h += slab0[row + hOff ..< row + hOff + H]
+                        c += slab0[row + cOff ..< row + cOff + H]
+                    }
+                    gi.withUnsafeBufferPointer { pgi in
+                        gh.withUnsafeBufferPointer { pgh in
+                            let gi = pgi.baseAddress!, gh = pgh.baseAddress!
+                            giApart.withUnsafeBufferPointer { ga in
+                                slab.withUnsafeMutableBufferPointer { s in
+                                    let rows: [UnsafeMutablePointer<Float>?] = (0..<B).map { s.baseAddress! + (B - 1 - $0) * S }
+                                    let g: [UnsafePointer<Float>?] = (0..<B).map { ga.baseAddress! + (B - 1 - $0) * ldg }
+                                    switch kind {
+                                    case "gru":
+                                        st_gru_cell_rows(rows, hOff, g, gh, Int32(ldg), Int32(B), Int32(H))
+                                    case "rnn-tanh", "rnn-relu":
+                                        st_rnn_cell_rows(rows, hOff, g, gh, Int32(ldg), Int32(B), Int32(H),
+                                                         kind == "rnn-relu" ? 1 : 0)
+                                    default:
+                                        st_lstm_cell_rows(rows, hOff, cOff, g, gh, Int32(ldg), Int32(B), Int32(H))
+                                    }
+                                }
+                            }
+                            switch kind {
+                            case "gru": st_gru_cell(&h, Int32(H), gi, Int32(ldg), gh, Int32(ldg), Int32(B), Int32(H), nil)
+                            case "rnn-tanh", "rnn-relu":
+                                st_rnn_cell(&h, Int32(H), gi, Int32(ldg), gh, Int32(ldg), Int32(B), Int32(H),
+                                            kind == "rnn-relu" ? 1 : 0)
+                            default:
+                                st_lstm_cell(&h, Int32(H), &c, Int32(H), gi, Int32(ldg), gh, Int32(ldg), Int32(B), Int32(H),
+                                             nil, nil)
+                            }
+                        }
+                    }
+                    var want = slab0
+                    for b in 0..<B {
+                        let row = (B - 1 - b) * S
+                        for j in 0..<H {
+                            want[row + hOff + j] = h[b * H + j]
+                            if G == 4 { want[row + cOff + j] = c[b * H + j] }
+                        }
+                    }
+                    #expect(slab.map(\.bitPattern) == want.map(\.bitPattern),
+                            "\(level) \(kind) rows B=\(B) H=\(H): differs from the strided cell")
                 }
             }
         }

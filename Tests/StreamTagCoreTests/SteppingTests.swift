@@ -38,6 +38,41 @@ import Testing
         }
     }
 
+    /// The step on state rows that live apart (as in the daemon's slab: here in reverse order,
+    /// every other row, off alignment) equals the step on one contiguous buffer bit for bit,
+    /// states and every head's scores, for batches of 1 to 5.
+    @Test(arguments: CellKind.allCases, Model.Precision.allCases)
+    func rowPointersEqualContiguousRows(cell: CellKind, precision: Model.Precision) throws {
+        let model = try Self.model(cell: cell, precision: precision)
+        let maxBatch = 5
+        let stepper = BatchStepper(model: model, maxBatch: maxBatch)
+        let S = stepper.layout.floats, C = model.C
+        let contiguous = AlignedBuffer<Float>(count: maxBatch * S)
+        let slab = AlignedBuffer<Float>(count: 2 * maxBatch * S + 3)
+        let rows = AlignedBuffer<UnsafeMutablePointer<Float>?>(count: maxBatch)
+        for b in 0..<maxBatch { rows[b] = slab.pointer + 3 + 2 * (maxBatch - 1 - b) * S }
+        let a = AlignedBuffer<Float>(count: maxBatch * C), b = AlignedBuffer<Float>(count: maxBatch * C)
+        let words = Self.sentences.flatMap { $0 }
+        for t in 0..<12 {
+            let B = 1 + t % maxBatch
+            let codes = (0..<B).map { model.encode(words[(t * 3 + $0) % words.count]) }
+            codes.withUnsafeBufferPointer {
+                stepper.step(states: contiguous.pointer, tokens: $0.baseAddress!, count: B)
+                stepper.step(rows: rows.pointer, tokens: $0.baseAddress!, count: B)
+            }
+            for r in 0..<maxBatch {
+                let x = UnsafeBufferPointer(start: contiguous.pointer + r * S, count: S)
+                let y = UnsafeBufferPointer(start: rows[r]!, count: S)
+                #expect(x.map(\.bitPattern) == y.map(\.bitPattern), "step \(t), row \(r)")
+            }
+            for j in 0...model.k {
+                stepper.scores(states: contiguous.pointer, count: B, seeing: j, into: a.pointer)
+                stepper.scores(rows: rows.pointer, count: B, seeing: j, into: b.pointer)
+                #expect(a.array[..<(B * C)].map(\.bitPattern) == b.array[..<(B * C)].map(\.bitPattern), "step \(t), head \(j)")
+            }
+        }
+    }
+
     @Test func stepScoresMatchAFreshRecomputation() throws {
         // Scores after feeding a prefix equal those of a new stream fed the same prefix: state
         // carries everything and nothing leaks between streams sharing a batch.

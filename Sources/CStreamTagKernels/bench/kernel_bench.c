@@ -159,6 +159,8 @@ static void bench_gemm(int M, int K) {
     float *W = rnd((size_t)M * K, 1), *X = rnd(256 * (size_t)ldx, 1), *Y = rnd(256 * (size_t)ldy, 1);
     uint16_t *Wb = malloc((size_t)M * K * 2);
     st_f32_to_bf16(Wb, W, (size_t)M * K);
+    const float *rows[256]; // the same rows through pointers, for the *_rows kernels
+    for (int b = 0; b < 256; b++) rows[b] = X + (size_t)b * ldx;
     int Bs[] = {2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256};
     for (int i = 0; i < 12; i++) {
         int B = Bs[i], inner = B <= 32 ? 50 : 10;
@@ -174,8 +176,10 @@ static void bench_gemm(int M, int K) {
                                             W, K, 1, Y, ldy));
         printf("  openblas %.1f [%.1f, %.0f GF/s]", tb, tmin, fl / tmin / 1e3);
         st_force_isa(ST_ISA_AVX512BF16);
+        double tr = TIME(inner, st_gemm_nt_small_rows(Y, ldy, rows, 0, W, B, M, K, 1));
         double t2 = TIME(inner, st_gemm_nt_small_bf16(Y, ldy, X, ldx, Wb, B, M, K, 1));
-        printf("  bf16 %.1f\n", t2);
+        double t2r = TIME(inner, st_gemm_nt_small_bf16_rows(Y, ldy, rows, 0, Wb, B, M, K, 1));
+        printf("  rows %.1f  bf16 %.1f  bf16 rows %.1f\n", tr, t2, t2r);
     }
     free(W), free(X), free(Y), free(Wb);
 }

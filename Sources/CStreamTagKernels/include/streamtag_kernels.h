@@ -43,11 +43,21 @@ void st_gemv(float *y, const float *W, const float *x, int M, int K, int accumul
 void st_gemm_nt_small(float *Y, int ldy, const float *X, int ldx, const float *W,
                       int B, int M, int K, int accumulate);
 
+/// Y[B,M] = X[B,K] · W[M,K]^T (+ Y) with row b of X at X[b] + xoff: for inputs that live in
+/// separate rows (the daemon steps each stream's state where it is, through one pointer per
+/// batch member). The same kernel as st_gemm_nt_small (same blocking and order of sums, so the
+/// same results bit for bit); B = 1 is a gemv.
+void st_gemm_nt_small_rows(float *Y, int ldy, const float *const *X, size_t xoff, const float *W,
+                           int B, int M, int K, int accumulate);
+
 /// y[M] = W[M,K] · x[K] (+ y), with W stored as bfloat16 (upper halves of IEEE floats).
 void st_gemv_bf16(float *y, const uint16_t *W, const float *x, int M, int K, int accumulate);
 /// Y[B,M] = X[B,K] · W[M,K]^T (+ Y), W as bfloat16.
 void st_gemm_nt_small_bf16(float *Y, int ldy, const float *X, int ldx, const uint16_t *W,
                            int B, int M, int K, int accumulate);
+/// st_gemm_nt_small_bf16 with row b of X at X[b] + xoff (as st_gemm_nt_small_rows).
+void st_gemm_nt_small_bf16_rows(float *Y, int ldy, const float *const *X, size_t xoff, const uint16_t *W,
+                                int B, int M, int K, int accumulate);
 /// bf16 weights packed for st_gemv_bf16_packed: blocks of 16 rows, each block a sequence of
 /// 32-column slices of its 16 rows ([⌈M/16⌉][⌈K/32⌉][16][32], zero-padded), so that the kernel
 /// reads the matrix front to back in one stream. st_bf16_packed_count(M, K) elements.
@@ -93,6 +103,18 @@ void st_gru_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, 
 /// Elman cell: h' = tanh(gi + gh) or relu(gi + gh) when relu != 0 ([B, H]).
 void st_rnn_cell(float *h, int ldh, const float *gi, int ldgi, const float *gh, int ldgh,
                  int B, int H, int relu);
+
+/// The cells on states that live in separate rows: batch member b's h is rows[b] + h_off and
+/// its c (LSTM) rows[b] + c_off, H floats each, updated in place; its input pre-activations
+/// gi[b] (G·H floats, e.g. a row of the input-projection table, read in place) and hidden ones
+/// gh + b·ldgh (G·H). Inference only (no activations kept). Same arithmetic as the strided
+/// cells, so the same results bit for bit.
+void st_lstm_cell_rows(float *const *rows, size_t h_off, size_t c_off, const float *const *gi,
+                       const float *gh, int ldgh, int B, int H);
+void st_gru_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                      const float *gh, int ldgh, int B, int H);
+void st_rnn_cell_rows(float *const *rows, size_t h_off, const float *const *gi,
+                      const float *gh, int ldgh, int B, int H, int relu);
 
 #ifdef __cplusplus
 }

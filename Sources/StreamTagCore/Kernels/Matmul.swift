@@ -34,6 +34,28 @@ public func matmul(_ out: UnsafeMutablePointer<Float>, ldo: Int,
     }
 }
 
+/// out[B, M] = X[B, K] · weight[M, K]ᵀ (+ out when accumulate), with row b of X at
+/// rows[b] + offset (K floats): the product on states that live in separate rows, by `matmul`'s
+/// kernels (our own read the rows in place, with the same sums as on evenly spaced rows). At and
+/// above `smallBatchLimit` (never with AVX-512) OpenBLAS wants evenly spaced rows: they are first
+/// copied to `gather` ([B, K]).
+@inline(__always)
+public func matmul(_ out: UnsafeMutablePointer<Float>, ldo: Int,
+                   rows: UnsafePointer<UnsafeMutablePointer<Float>?>, offset: Int,
+                   _ weight: UnsafePointer<Float>, B: Int, K: Int, M: Int, accumulate: Bool = false,
+                   gather: UnsafeMutablePointer<Float>) {
+    if B == 1 {
+        st_gemv(out, weight, rows[0]! + offset, Int32(M), Int32(K), accumulate ? 1 : 0)
+    } else if B < smallBatchLimit {
+        rows.withMemoryRebound(to: UnsafePointer<Float>?.self, capacity: B) {
+            st_gemm_nt_small_rows(out, Int32(ldo), $0, offset, weight, Int32(B), Int32(M), Int32(K), accumulate ? 1 : 0)
+        }
+    } else {
+        for b in 0..<B { (gather + b * K).update(from: rows[b]! + offset, count: K) }
+        matmul(out, ldo: ldo, gather, ldi: K, weight, B: B, K: K, M: M, accumulate: accumulate)
+    }
+}
+
 /// General sgemm for training: C[M, N] = α·op(A)·op(B) + β·C, row-major (OpenBLAS).
 @inline(__always)
 public func sgemm(transA: Bool, transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,

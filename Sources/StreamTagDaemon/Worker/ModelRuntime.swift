@@ -20,8 +20,8 @@ final class ModelRuntime: @unchecked Sendable {
     private var chunkBases: [UnsafeMutablePointer<Float>] = []
     static let chunkShift = 8
     static let chunkRows = 1 << chunkShift
-    /// [maxBatch, S] states of the streams in the current step.
-    let batch: AlignedBuffer<Float>
+    /// [maxBatch] state rows of the streams in the current step (the step works on them in place).
+    let batchRows: AlignedBuffer<UnsafeMutablePointer<Float>?>
     /// [maxBatch, C] head scores.
     let scores: AlignedBuffer<Float>
     var codes: [TokenCode]
@@ -39,7 +39,7 @@ final class ModelRuntime: @unchecked Sendable {
         stepper = BatchStepper(model: model, maxBatch: maxBatch)
         decoder = TagDecoder(tags: model.tags)
         layout = StateLayout(config: model.config)
-        batch = AlignedBuffer(count: maxBatch * layout.floats)
+        batchRows = AlignedBuffer(count: maxBatch)
         scores = AlignedBuffer(count: maxBatch * model.C)
         codes = Array(repeating: TokenCode(word: 0), count: maxBatch)
         batchSlots.reserveCapacity(maxBatch)

@@ -211,22 +211,22 @@ final class StreamWorker {
         return false
     }
 
-    /// One batched step of one model: gather states, advance every stream by its head token,
-    /// scatter back, release the tokens whose window is full.
+    /// One batched step of one model: advance every stream's state row in place by its head
+    /// token, release the tokens whose window is full.
     private func step(_ r: ModelRuntime) {
-        let S = r.layout.floats, B = r.batchSlots.count, C = r.model.C
+        let B = r.batchSlots.count, C = r.model.C
         let started = metrics.stepStarted()
+        let rows = r.batchRows.pointer
         for (b, slot) in r.batchSlots.enumerated() {
-            (r.batch.pointer + b * S).update(from: r.row(slot), count: S)
+            rows[b] = r.row(slot)
             switch table[slot].ops.first {
             case .token(let token)?, .replay(let token, _)?: r.codes[b] = r.model.encode(token)
             default: preconditionFailure("head is not a token")
             }
         }
-        r.codes.withUnsafeBufferPointer { r.stepper.step(states: r.batch.pointer, tokens: $0.baseAddress!, count: B) }
-        r.stepper.scores(states: r.batch.pointer, count: B, seeing: r.lookahead, into: r.scores.pointer)
+        r.codes.withUnsafeBufferPointer { r.stepper.step(rows: rows, tokens: $0.baseAddress!, count: B) }
+        r.stepper.scores(rows: rows, count: B, seeing: r.lookahead, into: r.scores.pointer)
         for (b, slot) in r.batchSlots.enumerated() {
-            r.row(slot).update(from: r.batch.pointer + b * S, count: S)
             advance(&table[slot], runtime: r, scores: r.scores.pointer + b * C)
         }
         steps += 1
