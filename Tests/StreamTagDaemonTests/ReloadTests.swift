@@ -202,6 +202,31 @@ import Testing
         let answer = try h.collect { $0.contains { $0.topic == "x" && $0.type == "tags" } }.first { $0.topic == "x" }
         #expect(answer?.string("model")?.hasPrefix("second@") == true)
     }
+
+    /// The served path is a symlink into a directory of versions; switching it (a new link
+    /// renamed over the old one, as `ln -sfn` + `mv -T` do) serves the new target.
+    @Test func symlinkSwitchIsPickedUpByTheWatcher() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (a, b) = try Self.models()
+        try FileManager.default.createDirectory(atPath: dir + "/versions", withIntermediateDirectories: true)
+        try Self.writeModel(a, to: dir + "/versions/1.safetensors")
+        try Self.writeModel(b, to: dir + "/versions/2.safetensors")
+        let path = dir + "/model.safetensors"
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "versions/1.safetensors")
+        let h = try DaemonHarness(model: try Model(path: path)) { config in
+            config.model.path = path
+            config.model.watchInterval = .milliseconds(200)
+        }
+        defer { h.stop() }
+        let start = Date()
+        try FileManager.default.createSymbolicLink(atPath: dir + "/next", withDestinationPath: "versions/2.safetensors")
+        #expect(rename(dir + "/next", path) == 0)
+        let events = try h.collect(timeout: 5) { $0.contains { $0.event == "model_loaded" } }
+        let loaded = events.first { $0.event == "model_loaded" }
+        #expect(loaded?.string("model")?.hasPrefix("second@") == true, "\(events)")
+        #expect(Date().timeIntervalSince(start) < 1, "reload within a second of the switch")
+    }
 }
 
 func temporaryDirectory() -> String {
