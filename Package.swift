@@ -84,7 +84,9 @@ let package = Package(
         ),
         .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore", "CStreamTagKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
-        .testTarget(name: "StreamTagDaemonTests", dependencies: ["StreamTagDaemon"]),
-        .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag", "StreamTagDaemon"]),
+        // Test helpers shared by the daemon and CLI tests (systemd's end of sd_notify).
+        .target(name: "StreamTagTestSupport", path: "Tests/StreamTagTestSupport"),
+        .testTarget(name: "StreamTagDaemonTests", dependencies: ["StreamTagDaemon", "StreamTagTestSupport"]),
+        .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag", "StreamTagDaemon", "StreamTagTestSupport"]),
     ]
 )

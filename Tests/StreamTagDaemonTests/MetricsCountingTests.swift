@@ -153,22 +153,21 @@ import Testing
     /// The summary logs the increase since its last run, once.
     @Test func summaryLogsOncePerIncrease() {
         let metrics = DaemonMetrics()
-        let captured = CapturedLines()
-        var logger = Logger(label: "summary-test") { _ in CapturingLogHandler(captured: captured) }
-        logger.logLevel = .info
+        let captured = LogLines()
+        let logger = captured.logger()
         let dropped = Atomic<Int>(0)
         let summary = EventLogSummary(counts: metrics.counts, logger: logger, interval: 3600) { dropped.load(ordering: .relaxed) }
         metrics.rejected(.badSeq)
         metrics.rejected(.badSeq)
         metrics.count(.evicted(reason: .dropped))
         summary.summarize()
-        #expect(captured.lines.withLock { $0.count } == 2)
-        #expect(captured.lines.withLock { $0.first?.hasPrefix("rejected 2 messages in the last") } == true)
+        #expect(captured.texts.count == 2)
+        #expect(captured.texts.first?.hasPrefix("rejected 2 messages in the last") == true)
         summary.summarize()
-        #expect(captured.lines.withLock { $0.count } == 2, "nothing new, nothing logged")
+        #expect(captured.texts.count == 2, "nothing new, nothing logged")
         dropped.store(3, ordering: .relaxed)
         summary.stop()
-        #expect(captured.lines.withLock { $0.last?.hasPrefix("output socket dropped 3 messages") } == true)
+        #expect(captured.texts.last?.hasPrefix("output socket dropped 3 messages") == true)
     }
 
     @Test func listenAddresses() {
@@ -178,25 +177,5 @@ import Testing
         #expect(MetricsRoutes.parseListen("127.0.0.1") == nil)
         #expect(MetricsRoutes.parseListen("127.0.0.1:70000") == nil)
         #expect(MetricsRoutes.parseListen(":80") == nil)
-    }
-}
-
-final class CapturedLines: Sendable {
-    let lines = Mutex<[String]>([])
-}
-
-/// Collects log messages.
-struct CapturingLogHandler: LogHandler {
-    let captured: CapturedLines
-    var logLevel: Logger.Level = .trace
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        captured.lines.withLock { $0.append(event.message.description) }
     }
 }

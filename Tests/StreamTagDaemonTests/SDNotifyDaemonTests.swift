@@ -3,6 +3,7 @@ import Logging
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+import StreamTagTestSupport
 
 /// The daemon's systemd notifications over real sockets: a daemon in this process, its notify
 /// socket and watchdog interval passed in explicitly (the environment is process-wide and the

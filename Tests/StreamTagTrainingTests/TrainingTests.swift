@@ -5,13 +5,8 @@ import Testing
 /// The trainer's forward pass against the inference path: the logits a head is trained on must
 /// be the scores the stepper computes for the same token and followers.
 @Suite struct TrainingTests {
-    static let sentences: [Sentence] = [
-        Sentence(tokens: ["the", "cat", "sat", "down"], tags: ["D", "N", "V", "A"]),
-        Sentence(tokens: ["a", "dog", "ran"], tags: ["D", "N", "V"]),
-        Sentence(tokens: ["Cats", "sat", "on", "the", "mat", "today"], tags: ["N", "V", "P", "D", "N", "A"]),
-        Sentence(tokens: ["dogs", "barked"], tags: ["N", "V"]),
-        Sentence(tokens: ["the", "mat", "was", "red", "."], tags: ["D", "N", "V", "A", "P"]),
-    ]
+    /// The toy corpus of the gradient checks.
+    static let sentences = GradientTests.sentences
 
     @Test func trainingLogitsEqualInferenceScores() throws {
         var options = TrainingOptions()
