@@ -348,11 +348,11 @@ public final class LoadGenerator {
         let (seq, position) = acc.recordSend(stream: s, tokens: k, at: time)
         topic.removeAll(keepingCapacity: true)
         topic.append(contentsOf: runPrefix)
-        appendDecimal(s, to: &topic)
+        JSONWriter.appendInteger(s, to: &topic)
         body.removeAll(keepingCapacity: true)
-        appendRaw(#"{"seq":"#, to: &body)
-        appendDecimal(seq, to: &body)
-        appendRaw(#","tokens":["#, to: &body)
+        JSONWriter.appendRaw(#"{"seq":"#, to: &body)
+        JSONWriter.appendInteger(seq, to: &body)
+        JSONWriter.appendRaw(#","tokens":["#, to: &body)
         for j in 0..<k {
             if j > 0 { body.append(UInt8(ascii: ",")) }
             body.append(UInt8(ascii: "\""))
@@ -361,7 +361,7 @@ public final class LoadGenerator {
             body.append(UInt8(ascii: "\""))
         }
         body.append(UInt8(ascii: "]"))
-        if end { appendRaw(#","end":true"#, to: &body) }
+        if end { JSONWriter.appendRaw(#","end":true"#, to: &body) }
         body.append(UInt8(ascii: "}"))
         let socket = try input.live("zmq_send")
         try sendFrame(socket, topic, more: true)
@@ -509,31 +509,5 @@ struct CreditRing {
         head = (head + 1) % slots.count
         count -= 1
         return Int(value)
-    }
-}
-
-@inline(__always)
-private func appendRaw(_ text: StaticString, to out: inout [UInt8]) {
-    out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-}
-
-@inline(__always)
-private func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-    if value < 10 {
-        out.append(UInt8(ascii: "0") + UInt8(value))
-        return
-    }
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    var n = 0
-    var v = value
-    withUnsafeMutableBytes(of: &digits) { d in
-        while v > 0 {
-            d[n] = UInt8(ascii: "0") + UInt8(v % 10)
-            v /= 10
-            n += 1
-        }
-        for i in stride(from: n - 1, through: 0, by: -1) { out.append(d[i]) }
     }
 }

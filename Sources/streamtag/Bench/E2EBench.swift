@@ -46,7 +46,8 @@ struct E2EBenchCommand: ParsableCommand {
         guard bench.runs > 0 || pacedRate != nil else { throw ValidationError("--runs 0 needs --paced-rate") }
         let streamCounts = try parseList(streams, "--streams")
         let tokenCounts = try parseList(tokensPerMessage, "--tokens-per-message")
-        let model = try BuiltinModel.load()
+        // The model the child daemon will serve: the same settings reach it (--set, STREAMTAG_*).
+        let model = try loadServedModel(ConfigSource(file: nil, model: nil, sets: set).loadForStart())
         let words = Array(model.vocabulary.words.dropFirst().prefix(2000))
         let rawState = StateLayout(config: model.config).bytes
         let loadBefore = loadAverage()
@@ -54,7 +55,7 @@ struct E2EBenchCommand: ParsableCommand {
             + (noPaced ? "" : ", median of \(pacedRuns) run\(pacedRuns == 1 ? "" : "s")")
         var report = E2EReport(model: model.id, lookahead: model.k, rawStateBytes: rawState, settings: set,
                                runs: bench.runs, pacedText: pacedText, duration: duration, warmup: warmup, loadBefore: loadBefore)
-        progress("e2e: load average \(loadBefore) on \(ProcessInfo.processInfo.activeProcessorCount) cores; starting the daemon")
+        printError("e2e: load average \(loadBefore) on \(ProcessInfo.processInfo.activeProcessorCount) cores; starting the daemon")
 
         // Throughput and latency: one daemon for the whole matrix.
         let daemon = try DaemonProcess(settings: set, tag: "matrix")
@@ -63,7 +64,7 @@ struct E2EBenchCommand: ParsableCommand {
         do {
             let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "e2e-\(getpid())-")
             try generator.waitForHeartbeat(timeout: 30)
-            progress("e2e: daemon pid \(daemon.pid) ready (\(daemon.input) → \(daemon.output))")
+            printError("e2e: daemon pid \(daemon.pid) ready (\(daemon.input) → \(daemon.output))")
             for n in streamCounts {
                 for k in tokenCounts {
                     report.configs.append(try measure(generator, daemon: daemon, streams: n, tokens: k))
@@ -95,7 +96,7 @@ struct E2EBenchCommand: ParsableCommand {
             let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .saturated, warmup: warmup, duration: duration, window: window)
             let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
             config.saturated.append(E2ERun(result: result, cpu: cpu))
-            progress(String(format: "  %6d × %d saturated run %d: %.0f tags/s, daemon %.2f cores%@", n, k, run + 1,
+            printError(String(format: "  %6d × %d saturated run %d: %.0f tags/s, daemon %.2f cores%@", n, k, run + 1,
                             result.tagsPerSecond, cpu.daemonCores, result.verification.isClean ? "" : " — VERIFICATION FAILED"))
         }
         let rate = pacedRate ?? config.medianTagsPerSecond * pacedFraction
@@ -105,7 +106,7 @@ struct E2EBenchCommand: ParsableCommand {
                                       warmup: warmup, duration: duration)
                 let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
                 config.paced.append(E2ERun(result: result, cpu: cpu))
-                progress(String(format: "  %6d × %d paced at %.0f tokens/s: %.0f tags/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms, daemon %.2f cores, %.0f µs CPU/tag, run-queue wait %.0f ms/s%@",
+                printError(String(format: "  %6d × %d paced at %.0f tokens/s: %.0f tags/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms, daemon %.2f cores, %.0f µs CPU/tag, run-queue wait %.0f ms/s%@",
                                 n, k, rate, result.tagsPerSecond, result.latency.p50 * 1e3, result.latency.p99 * 1e3,
                                 result.latency.max * 1e3, cpu.daemonCores, cpu.daemonMicrosecondsPerTag, cpu.daemonRunQueueWait * 1e3,
                                 result.verification.isClean ? "" : " — VERIFICATION FAILED"))
@@ -146,7 +147,7 @@ struct E2EBenchCommand: ParsableCommand {
     /// RSS growth of a fresh daemon after opening `idleStreams` streams (one short message
     /// each) and letting them go idle.
     private func measureIdle(words: [String], rawState: Int) throws -> E2EIdleResult {
-        progress("e2e: idle streams: fresh daemon, \(idleStreams) streams")
+        printError("e2e: idle streams: fresh daemon, \(idleStreams) streams")
         let daemon = try DaemonProcess(settings: set, tag: "idle")
         defer {
             // 100,000 streams' shutdown snapshot is not what this measures: kill, don't stop.
@@ -156,7 +157,7 @@ struct E2EBenchCommand: ParsableCommand {
         let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "idle-\(getpid())-")
         defer { generator.close() }
         try generator.waitForHeartbeat(timeout: 30)
-        progress("e2e: idle-streams daemon pid \(daemon.pid) ready")
+        printError("e2e: idle-streams daemon pid \(daemon.pid) ready")
         // Warm-up: first-use allocations (batch buffers, arenas) before the baseline.
         let warm = try generator.run(LoadPhase(streams: 1000, tokensPerMessage: 4, mode: .open, endStreams: true))
         usleep(1_000_000)
@@ -169,7 +170,7 @@ struct E2EBenchCommand: ParsableCommand {
         var verification = open.verification
         for (name, value) in warm.verification.nonZero { verification.events["warmup:" + name, default: 0] += value }
         idle.verification = verification
-        progress(String(format: "  %d streams opened in %.1f s; RSS %.1f → %.1f MiB: %.0f B/stream", idleStreams, open.totalSeconds,
+        printError(String(format: "  %d streams opened in %.1f s; RSS %.1f → %.1f MiB: %.0f B/stream", idleStreams, open.totalSeconds,
                         Double(before.rss) / 1048576, Double(after.rss) / 1048576, idle.bytesPerStream))
         return idle
     }
@@ -181,8 +182,4 @@ struct E2EBenchCommand: ParsableCommand {
         }
         return values.map { $0! }
     }
-}
-
-func progress(_ line: String) {
-    FileHandleStream.standardError.write(line + "\n")
 }

@@ -116,17 +116,7 @@ struct ConfigSource: Sendable, CustomStringConvertible {
 
 /// The model the config names, or the built-in one.
 func loadServedModel(_ config: DaemonConfig) throws -> Model {
-    let result: Result<Model, ModelError>
-    if config.model.path.isEmpty {
-        result = Result { () throws(ModelError) in try BuiltinModel.load(precision: config.model.precision) }
-    } else {
-        let path = config.model.path
-        result = Result { () throws(ModelError) in try Model(path: path, precision: config.model.precision) }
-    }
-    switch result {
-    case .success(let model): return model
-    case .failure(let error): throw ValidationError("cannot load model: \(error.description)")
-    }
+    try loadModel(path: config.model.path.isEmpty ? nil : config.model.path, precision: config.model.precision)
 }
 
 /// swift-log to stderr (journald picks it up, with priorities under systemd), at the

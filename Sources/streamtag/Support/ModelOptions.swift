@@ -10,16 +10,22 @@ struct ModelOptions: ParsableArguments {
     var precision: Model.Precision = .fp32
 
     func load() throws -> Model {
-        let result: Result<Model, ModelError>
-        if let model {
-            result = Result { () throws(ModelError) in try Model(path: model, precision: precision) }
-        } else {
-            result = Result { () throws(ModelError) in try BuiltinModel.load(precision: precision) }
-        }
-        switch result {
-        case .success(let loaded): return loaded
-        case .failure(let error): throw ValidationError("cannot load model \(model == nil ? "(built-in) " : "")\(error.description)")
-        }
+        try loadModel(path: model, precision: precision)
+    }
+}
+
+/// The model file at `path`, or the built-in model when `path` is nil; a failure is a usage
+/// error naming the problem.
+func loadModel(path: String?, precision: Model.Precision) throws -> Model {
+    let result: Result<Model, ModelError>
+    if let path {
+        result = Result { () throws(ModelError) in try Model(path: path, precision: precision) }
+    } else {
+        result = Result { () throws(ModelError) in try BuiltinModel.load(precision: precision) }
+    }
+    switch result {
+    case .success(let loaded): return loaded
+    case .failure(let error): throw ValidationError("cannot load model \(path == nil ? "(built-in) " : "")\(error.description)")
     }
 }
 
