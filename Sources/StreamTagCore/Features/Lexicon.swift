@@ -52,7 +52,7 @@ public struct Lexicon: Sendable, Equatable {
     public static func wordNet(directory: String, names: String? = nil) throws -> Lexicon {
         var entries: [String: UInt8] = [:]
         if let names {
-            guard let text = readText(names) else { throw LexiconError("cannot read \(names)") }
+            let text = try readText(names)
             var capitalized = Set<String>(), lower = Set<String>()
             for line in text.split(separator: "\n") {
                 let word = String(line)
@@ -64,7 +64,7 @@ public struct Lexicon: Sendable, Equatable {
         for (name, cls) in [("noun", noun), ("verb", verb), ("adj", adjective), ("adv", adverb)] {
             for file in ["index.\(name)", "\(name).exc"] {
                 let path = directory + "/" + file
-                guard let text = readText(path) else { throw LexiconError("cannot read \(path)") }
+                let text = try readText(path)
                 for line in text.split(separator: "\n") where !line.hasPrefix(" ") {
                     guard let word = line.split(separator: " ", maxSplits: 1).first, !word.contains("_") else { continue }
                     entries[String(word), default: 0] |= cls
@@ -83,21 +83,11 @@ public struct LexiconError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-private func readText(_ path: String) -> String? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, file)
-        if n <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
+/// A whole text file, or a `LexiconError` with the reason it cannot be read.
+private func readText(_ path: String) throws -> String {
+    do {
+        return String(decoding: try AtomicFile.read(path: path), as: UTF8.self)
+    } catch {
+        throw LexiconError(error.description)
     }
-    return String(decoding: bytes, as: UTF8.self)
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

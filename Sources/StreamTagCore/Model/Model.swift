@@ -32,6 +32,7 @@ public final class Model: @unchecked Sendable {
     let inputWeights: [AlignedBuffer<Float>]
     let hiddenWeights: [AlignedBuffer<Float>]
     let hiddenWeightsBF16: [AlignedBuffer<UInt16>]
+    /// bf16 copies of W_ih for layers ≥ 1 (layer 0 is an empty placeholder: it is never multiplied).
     let inputWeightsBF16: [AlignedBuffer<UInt16>]
     /// The same, packed for the single-stream gemv (`st_pack_bf16`): it reads them front to back.
     let hiddenWeightsBF16Packed: [AlignedBuffer<UInt16>]
@@ -80,10 +81,12 @@ public final class Model: @unchecked Sendable {
         headBiases = heads.map { AlignedBuffer($0.bias) }
         if precision == .bf16 {
             hiddenWeightsBF16 = hiddenWeights.map(Model.toBF16)
-            inputWeightsBF16 = inputWeights.map(Model.toBF16)
-            let GH = GH, H = H, E = E
+            // Layer 0's input product never runs (the input table or, for unknown words, the
+            // fp32 W_ih0 serves it): an empty placeholder keeps the arrays indexed by layer.
+            inputWeightsBF16 = [AlignedBuffer(count: 0)] + inputWeights.dropFirst().map(Model.toBF16)
+            let GH = GH, H = H
             hiddenWeightsBF16Packed = hiddenWeightsBF16.map { Model.packBF16($0, M: GH, K: H) }
-            inputWeightsBF16Packed = inputWeightsBF16.enumerated().map { Model.packBF16($1, M: GH, K: $0 == 0 ? E : H) }
+            inputWeightsBF16Packed = [AlignedBuffer(count: 0)] + inputWeightsBF16.dropFirst().map { Model.packBF16($0, M: GH, K: H) }
         } else {
             hiddenWeightsBF16 = []
             inputWeightsBF16 = []
@@ -180,13 +183,11 @@ extension Model {
         code.word != 0 || config.features.isEmpty ? UnsafePointer(inputTable.pointer + Int(code.word) * GH) : nil
     }
 
-    /// Writes the first layer's input projection for a token into row[G·H].
+    /// Computes the first layer's input projection of a token that has no row in the input
+    /// table (an unknown word with features; see `tableProjection`) into row[G·H].
     @inline(__always)
-    func inputProjection(_ code: TokenCode, into row: UnsafeMutablePointer<Float>, scratch x: UnsafeMutablePointer<Float>) {
-        if let projection = tableProjection(code) {
-            row.update(from: projection, count: GH)
-            return
-        }
+    func projectUnknown(_ code: TokenCode, into row: UnsafeMutablePointer<Float>, scratch x: UnsafeMutablePointer<Float>) {
+        assert(tableProjection(code) == nil)
         // Unknown word with features: x = embedding[0] + Σ features, then W_ih0·x + b_ih0.
         x.update(from: embedding.pointer, count: E)
         for f in 0..<featureTables.count {

@@ -94,7 +94,7 @@ public struct BatchStepper: ~Copyable {
                     if let row = m.tableProjection(tokens[b]) {
                         gates[b] = row
                     } else {
-                        m.inputProjection(tokens[b], into: gi + b * GH, scratch: x.pointer)
+                        m.projectUnknown(tokens[b], into: gi + b * GH, scratch: x.pointer)
                         gates[b] = UnsafePointer(gi + b * GH)
                     }
                 }

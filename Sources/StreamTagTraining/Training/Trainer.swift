@@ -26,12 +26,12 @@ public final class Trainer {
     /// Dev score of predictions (higher is better); defaults to token accuracy.
     public var devScore: ([[String]], [Sentence]) -> Double = Trainer.tokenAccuracy
 
-    /// `teacher`: a model whose tag distributions the tag losses learn from too
-    /// (`options.distillWeight`); it must have the same tag set.
     /// The word-class lexicon of a `lexicon` feature (saved in the model).
     public let lexicon: Lexicon?
 
-    /// `lexicon`: required when the options have a `lexicon` feature.
+    /// `teacher`: a model whose tag distributions the tag losses learn from too
+    /// (`options.distillWeight`); it must have the same tag set. `lexicon`: required when the
+    /// options have a `lexicon` feature.
     public init(options: TrainingOptions, train: [Sentence], dev: [Sentence], name: String, teacher: Model? = nil,
                 lexicon: Lexicon? = nil) throws {
         self.options = options
