@@ -123,7 +123,7 @@ extension Daemon {
             case .failure(let error):
                 errorsIn.add(1, ordering: .relaxed)
                 metrics.rejected(error.code)
-                let event = OutputEvent.error(code: error.code, message: error.message, seq: error.seq)
+                let event = error.event
                 if let stream = error.streamID {
                     pool.stage(.reject(stream: stream, error: event), stream: stream)
                 } else {

@@ -22,7 +22,8 @@ extension Daemon {
         }
         let path = config.model.path
         guard !path.isEmpty else {
-            finishReload(.rejected("no model path is configured (model.path): the built-in model is serving"), source: source, quiet: true)
+            finishReload(.rejected("no model path is configured (model.path): the built-in model is serving"),
+                         prepared: [], source: source, quiet: true)
             return
         }
         reloadInFlight = true
@@ -30,15 +31,23 @@ extension Daemon {
         watcher?.markSeen()
         let current = model, precision = config.model.precision
         let replayTokens = config.reload.replayTokens, lookahead = config.model.lookahead
+        let settings = pool.settings, workers = pool.workers.count
         loader.async { [self] in
             let outcome = ModelLoader.load(path: path, current: current, precision: precision,
                                            replayTokens: replayTokens, lookahead: lookahead)
-            onIOThread { [self] in finishReload(outcome, source: source, quiet: false) }
+            // The workers' runtimes are built here too (their buffers take a moment), so that
+            // neither the I/O thread nor a worker waits for them; a worker only plugs its in.
+            let prepared: [ModelRuntime] = if case .loaded(let next) = outcome {
+                (0..<workers).map { _ in ModelRuntime(model: next, settings: settings) }
+            } else {
+                []
+            }
+            onIOThread { [self] in finishReload(outcome, prepared: prepared, source: source, quiet: false) }
         }
     }
 
     /// I/O thread: swaps on success, reports the outcome.
-    private func finishReload(_ outcome: ModelLoader.Outcome, source: String, quiet: Bool) {
+    private func finishReload(_ outcome: ModelLoader.Outcome, prepared: [ModelRuntime], source: String, quiet: Bool) {
         switch outcome {
         case .unchanged:
             reloads.unchanged.add(1, ordering: .relaxed)
@@ -57,11 +66,6 @@ extension Daemon {
             let previous = model
             let policy = config.reload.policy
             let started = monotonicSeconds()
-            // Buffers are allocated here, off the workers; a worker only plugs its runtime in.
-            let settings = pool.settings
-            let prepared = pool.workers.map { _ in
-                ModelRuntime(generation: -1, model: next, lookahead: settings.lookahead, maxBatch: settings.maxBatch, capacity: 64)
-            }
             pool.collect({ worker -> Double in
                 // Time the worker spends switching between two of its steps: the swap pause.
                 let t = monotonicSeconds()

@@ -36,11 +36,7 @@ struct SnapshotStore: Sendable {
     func save(_ snapshot: SnapshotFile) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let bytes = try snapshot.encode()
-        do {
-            try AtomicFile.write(bytes, to: path, permissions: 0o600)
-        } catch {
-            throw error
-        }
+        try AtomicFile.write(bytes, to: path, permissions: 0o600)
     }
 
     private func timestamp() -> String {

@@ -47,6 +47,12 @@ final class ModelRuntime: @unchecked Sendable {
         ensureCapacity(capacity)
     }
 
+    /// A runtime for `model` sized by a worker's settings (lookahead, batch), with room for
+    /// 64 streams to start with. Its buffers take a moment to allocate: build it off the worker.
+    convenience init(model: Model, settings: StreamSettings, generation: Int = -1) {
+        self.init(generation: generation, model: model, lookahead: settings.lookahead, maxBatch: settings.maxBatch, capacity: 64)
+    }
+
     /// The state row of a stream slot.
     @inline(__always)
     func row(_ slot: Int) -> UnsafeMutablePointer<Float> {

@@ -9,13 +9,7 @@ extension StreamWorker {
     /// `drainTimeout`. Costs nothing per stream here: the moves happen lazily, and a move's
     /// replay steps in the batches like ordinary tokens, so the swap never pauses the workers.
     func adopt(_ model: Model, policy: ReloadPolicy) {
-        adopt(makeRuntime(for: model), policy: policy)
-    }
-
-    /// A runtime for `model` sized for this worker: build it off the worker's thread (its
-    /// buffers take a moment to allocate) and hand it to `adopt`.
-    func makeRuntime(for model: Model) -> ModelRuntime {
-        ModelRuntime(generation: -1, model: model, lookahead: settings.lookahead, maxBatch: settings.maxBatch, capacity: 64)
+        adopt(ModelRuntime(model: model, settings: settings), policy: policy)
     }
 
     func adopt(_ runtime: ModelRuntime, policy: ReloadPolicy) {
@@ -41,7 +35,6 @@ extension StreamWorker {
         var next = new
         next.lookahead = settings.lookahead
         next.maxBatch = settings.maxBatch
-        settings = next
         table.settings = next
     }
 

@@ -8,9 +8,9 @@ final class StreamWorker {
     // Accessed for every op and token: no dynamic exclusivity checks (the worker is
     // single-threaded and never holds an access to `table` across a call that takes another).
     @exclusivity(unchecked) var table: StreamTable
-    /// Changes only between two steps, on a config reload: set it through `apply(_:)`, which
-    /// keeps the table's copy in step.
-    var settings: StreamSettings
+    /// The stream rules, kept by the table; a config reload changes them between two steps
+    /// (`apply(_:)`).
+    var settings: StreamSettings { table.settings }
     /// Which worker of the pool this is.
     var index = 0
     /// Runtimes by generation; nil once freed.
@@ -40,9 +40,7 @@ final class StreamWorker {
 
     init(model: Model, settings: StreamSettings, clock: @escaping () -> Double,
          publish: @escaping (String, [UInt8]) -> Void) {
-        self.settings = settings
-        let runtime = ModelRuntime(generation: 0, model: model, lookahead: settings.lookahead,
-                                   maxBatch: settings.maxBatch, capacity: 64)
+        let runtime = ModelRuntime(model: model, settings: settings, generation: 0)
         runtimes = [runtime]
         current = 0
         table = StreamTable(settings: settings, lookahead: runtime.lookahead, stateBytes: runtime.layout.bytes)
@@ -54,9 +52,6 @@ final class StreamWorker {
     var model: Model { runtimes[current]!.model }
     var currentRuntime: ModelRuntime { runtimes[current]! }
     var streamCount: Int { table.count }
-    var hasWork: Bool { !table.active.isEmpty || !table.immediate.isEmpty }
-    /// Models in use (the current one first).
-    var modelsInUse: [Model] { [model] + runtimes.compactMap { $0 }.filter { $0.generation != current }.map(\.model) }
 
     @inline(__always)
     func runtime(of slot: Int) -> ModelRuntime { runtimes[table[slot].runtime]! }

@@ -63,18 +63,6 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// `collect`, waiting for the answer (not on the I/O thread).
-    func collectAndWait<T: Sendable>(_ body: @escaping @Sendable (StreamWorker) -> T) -> [T] {
-        let done = DispatchSemaphore(value: 0)
-        let box = Mutex<[T]>([])
-        collect(body) { values in
-            box.withLock { $0 = values }
-            done.signal()
-        }
-        done.wait()
-        return box.withLock { $0 }
-    }
-
     var streams: Int { workers.reduce(0) { $0 + $1.streams.load(ordering: .relaxed) } }
     var tokensIn: Int { workers.reduce(0) { $0 + $1.tokensIn.load(ordering: .relaxed) } }
     var tokensOut: Int { workers.reduce(0) { $0 + $1.tokensOut.load(ordering: .relaxed) } }

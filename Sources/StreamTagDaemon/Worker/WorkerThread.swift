@@ -86,13 +86,12 @@ final class WorkerThread: @unchecked Sendable {
 
     private func loop() {
         var nextExpire = monotonicSeconds() + expireInterval
+        // Swapped with the inbox each turn: both arrays keep their storage, no allocation.
+        var items: [WorkItem] = []
         while true {
             lastTick.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
-            let items = inbox.withLock { box -> [WorkItem] in
-                let items = box
-                box.removeAll(keepingCapacity: true)
-                return items
-            }
+            items.removeAll(keepingCapacity: true)
+            inbox.withLock { swap(&$0, &items) }
             for item in items {
                 switch item {
                 case .message(let m): worker.accept(m)
