@@ -8,6 +8,8 @@ public final class StreamClient {
     public let context: ZMQContext
     private let input: ZMQSocket
     private let output: ZMQSocket
+    /// Polls `output`: set up once, used by every `receive`.
+    private let poller = ZMQPoller()
 
     /// One message from the daemon.
     public struct Received: Sendable {
@@ -26,6 +28,7 @@ public final class StreamClient {
         try output.setOption(.receiveHighWaterMark, 0)
         try output.subscribe(Array("$sys".utf8))
         try output.connect(outputEndpoint)
+        _ = poller.add(output)
     }
 
     /// Also publishes to (and receives from) another daemon: a producer feeding several shards.
@@ -34,8 +37,8 @@ public final class StreamClient {
         try output.connect(outputEndpoint)
     }
 
-    /// Receives this stream's tags and events. Topics filter by prefix, so `receive` also
-    /// checks the topic exactly.
+    /// Receives this stream's tags and events. Topics filter by prefix: callers check the
+    /// topic of what `receive` returns exactly.
     public func follow(_ stream: String) throws {
         try output.subscribe(Array(stream.utf8))
     }
@@ -68,8 +71,6 @@ public final class StreamClient {
 
     /// The next message from the daemon, or nil after `timeout` seconds.
     public func receive(timeout: Double) throws -> Received? {
-        let poller = ZMQPoller()
-        _ = poller.add(output)
         let deadline = Date().addingTimeInterval(max(0, timeout))
         while true {
             if let frames = try output.receive(dontWait: true), frames.count == 2 {

@@ -45,7 +45,7 @@ struct ConfigSources {
 
     /// The value of `setting` from the highest source that has one, or nil for the default.
     func value(for setting: ConfigSetting) throws(ConfigError) -> (raw: RawSettingValue, origin: Origin)? {
-        let key = AbsoluteConfigKey(setting.key.split(separator: ".").map(String.init))
+        let key = ConfigFile.absoluteKey(setting.key)
         // Asking for the other shape lets `apply` say "expects a single value, not a list"
         // (or take a scalar as a one-element list) instead of the library's type error.
         let types: [ConfigType] = setting.shape == .list ? [.stringArray, .string] : [.string, .stringArray]
@@ -90,7 +90,7 @@ struct ConfigSources {
             let content: ConfigContent = setting.shape == .list
                 ? .stringArray(splitList(text))
                 : .string(text)
-            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(content, isSecret: false)
+            values[ConfigFile.absoluteKey(key)] = ConfigValue(content, isSecret: false)
         }
         return InMemoryProvider(name: "command line", values: values).snapshot()
     }

@@ -102,8 +102,8 @@ extension DaemonConfig {
         guard !items.isEmpty else {
             throw ValueProblem("subscribes to nothing; use [\"\"] for every stream")
         }
-        for item in items where item.utf8.count > 256 {
-            throw ValueProblem("has a prefix of \(item.utf8.count) bytes; stream ids have at most 256")
+        for item in items where item.utf8.count > StreamID.maxBytes {
+            throw ValueProblem("has a prefix of \(item.utf8.count) bytes; stream ids have at most \(StreamID.maxBytes)")
         }
         return items
     }

@@ -49,7 +49,7 @@ public struct DaemonConfig: Sendable, Equatable {
         /// Receive high-water mark in messages (ZMQ_RCVHWM); 0 means no limit.
         public var hwm = 100_000
         /// Largest frame 2 the daemon accepts; bigger ones get `too_large`.
-        public var maxMessageBytes = 65_536
+        public var maxMessageBytes = InputParser.defaultMaxMessageBytes
         /// ZMQ_MAXMSGSIZE, a memory guard only; `nil` means 16 × ``maxMessageBytes``.
         public var maxZMQMessageBytes: Int? = nil
 

@@ -68,11 +68,6 @@ struct JSONScanner {
         pos += 1
     }
 
-    /// The unescaped bytes of a scanned string, copied.
-    func copyContents(_ s: ScannedString) -> [UInt8] {
-        s.escaped ? scratch : Array(bytes[s.start..<s.end])
-    }
-
     /// Calls `body` with the unescaped bytes of a scanned string, without copying.
     func withContents<R>(_ s: ScannedString, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         if s.escaped { return scratch.withUnsafeBufferPointer(body) }

@@ -167,12 +167,13 @@ extension JSONScanner {
                 let keyStart = pos
                 let scanned = try scanString()
                 try insertKey(scanned, into: &keys, keyStart: keyStart)
-                let key = copyContents(scanned)
+                // Decoded now: parsing the value reuses the scratch buffer of an escaped key.
+                let key = decodedString(scanned)
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"), .colon)
                 skipWhitespace()
                 let value = try parseValue(depth: depth + 1)
-                members.append((key: String(decoding: key, as: UTF8.self), value: value))
+                members.append((key: key, value: value))
                 skipWhitespace()
                 if current == UInt8(ascii: ",") { pos += 1; skipWhitespace(); continue }
                 if current == UInt8(ascii: "}") { pos += 1; return .object(members) }

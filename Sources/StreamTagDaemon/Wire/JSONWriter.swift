@@ -10,11 +10,6 @@ public enum JSONWriter {
         ByteCursor.write(into: &out, bound: ByteCursor.stringBound(s)) { $0.string(s) }
     }
 
-    /// Appends `bytes` (valid UTF-8) escaped for inside a JSON string literal, without quotes.
-    public static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        ByteCursor.write(into: &out, bound: 6 * bytes.count) { $0.escaped(bytes) }
-    }
-
     /// Appends the decimal digits of `n`.
     public static func appendInteger(_ n: UInt64, to out: inout [UInt8]) {
         ByteCursor.write(into: &out, bound: ByteCursor.integerBound) { $0.integer(n) }
