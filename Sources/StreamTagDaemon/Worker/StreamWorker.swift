@@ -36,6 +36,8 @@ final class StreamWorker {
     private(set) var tokensIn = 0
     private(set) var tokensOut = 0
     private(set) var steps = 0
+    /// Scratch for the tags of a stream's lookahead window (partial tags, releases).
+    private var windowTags: [OutputTag] = []
     var metrics = WorkerMetrics()
 
     init(model: Model, settings: StreamSettings, clock: @escaping () -> Double,
@@ -260,16 +262,28 @@ final class StreamWorker {
 
     /// Final tags for the tokens still in the window, from the heads that see what they have.
     func releaseWindow(_ slot: Int) {
+        windowTags.removeAll(keepingCapacity: true)
+        table[slot].cursor.previousTag = decodeWindow(slot, into: &windowTags)
+        table[slot].answer.append(contentsOf: windowTags)
+        table[slot].window.removeAll(keepingCapacity: true)
+        table[slot].cursor.releaseAll()
+    }
+
+    /// Tags for the tokens in a stream's window (oldest first), each from the head that sees
+    /// the followers it has; the stream is not changed. Returns the last tag (IOB context).
+    private func decodeWindow(_ slot: Int, into out: inout [OutputTag]) -> Int32 {
         let r = runtime(of: slot)
         let row = r.row(slot)
-        for j in (0..<table[slot].cursor.pending).reversed() {
+        let cursor = table[slot].cursor, window = table[slot].window
+        assert(window.count == cursor.pending, "the window holds exactly the tokens not yet released")
+        var previous = cursor.previousTag
+        for j in (0..<cursor.pending).reversed() {
             r.stepper.scores(states: row, count: 1, seeing: j, into: r.scores.pointer)
-            let (tag, name, p) = r.decode(r.scores.pointer, previous: table[slot].cursor.previousTag)
-            table[slot].cursor.previousTag = tag
-            let position = table[slot].cursor.position(seeing: j)
-            table[slot].answer.append(OutputTag(i: position, token: table[slot].window.removeFirst(), tag: name, p: p))
+            let (tag, name, p) = r.decode(r.scores.pointer, previous: previous)
+            previous = tag
+            out.append(OutputTag(i: cursor.position(seeing: j), token: window[window.count - 1 - j], tag: name, p: p))
         }
-        table[slot].cursor.releaseAll()
+        return previous
     }
 
     func clearState(_ slot: Int) {
@@ -281,24 +295,12 @@ final class StreamWorker {
 
     private func answer(_ slot: Int, seq: UInt64) {
         let r = runtime(of: slot)
-        var partial: [OutputTag]? = nil
-        if settings.partial && r.lookahead > 0 {
-            let row = r.row(slot)
-            var items: [OutputTag] = []
-            let cursor = table[slot].cursor, window = table[slot].window
-            var previous = cursor.previousTag
-            for j in (0..<cursor.pending).reversed() {
-                r.stepper.scores(states: row, count: 1, seeing: j, into: r.scores.pointer)
-                let (tag, name, p) = r.decode(r.scores.pointer, previous: previous)
-                previous = tag
-                items.append(OutputTag(i: cursor.position(seeing: j), token: window[window.count - 1 - j], tag: name, p: p))
-            }
-            partial = items
-        }
         tokensOut += table[slot].answer.count
         buffer.removeAll(keepingCapacity: true)
-        if let partial {
-            OutputEncoder.encodeTags(seq: seq, model: r.model.id, tags: table[slot].answer, partial: partial, into: &buffer)
+        if settings.partial && r.lookahead > 0 {
+            windowTags.removeAll(keepingCapacity: true)
+            _ = decodeWindow(slot, into: &windowTags)
+            OutputEncoder.encodeTags(seq: seq, model: r.model.id, tags: table[slot].answer, partial: windowTags, into: &buffer)
         } else {
             OutputEncoder.encodeTags(seq: seq, model: r.model.id, tags: table[slot].answer, into: &buffer)
         }
