@@ -218,13 +218,15 @@ struct StreamTable: Sendable {
     mutating func evictForMemory(now: Double, sparing: Int?) {
         guard settings.maxStateBytes > 0, count * stateBytes > settings.maxStateBytes else { return }
         let excess = (count * stateBytes - settings.maxStateBytes + stateBytes - 1) / stateBytes
-        let victims = records.compactMap { $0 }
-            .filter { $0.ops.isEmpty && $0.slot != sparing }
-            .sorted { $0.lastInput < $1.lastInput }
-            .prefix(excess)
-        for r in victims {
-            immediate.append((r.id, .evicted(reason: .memory)))
-            remove(r.slot, tombstone: nil)
+        // Slots, not record copies; one new stream over the cap (the usual case) needs only
+        // the least recently fed one, not a sort of every stream.
+        let idle = records.indices.filter { records[$0].map { $0.ops.isEmpty && $0.slot != sparing } ?? false }
+        let victims = excess == 1
+            ? idle.min { records[$0]!.lastInput < records[$1]!.lastInput }.map { [$0] } ?? []
+            : Array(idle.sorted { records[$0]!.lastInput < records[$1]!.lastInput }.prefix(excess))
+        for slot in victims {
+            immediate.append((records[slot]!.id, .evicted(reason: .memory)))
+            remove(slot, tombstone: nil)
         }
     }
 }
