@@ -80,10 +80,8 @@ private enum ListenAddress {
     }
 
     init(hostPort: String) {
-        guard let colon = hostPort.lastIndex(of: ":") else { self = .other(hostPort); return }
-        var host = String(hostPort[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        self = .tcp(host: host, port: String(hostPort[hostPort.index(after: colon)...]))
+        guard let (host, port) = EndpointSyntax.hostPort(hostPort) else { self = .other(hostPort); return }
+        self = .tcp(host: host, port: port)
     }
 
     func collides(with other: ListenAddress) -> Bool {

@@ -48,6 +48,12 @@ enum EndpointSyntax {
         try checkPort(port, shown: shown)
     }
 
+    /// `host:port` or `[v6]:port` split into host (without brackets) and port text; nil when
+    /// it is not of that form. For values already checked, such as a loaded configuration's.
+    static func hostPort(_ address: String) -> (host: String, port: String)? {
+        try? splitHostPort(address, shown: "", example: "")
+    }
+
     /// Splits at the last `:`, keeping an IPv6 host's brackets out of the host.
     private static func splitHostPort(_ address: String, shown: String, example: String)
         throws(ValueProblem) -> (host: String, port: String)

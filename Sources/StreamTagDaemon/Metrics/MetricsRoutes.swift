@@ -33,19 +33,8 @@ enum MetricsRoutes {
 
     /// Splits a validated `metrics.listen` (`host:port`, `[v6]:port`) into host and port.
     static func parseListen(_ listen: String) -> (host: String, port: Int)? {
-        let host: Substring, port: Substring
-        if listen.hasPrefix("[") {
-            guard let close = listen.firstIndex(of: "]") else { return nil }
-            host = listen[listen.index(after: listen.startIndex)..<close]
-            let after = listen[listen.index(after: close)...]
-            guard after.hasPrefix(":") else { return nil }
-            port = after.dropFirst()
-        } else {
-            guard let colon = listen.lastIndex(of: ":") else { return nil }
-            host = listen[..<colon]
-            port = listen[listen.index(after: colon)...]
-        }
-        guard !host.isEmpty, let number = Int(port), (0...65_535).contains(number) else { return nil }
-        return (String(host), number)
+        guard let (host, port) = EndpointSyntax.hostPort(listen), !host.isEmpty,
+              let number = Int(port), (0...65_535).contains(number) else { return nil }
+        return (host, number)
     }
 }
