@@ -24,22 +24,3 @@ import StreamTagDaemon
         #expect(server.terminate().status == 0, "\(server.log)")
     }
 }
-
-extension ServeTests.Server {
-    /// Reads stderr until the log holds `text`; false after `timeout` seconds.
-    func waitForLog(_ text: String, timeout: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        let fd = stderr.fileHandleForReading.fileDescriptor
-        while !log.contains(text) {
-            let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { return false }
-            // Wait with a deadline: availableData alone would block for good if nothing comes.
-            var item = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&item, 1, Int32(left * 1000) + 1) > 0 else { continue }
-            let chunk = stderr.fileHandleForReading.availableData
-            if chunk.isEmpty { return log.contains(text) }
-            log += String(decoding: chunk, as: UTF8.self)
-        }
-        return true
-    }
-}

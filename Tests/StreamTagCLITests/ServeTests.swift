@@ -19,20 +19,31 @@ import StreamTagDaemon
             process.standardError = stderr
             process.standardOutput = FileHandle.nullDevice
             try process.run()
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline {
-                let chunk = stderr.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                log += String(decoding: chunk, as: UTF8.self)
-                if let line = log.split(separator: "\n").first(where: { $0.contains("started") }) {
-                    input = Self.field("input", in: line)
-                    output = Self.field("output", in: line)
-                    control = Self.field("control", in: line)
-                    return
-                }
+            guard waitForLog("started", timeout: 20),
+                  let line = log.split(separator: "\n").first(where: { $0.contains("started") }) else {
+                process.terminate()
+                throw ClientError("serve did not start: \(log)")
             }
-            process.terminate()
-            throw ClientError("serve did not start: \(log)")
+            input = Self.field("input", in: line)
+            output = Self.field("output", in: line)
+            control = Self.field("control", in: line)
+        }
+
+        /// Reads stderr until the log holds `text`; false after `timeout` seconds.
+        func waitForLog(_ text: String, timeout: Double = 10) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            let fd = stderr.fileHandleForReading.fileDescriptor
+            while !log.contains(text) {
+                let left = deadline.timeIntervalSinceNow
+                guard left > 0 else { return false }
+                // Wait with a deadline: availableData alone would block for good if nothing comes.
+                var item = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&item, 1, Int32(left * 1000) + 1) > 0 else { continue }
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { return log.contains(text) }
+                log += String(decoding: chunk, as: UTF8.self)
+            }
+            return true
         }
 
         static func field(_ name: String, in line: Substring) -> String {
