@@ -9,21 +9,31 @@
 @usableFromInline
 struct ByteCursor {
     private let base: UnsafeMutablePointer<UInt8>
+    private let bound: Int
     private(set) var count = 0
 
-    private init(base: UnsafeMutablePointer<UInt8>) {
+    private init(base: UnsafeMutablePointer<UInt8>, bound: Int) {
         self.base = base
+        self.bound = bound
+    }
+
+    /// Debug builds (the tests) stop at the write that would pass the bound, before any byte
+    /// lands outside the reserved memory; release builds check once, after the body.
+    @inline(__always)
+    private func willWrite(_ n: Int) {
+        assert(count + n <= bound, "ByteCursor would overrun its bound of \(bound) bytes")
     }
 
     /// Runs `body` with a cursor over `bound` bytes of new capacity at the end of `out`, then
     /// appends what it wrote. `body` must write at most `bound` bytes: every caller computes its
-    /// bound from the worst case of each piece (checked after the fact, trapping on overrun).
+    /// bound from the worst case of each piece (debug builds check every write; release builds
+    /// check after the body, trapping on overrun).
     @inline(__always)
     static func write(into out: inout [UInt8], bound: Int, _ body: (inout ByteCursor) -> Void) {
         guard bound > 0 else { return }
         out.append(addingCapacity: bound) { span in
             span.withUnsafeMutableBufferPointer { buffer, initialized in
-                var cursor = ByteCursor(base: buffer.baseAddress!)
+                var cursor = ByteCursor(base: buffer.baseAddress!, bound: bound)
                 body(&cursor)
                 precondition(cursor.count <= bound, "ByteCursor overran its bound")
                 initialized = cursor.count
@@ -44,12 +54,14 @@ struct ByteCursor {
 
     @inline(__always)
     mutating func byte(_ b: UInt8) {
+        willWrite(1)
         base[count] = b
         count += 1
     }
 
     @inline(__always)
     mutating func raw(_ text: StaticString) {
+        willWrite(text.utf8CodeUnitCount)
         (base + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
         count += text.utf8CodeUnitCount
     }
@@ -88,6 +100,7 @@ struct ByteCursor {
     @inline(__always)
     private mutating func copy(_ source: UnsafePointer<UInt8>, _ n: Int) {
         guard n > 0 else { return }
+        willWrite(n)
         (base + count).update(from: source, count: n)
         count += n
     }
@@ -104,6 +117,7 @@ struct ByteCursor {
         var v = n
         while v >= 10 { v /= 10; digits += 1 }
         v = n
+        willWrite(digits)
         var i = count + digits
         count = i
         repeat {
@@ -135,6 +149,7 @@ struct ByteCursor {
         while q % 10 == 0 { q /= 10; decimals -= 1 }
         byte(UInt8(ascii: "0"))
         byte(UInt8(ascii: "."))
+        willWrite(decimals)
         var i = count + decimals
         count = i
         for _ in 0..<decimals {
