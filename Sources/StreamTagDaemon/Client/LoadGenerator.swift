@@ -363,21 +363,8 @@ public final class LoadGenerator {
         body.append(UInt8(ascii: "]"))
         if end { JSONWriter.appendRaw(#","end":true"#, to: &body) }
         body.append(UInt8(ascii: "}"))
-        let socket = try input.live("zmq_send")
-        try sendFrame(socket, topic, more: true)
-        try sendFrame(socket, body, more: false)
+        _ = try input.send(topic, body)
         return time
-    }
-
-    private func sendFrame(_ socket: UnsafeMutableRawPointer, _ bytes: [UInt8], more: Bool) throws {
-        let code: Int32 = bytes.withUnsafeBytes { buffer in
-            while zmq_send(socket, buffer.baseAddress, buffer.count, more ? ZMQ_SNDMORE : 0) < 0 {
-                let code = zmq_errno()
-                if code != EINTR { return code }
-            }
-            return 0
-        }
-        if code != 0 { throw ZMQError(code: code, call: "zmq_send") }
     }
 
     /// Receives one two-frame message into `topicMessage`/`bodyMessage`; false if none waits.

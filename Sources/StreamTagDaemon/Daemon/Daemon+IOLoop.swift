@@ -149,7 +149,7 @@ extension Daemon {
 
     private func send(topic: String, body: [UInt8]) {
         do {
-            if try !output.send(frames: [Array(topic.utf8), body], dontWait: true) {
+            if try !output.send(topic: topic, body: body, dontWait: true) {
                 outputDropped.add(1, ordering: .relaxed)
             }
         } catch {

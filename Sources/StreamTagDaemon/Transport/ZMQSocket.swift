@@ -219,13 +219,8 @@ public final class ZMQSocket: @unchecked Sendable {
         let socket = try live("zmq_send")
         let wait = dontWait ? ZMQ_DONTWAIT : 0
         for (index, frame) in frames.enumerated() {
-            let flags = wait | (index < frames.count - 1 ? ZMQ_SNDMORE : 0)
-            let code = frame.withUnsafeBytes { buffer in
-                while zmq_send(socket, buffer.baseAddress, buffer.count, flags) < 0 {
-                    let code = zmq_errno()
-                    if code != EINTR { return code }
-                }
-                return 0
+            let code = frame.withUnsafeBytes {
+                Self.sendFrame(socket, $0, flags: wait | (index < frames.count - 1 ? ZMQ_SNDMORE : 0))
             }
             if code == 0 { continue }
             // Past the first frame the message is half-queued, so EAGAIN is no clean "not sent".
@@ -233,6 +228,38 @@ public final class ZMQSocket: @unchecked Sendable {
             throw ZMQError(code: code, call: "zmq_send")
         }
         return true
+    }
+
+    /// Sends a two-frame message, as `send(_:dontWait:)` does, without an array of frames:
+    /// for paths that send a message each time round (a topic and a body).
+    public func send(_ first: some ContiguousBytes, _ second: some ContiguousBytes, dontWait: Bool = false) throws -> Bool {
+        try first.withUnsafeBytes { a in try second.withUnsafeBytes { b in try sendPair(a, b, dontWait: dontWait) } }
+    }
+
+    /// `send(_:_:dontWait:)` with the topic's UTF-8 bytes read in place.
+    public func send(topic: String, body: [UInt8], dontWait: Bool = false) throws -> Bool {
+        var topic = topic
+        return try topic.withUTF8 { t in try body.withUnsafeBytes { b in try sendPair(UnsafeRawBufferPointer(t), b, dontWait: dontWait) } }
+    }
+
+    private func sendPair(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, dontWait: Bool) throws -> Bool {
+        let socket = try live("zmq_send")
+        let wait = dontWait ? ZMQ_DONTWAIT : 0
+        let code = Self.sendFrame(socket, first, flags: wait | ZMQ_SNDMORE)
+        if code == EAGAIN { return false }
+        if code != 0 { throw ZMQError(code: code, call: "zmq_send") }
+        let last = Self.sendFrame(socket, second, flags: wait)
+        if last != 0 { throw ZMQError(code: last, call: "zmq_send") }
+        return true
+    }
+
+    /// Sends one frame, retrying `EINTR`: 0, or the error number.
+    private static func sendFrame(_ socket: UnsafeMutableRawPointer, _ buffer: UnsafeRawBufferPointer, flags: Int32) -> Int32 {
+        while zmq_send(socket, buffer.baseAddress, buffer.count, flags) < 0 {
+            let code = zmq_errno()
+            if code != EINTR { return code }
+        }
+        return 0
     }
 
     /// Sends one multipart message of byte arrays; see `send(_:dontWait:)`.
