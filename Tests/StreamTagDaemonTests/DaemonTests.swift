@@ -13,10 +13,11 @@ import Testing
         return (0..<count).map { _ in (0..<(5 + Int(rng.next() % 120))).map { _ in words[Int(rng.next() % UInt64(words.count))] } }
     }
 
-    @Test(arguments: [0, 2])
-    func streamedTagsEqualOfflineTags(lookahead: Int) throws {
+    /// With `batch_wait` the first step after an idle spell waits up to 2 ms for company.
+    @Test(arguments: [0, 2], [0, 2])
+    func streamedTagsEqualOfflineTags(lookahead: Int, batchWaitMilliseconds: Int) throws {
         let model = try testModel(lookahead: lookahead)
-        let h = try DaemonHarness(model: model)
+        let h = try DaemonHarness(model: model) { $0.batching.batchWait = .milliseconds(batchWaitMilliseconds) }
         defer { h.stop() }
         let texts = Self.texts(12, seed: UInt64(lookahead + 1))
         // Each text is sent in messages of 1..50 tokens; every fourth stream also resets halfway,

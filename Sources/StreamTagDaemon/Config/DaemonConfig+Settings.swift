@@ -61,7 +61,8 @@ extension DaemonConfig {
         // Capped at 1 s: a bare number is seconds, so "batch_wait: 5" meaning 5 ms would
         // otherwise add five seconds to every token.
         .duration("batching.batch_wait", \.batching.batchWait,
-                  "longest wait to fill a batch; 0 = never wait", maximum: .seconds(1)),
+                  "longest wait of the first step after an idle spell to fill its batch; 0 = never wait",
+                  maximum: .seconds(1)),
         .duration("heartbeat_interval", \.heartbeatInterval,
                   "period of the heartbeat event on $sys", allowZero: false),
         .duration("snapshot_interval", \.snapshotInterval,

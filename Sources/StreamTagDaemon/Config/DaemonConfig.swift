@@ -148,7 +148,8 @@ public struct DaemonConfig: Sendable, Equatable {
         public var workers = 0
         /// Most streams advanced in one step.
         public var maxBatch = 256
-        /// How long a step may wait for more streams to fill a batch; zero never waits.
+        /// How long the first step after an idle spell may wait for more streams to fill its
+        /// batch; zero never waits.
         public var batchWait: Duration = .zero
     }
 

@@ -18,6 +18,9 @@ public struct StreamSettings: Sendable, Equatable {
     public var lookahead: Int? = nil
     /// Most streams advanced in one step.
     public var maxBatch = 256
+    /// Seconds the first step after an idle spell may wait for more streams to fill its batch
+    /// (`batching.batch_wait`); 0 = step at once.
+    public var batchWait: Double = 0
     /// Under the `drain` policy, seconds a stream may stay on the old model.
     public var drainTimeout: Double = 600
 
@@ -34,6 +37,7 @@ public struct StreamSettings: Sendable, Equatable {
         partial = config.model.partial
         lookahead = config.model.lookahead
         maxBatch = config.batching.maxBatch
+        batchWait = config.batching.batchWait.seconds
         drainTimeout = config.reload.drainTimeout.seconds
     }
 }

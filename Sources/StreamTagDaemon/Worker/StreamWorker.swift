@@ -31,6 +31,10 @@ final class StreamWorker {
     private var nextStart = 0
     /// Active-list entries scanned since the last prune.
     private var scannedSincePrune = 0
+    /// `batch_wait`: when the first step after an idle spell began waiting for company (nil
+    /// when no step is held), and whether the last round stepped (then the next steps at once).
+    private var holdingSince: Double?
+    private var steppedLastRound = false
 
     // Counters for status and metrics.
     private(set) var tokensIn = 0
@@ -115,21 +119,38 @@ final class StreamWorker {
 
     // MARK: running
 
-    /// Runs ops and steps until every stream waits for input.
+    /// Runs ops and steps until every stream waits for input (no step is held back).
     func runUntilIdle() {
-        while runOnce() {}
+        while runOnce(hold: false) {}
     }
+
+    /// When a step held back by `batch_wait` is due; nil when none is held.
+    var heldUntil: Double? { holdingSince.map { $0 + settings.batchWait } }
 
     /// Runs the ops at the head of active streams up to their next token until a batch is
     /// full (the scan goes on from there next time, so streams take turns), then one batched
     /// step per model; right after the step, each stepped stream runs the ops its token
     /// completed (the answer after a message's last token, `end`, events), so they go out with
     /// this step's output. Returns whether anything happened.
+    ///
+    /// With `batch_wait` (and `hold`), the first step after an idle spell waits up to that long
+    /// for more streams, unless a full batch is ready: it returns false until then (`heldUntil`
+    /// says when). The steps that follow a step run at once, so a message waits once at most.
     @discardableResult
-    func runOnce() -> Bool {
+    func runOnce(hold: Bool = true) -> Bool {
         tick()
         publishImmediate()
-        guard !table.active.isEmpty else { return false }
+        guard !table.active.isEmpty else {
+            steppedLastRound = false
+            return false
+        }
+        if hold && settings.batchWait > 0 && !steppedLastRound && table.active.count < settings.maxBatch {
+            let now = clock()
+            let since = holdingSince ?? now
+            holdingSince = since
+            if now - since < settings.batchWait { return false }
+        }
+        holdingSince = nil
         for case let r? in runtimes { r.batchSlots.removeAll(keepingCapacity: true) }
         let active = table.active
         let n = active.count
@@ -143,6 +164,7 @@ final class StreamWorker {
             taken += 1
         }
         nextStart = start + scanned
+        steppedLastRound = taken > 0
         for case let r? in runtimes where !r.batchSlots.isEmpty {
             step(r)
             for slot in r.batchSlots where table.records[slot] != nil { _ = runHead(slot) }

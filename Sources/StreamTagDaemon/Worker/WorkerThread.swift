@@ -108,7 +108,9 @@ final class WorkerThread: @unchecked Sendable {
             flush()
             if !worked && items.isEmpty {
                 if stopping.load(ordering: .acquiring) { break }
-                _ = wakeup.wait(timeout: .now() + .milliseconds(Int(max(1, (nextExpire - now) * 1000))))
+                // Until the next expiry, a step that batch_wait holds back, or new work.
+                let wait = max(1e-5, min(nextExpire, worker.heldUntil ?? .infinity) - now)
+                _ = wakeup.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9)))
             }
         }
         finished.signal()
