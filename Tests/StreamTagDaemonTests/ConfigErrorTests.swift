@@ -214,10 +214,19 @@ struct ConfigErrorTests {
         }
     }
 
-    @Test func yamlTheKeyCheckDoesNotFollowIsRefusedWithTheLine() throws {
-        #expect(try loadError("reload: {policy: drain}\n")?.message.hasSuffix(
-            ": line 1: write reload as an indented block, not a {...} flow mapping") == true)
-        #expect(try loadError("base: &b 5s\nstreams:\n  end_grace: *b\n")?.message.hasSuffix(
-            ": line 1: anchors and aliases (& and *) are not supported in the streamtag configuration") == true)
+    /// Keys are listed from Yams' own parse, so every YAML form of a mapping is checked and
+    /// applied: flow mappings, anchors and aliases; an unknown key in any form is named.
+    @Test func flowMappingsAndAliasesAreCheckedLikeBlocks() throws {
+        let flow = try DaemonConfig.load(file: try temporaryConfigFile("reload: {policy: drain}\n"), environment: [:])
+        #expect(flow.reload.policy == .drain)
+        let aliased = try DaemonConfig.load(
+            file: try temporaryConfigFile("streams:\n  end_grace: &g 5s\n  idle_timeout: *g\n"), environment: [:])
+        #expect(aliased.streams.endGrace == .seconds(5) && aliased.streams.idleTimeout == .seconds(5))
+        let typo = try loadError("reload: {polcy: drain}\n")
+        #expect(typo?.key == "reload.polcy")
+        #expect(typo?.message.contains("line 1") == true)
+        #expect(try loadError("model: {}\nreload:\n  policy: drain\n") == nil, "an empty section is no key")
+        // A value no setting can hold (a list of mappings) is refused, naming the key.
+        #expect(try loadError("input:\n  connect:\n    - host: a\n")?.message.contains("input.connect") == true)
     }
 }

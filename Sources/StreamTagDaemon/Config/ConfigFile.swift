@@ -61,8 +61,9 @@ enum ConfigFile {
         return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
     }
 
-    /// The scanner must find exactly the keys YAMLSnapshot holds; otherwise the file uses YAML
-    /// the scanner does not follow, and unknown keys could slip through unreported.
+    /// Every listed key must hold a value YAMLSnapshot can read, and nothing else may: a key
+    /// whose value is neither a scalar nor a list of scalars (a list of mappings, say) is
+    /// refused with its line rather than silently ignored.
     private static func checkAgreement(_ keys: [YAMLKeyScanner.Key], with snapshot: YAMLSnapshot, path: String)
         throws(ConfigError)
     {
