@@ -143,6 +143,27 @@ import Testing
         #expect(Self.ops(t, "s") == ["a", "answer 9"])
     }
 
+    /// A removed stream's slot stays on the active list (without a record) until the next
+    /// prune frees it, so removal costs no scan of the list and no slot is listed twice.
+    @Test func removedActiveSlotsAreFreedAtThePrune() {
+        var t = Self.table()
+        t.accept(Self.message("a", 1), now: 0)
+        t.accept(Self.message("b", 1), now: 0)
+        let a = t.slot(of: "a")!, b = t.slot(of: "b")!
+        #expect(t.active == [a, b])
+        let dropped = t.drop("a")
+        #expect(dropped)
+        #expect(t.active == [a, b] && t.records[a] == nil, "still listed, record gone")
+        t.accept(Self.message("c", 1), now: 0)
+        let c = t.slot(of: "c")!
+        #expect(c != a, "not reused before the prune")
+        t.pruneActive()
+        #expect(t.active == [b, c])
+        t.accept(Self.message("d", 1), now: 0)
+        #expect(t.slot(of: "d") == a, "reused after it")
+        #expect(t.active == [b, c, a])
+    }
+
     @Test func errorsKeepTheStreamsOrder() {
         var t = Self.table()
         t.accept(Self.message("s", 1), now: 0)

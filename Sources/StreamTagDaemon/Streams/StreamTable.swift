@@ -17,8 +17,12 @@ struct StreamTable: Sendable {
     private(set) var records: [StreamRecord?] = []
     private var index: [String: Int] = [:]
     private var freeSlots: [Int] = []
-    /// Slots with queued ops, in the order they became active.
+    /// Slots with queued ops, in the order they became active. A removed stream's slot stays
+    /// on it (its record nil) until the next `pruneActive`, which frees it: removing from the
+    /// middle at each end would cost O(active), O(active²) when thousands of streams end.
     private(set) var active: [Int] = []
+    /// Removed streams' slots still on the active list: free once pruned.
+    private var retired: [Int] = []
     /// Ended streams: last seq and end time, kept for `endGrace`.
     private(set) var tombstones: [String: (seq: UInt64, ended: Double)] = [:]
     /// Events for streams that have nothing queued (or no longer exist), to publish now.
@@ -164,11 +168,11 @@ struct StreamTable: Sendable {
         guard let r = records[slot] else { return }
         if let now { tombstones[r.id] = (r.lastSeq, now) }
         released.append(r.runtime)
-        // A reused slot must not appear twice on the active list.
-        if r.isActive { active.removeAll { $0 == slot } }
         index[r.id] = nil
         records[slot] = nil
-        freeSlots.append(slot)
+        // A slot still on the active list is reused only once pruned from it, so that it never
+        // appears there twice.
+        if r.isActive { retired.append(slot) } else { freeSlots.append(slot) }
     }
 
     mutating func activate(_ slot: Int) {
@@ -177,7 +181,8 @@ struct StreamTable: Sendable {
         active.append(slot)
     }
 
-    /// Drops slots that have nothing left to do (or are gone) from the active list.
+    /// Drops slots that have nothing left to do (or are gone) from the active list, and frees
+    /// the slots of removed streams.
     mutating func pruneActive() {
         active.removeAll { slot in
             guard let r = records[slot] else { return true }
@@ -187,6 +192,8 @@ struct StreamTable: Sendable {
             }
             return false
         }
+        freeSlots.append(contentsOf: retired)
+        retired.removeAll(keepingCapacity: true)
     }
 
     /// Control `drop`: discards queued input and frees the stream (`evicted`, reason dropped).

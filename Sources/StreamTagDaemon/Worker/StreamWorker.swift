@@ -159,7 +159,7 @@ final class StreamWorker {
         while scanned < n && taken < settings.maxBatch {
             let slot = active[(start + scanned) % n]
             scanned += 1
-            guard runHead(slot) else { continue }
+            guard table.records[slot] != nil, runHead(slot) else { continue }
             runtime(of: slot).batchSlots.append(slot)
             taken += 1
         }
