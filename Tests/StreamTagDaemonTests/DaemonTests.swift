@@ -115,12 +115,15 @@ import Testing
         defer { h.stop() }
         try h.client.publish(stream: "a", seq: 1, tokens: ["the", "cat"])
         try h.client.publish(stream: "b", seq: 1, tokens: ["a", "dog"])
-        _ = try h.collect { $0.filter { $0.type == "tags" }.count == 2 }
+        try h.client.publishRaw([Array("c".utf8), Array(#"{"seq":-1,"tokens":["x"]}"#.utf8)])   // bad_seq
+        _ = try h.collect { $0.filter { $0.type == "tags" }.count == 2 && $0.contains { $0.event == "error" } }
         let status = try h.control(["cmd": "status"])
         #expect(status["ok"] == .bool(true))
         #expect(status["model"] == .string(model.id))
         #expect(status["streams"] == .integer(2))
         #expect(status["tokens_in"] == .integer(4))
+        #expect(status["messages_in"] == .integer(2) && status["errors_in"] == .integer(1))
+        #expect(status["output_dropped"] == .integer(0))
         let streams = try h.control(["cmd": "streams", "limit": 1])
         guard case .array(let list)? = streams["streams"] else { Issue.record("no list"); return }
         #expect(list.count == 1)

@@ -13,7 +13,8 @@ import Testing
         var all = WireErrorCode.allCases.map { EventCount.error($0) }
         all += OutputEvent.EvictionReason.allCases.map { EventCount.eviction($0) }
         all += OutputEvent.ResetReason.allCases.map { EventCount.reset($0) }
-        all += [EventCount.gaps, EventCount.duplicates, EventCount.messagesOut, EventCount.answers]
+        all += [EventCount.gaps, EventCount.duplicates, EventCount.messagesOut, EventCount.answers,
+                EventCount.messagesIn, EventCount.outputDropped]
         #expect(Set(all).count == all.count)
         #expect(all.allSatisfy { (0..<EventCount.total).contains($0) })
         #expect(all.count == EventCount.total)
@@ -129,13 +130,15 @@ import Testing
 
     @Test func summaryLinesNameEachKind() {
         var delta = [Int](repeating: 0, count: EventCount.total)
-        #expect(EventLogSummary.lines(delta: delta, outputDropped: 0, seconds: 10).isEmpty, "quiet when nothing happened")
+        #expect(EventLogSummary.lines(delta: delta, seconds: 10).isEmpty, "quiet when nothing happened")
         delta[EventCount.error(.badJSON)] = 40
         delta[EventCount.error(.tooLarge)] = 5
         delta[EventCount.eviction(.idle)] = 120
         delta[EventCount.eviction(.memory)] = 3
         delta[EventCount.gaps] = 2
-        let lines = EventLogSummary.lines(delta: delta, outputDropped: 7, seconds: 10.02)
+        delta[EventCount.outputDropped] = 7
+        delta[EventCount.messagesIn] = 1000      // routine: no line
+        let lines = EventLogSummary.lines(delta: delta, seconds: 10.02)
         #expect(lines.map(\.message) == [
             "rejected 45 messages in the last 10 s (bad_json 40, too_large 5)",
             "evicted 123 streams in the last 10 s (idle 120, memory 3)",
@@ -145,7 +148,7 @@ import Testing
         #expect(lines.map(\.level) == [.warning, .warning, .warning, .warning])
         var idle = [Int](repeating: 0, count: EventCount.total)
         idle[EventCount.eviction(.idle)] = 1
-        let quiet = EventLogSummary.lines(delta: idle, outputDropped: 0, seconds: 2.5)
+        let quiet = EventLogSummary.lines(delta: idle, seconds: 2.5)
         #expect(quiet.map(\.message) == ["evicted 1 stream in the last 2.5 s (idle 1)"])
         #expect(quiet.map(\.level) == [.info], "idle evictions are routine")
     }
@@ -155,8 +158,7 @@ import Testing
         let metrics = DaemonMetrics()
         let captured = LogLines()
         let logger = captured.logger()
-        let dropped = Atomic<Int>(0)
-        let summary = EventLogSummary(counts: metrics.counts, logger: logger, interval: 3600) { dropped.load(ordering: .relaxed) }
+        let summary = EventLogSummary(counts: metrics.counts, logger: logger, interval: 3600)
         metrics.rejected(.badSeq)
         metrics.rejected(.badSeq)
         metrics.count(.evicted(reason: .dropped))
@@ -165,7 +167,7 @@ import Testing
         #expect(captured.texts.first?.hasPrefix("rejected 2 messages in the last") == true)
         summary.summarize()
         #expect(captured.texts.count == 2, "nothing new, nothing logged")
-        dropped.store(3, ordering: .relaxed)
+        metrics.counts.add(EventCount.outputDropped, 3)
         summary.stop()
         #expect(captured.texts.last?.hasPrefix("output socket dropped 3 messages") == true)
     }

@@ -27,9 +27,9 @@ extension Daemon {
             reply(.success(fields: [
                 ("model", .string(model.id)), ("streams", .integer(s.streams)),
                 ("uptime_s", .number((s.uptime * 10).rounded() / 10)), ("tokens_in", .integer(s.tokensIn)),
-                ("tokens_out", .integer(s.tokensOut)), ("messages_in", .integer(messagesIn.load(ordering: .relaxed))),
-                ("errors_in", .integer(errorsIn.load(ordering: .relaxed))),
-                ("output_dropped", .integer(outputDropped.load(ordering: .relaxed))),
+                ("tokens_out", .integer(s.tokensOut)), ("messages_in", .integer(metrics.counts.load(EventCount.messagesIn))),
+                ("errors_in", .integer(metrics.parseErrors)),
+                ("output_dropped", .integer(metrics.counts.load(EventCount.outputDropped))),
                 ("workers", .integer(pool.workers.count)),
             ]))
         case .success(.streams(let limit)):

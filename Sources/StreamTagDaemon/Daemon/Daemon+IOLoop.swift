@@ -118,10 +118,9 @@ extension Daemon {
             count += 1
             switch parser.parse(frames: frames) {
             case .success(let message):
-                messagesIn.add(1, ordering: .relaxed)
+                metrics.counts.add(EventCount.messagesIn)
                 pool.stage(.message(message), stream: message.streamID)
             case .failure(let error):
-                errorsIn.add(1, ordering: .relaxed)
                 metrics.rejected(error.code)
                 let event = error.event
                 if let stream = error.streamID {
@@ -150,10 +149,10 @@ extension Daemon {
     private func send(topic: String, body: [UInt8]) {
         do {
             if try !output.send(topic: topic, body: body, dontWait: true) {
-                outputDropped.add(1, ordering: .relaxed)
+                metrics.counts.add(EventCount.outputDropped)
             }
         } catch {
-            outputDropped.add(1, ordering: .relaxed)
+            metrics.counts.add(EventCount.outputDropped)
             logger.error("output send failed", metadata: ["error": "\(error)"])
         }
     }

@@ -19,9 +19,7 @@ extension Daemon {
             w.submit([.run { worker in worker.metrics = workerMetrics }])
         }
         metrics.attach(daemon: self, workers: gauges, model: model.id)
-        let summary = EventLogSummary(counts: metrics.counts, logger: logger) { [weak self] in
-            self?.outputDropped.load(ordering: .relaxed) ?? 0
-        }
+        let summary = EventLogSummary(counts: metrics.counts, logger: logger)
         metrics.services.withLock { $0.summary = summary }
         summary.start()
 

@@ -37,9 +37,6 @@ public final class Daemon: @unchecked Sendable {
 
     // Shared with other threads.
     let stopRequested = Atomic<Bool>(false)
-    let outputDropped = Atomic<Int>(0)
-    let messagesIn = Atomic<Int>(0)
-    let errorsIn = Atomic<Int>(0)
     private let stopped = DispatchSemaphore(value: 0)
     private let stoppedFlag = Atomic<Bool>(false)
 

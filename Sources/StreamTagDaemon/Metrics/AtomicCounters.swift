@@ -38,7 +38,11 @@ enum EventCount {
     static let resetBase = evictionBase + OutputEvent.EvictionReason.allCases.count
     static let messagesOut = resetBase + OutputEvent.ResetReason.allCases.count
     static let answers = messagesOut + 1
-    static let total = answers + 1
+    /// Well-formed input messages handed to the workers.
+    static let messagesIn = answers + 1
+    /// Messages the output socket did not take (high-water mark, or a send error).
+    static let outputDropped = messagesIn + 1
+    static let total = outputDropped + 1
 
     private static let codes = WireErrorCode.allCases
     private static let evictions = OutputEvent.EvictionReason.allCases

@@ -107,10 +107,10 @@ final class DaemonMetrics: Sendable {
         var buffer: [UInt8] = []
     }
 
-    /// Counters synced from totals that live elsewhere (the daemon's and the workers' atomics).
+    /// Counters synced from totals that live elsewhere (the workers' and the reloads' atomics).
     private enum SyncSlot {
-        static let messagesIn = 0, tokensIn = 1, tokensOut = 2, outputDropped = 3
-        static let reloadBase = 4
+        static let tokensIn = 0, tokensOut = 1
+        static let reloadBase = 2
         static let eventBase = reloadBase + 3
         static let total = eventBase + EventCount.total
     }
@@ -182,6 +182,11 @@ final class DaemonMetrics: Sendable {
         counts.add(EventCount.error(code))
     }
 
+    /// Messages the parser rejected: every error code but `overloaded`, which the workers give.
+    var parseErrors: Int {
+        WireErrorCode.allCases.reduce(0) { $0 + ($1 == .overloaded ? 0 : counts.load(EventCount.error($1))) }
+    }
+
     /// I/O thread, once per loop iteration, after the workers' output went to the socket:
     /// liveness tick, messages out, and the token-to-tag latency of each answer among them.
     func published(_ messages: [Outgoing]) {
@@ -231,10 +236,8 @@ final class DaemonMetrics: Sendable {
                 state.modelInfo = next
             }
             if let daemon = state.sources.daemon {
-                sync(messagesIn, SyncSlot.messagesIn, daemon.messagesIn.load(ordering: .relaxed), &state)
                 sync(tokensIn, SyncSlot.tokensIn, daemon.pool.tokensIn, &state)
                 sync(tokensOut, SyncSlot.tokensOut, daemon.pool.tokensOut, &state)
-                sync(outputDropped, SyncSlot.outputDropped, daemon.outputDropped.load(ordering: .relaxed), &state)
                 let r = daemon.reloads
                 sync(reloads[0], SyncSlot.reloadBase, r.loaded.load(ordering: .relaxed), &state)
                 sync(reloads[1], SyncSlot.reloadBase + 1, r.rejected.load(ordering: .relaxed), &state)
@@ -248,6 +251,8 @@ final class DaemonMetrics: Sendable {
             syncEvent(gaps, EventCount.gaps, &state)
             syncEvent(duplicates, EventCount.duplicates, &state)
             syncEvent(messagesOut, EventCount.messagesOut, &state)
+            syncEvent(messagesIn, EventCount.messagesIn, &state)
+            syncEvent(outputDropped, EventCount.outputDropped, &state)
             for (i, reason) in OutputEvent.EvictionReason.allCases.enumerated() {
                 syncEvent(evictions[i], EventCount.eviction(reason), &state)
             }

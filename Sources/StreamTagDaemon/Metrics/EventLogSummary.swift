@@ -15,20 +15,18 @@ import Synchronization
 final class EventLogSummary: @unchecked Sendable {
     /// The daemon's event counts (not the `DaemonMetrics`, which owns this summary).
     private let counts: AtomicCounters
-    private let outputDropped: @Sendable () -> Int
     private let logger: Logger
     private let interval: Double
     private let queue = DispatchQueue(label: "streamtag.log-summary")
     /// Totals at the last summary, and when it was.
-    private let last: Mutex<(counts: [Int], dropped: Int, time: Double)>
+    private let last: Mutex<(counts: [Int], time: Double)>
     private var timer: (any DispatchSourceTimer)?
 
-    init(counts: AtomicCounters, logger: Logger, interval: Double = 10, outputDropped: @escaping @Sendable () -> Int) {
+    init(counts: AtomicCounters, logger: Logger, interval: Double = 10) {
         self.counts = counts
         self.logger = logger
         self.interval = interval
-        self.outputDropped = outputDropped
-        last = Mutex(((0..<EventCount.total).map { counts.load($0) }, outputDropped(), monotonicSeconds()))
+        last = Mutex(((0..<EventCount.total).map { counts.load($0) }, monotonicSeconds()))
     }
 
     /// Starts the periodic summary.
@@ -60,18 +58,18 @@ final class EventLogSummary: @unchecked Sendable {
     func summarize() {
         let now = monotonicSeconds()
         let counts = (0..<EventCount.total).map { self.counts.load($0) }
-        let dropped = outputDropped()
-        let (delta, droppedDelta, seconds) = last.withLock { last -> ([Int], Int, Double) in
-            defer { last = (counts, dropped, now) }
-            return (zip(counts, last.counts).map { $0 - $1 }, dropped - last.dropped, now - last.time)
+        let (delta, seconds) = last.withLock { last -> ([Int], Double) in
+            defer { last = (counts, now) }
+            return (zip(counts, last.counts).map { $0 - $1 }, now - last.time)
         }
-        for line in Self.lines(delta: delta, outputDropped: droppedDelta, seconds: seconds) {
+        for line in Self.lines(delta: delta, seconds: seconds) {
             logger.log(level: line.level, "\(line.message)")
         }
     }
 
     /// The summary lines for counter increases `delta` (by `EventCount` index) over `seconds`.
-    static func lines(delta: [Int], outputDropped: Int, seconds: Double) -> [(level: Logger.Level, message: String)] {
+    static func lines(delta: [Int], seconds: Double) -> [(level: Logger.Level, message: String)] {
+        let outputDropped = delta[EventCount.outputDropped]
         let span = seconds >= 9.5 ? String(format: "%.0f s", seconds) : String(format: "%.1f s", seconds)
         var lines: [(Logger.Level, String)] = []
         func breakdown(_ parts: [(String, Int)]) -> String {
