@@ -39,6 +39,8 @@ struct E2EBenchCommand: ParsableCommand {
     @Option(name: .long, help: "Paced runs send at this many tokens/s instead (then --runs 0 skips the saturated runs).")
     var pacedRate: Double?
     @Option(name: .long, help: "Paced runs per configuration; the median of each percentile is reported.") var pacedRuns = 1
+    @Option(name: .long, help: "Scheduling of this load generator during paced runs: normal, or idle (SCHED_IDLE: it never preempts the daemon, as producers on other machines would not; but starved, it reads answers late when it has much to do).")
+    var generatorPriority: GeneratorPriority = .normal
     @Option(name: .long, parsing: .singleValue, help: "Daemon setting KEY=VALUE for the child daemon (repeatable), e.g. model.partial=false.")
     var set: [String] = []
 
@@ -52,9 +54,10 @@ struct E2EBenchCommand: ParsableCommand {
         let rawState = StateLayout(config: model.config).bytes
         let loadBefore = loadAverage()
         let pacedText = noPaced ? "none" : (pacedRate.map { "\(grouped($0)) tokens/s" } ?? "\(fmt(pacedFraction)) × the median")
-            + (noPaced ? "" : ", median of \(pacedRuns) run\(pacedRuns == 1 ? "" : "s")")
+            + (noPaced ? "" : ", median of \(pacedRuns) run\(pacedRuns == 1 ? "" : "s"), generator at \(generatorPriority.rawValue) priority")
         var report = E2EReport(model: model.id, lookahead: model.k, rawStateBytes: rawState, settings: set,
                                runs: bench.runs, pacedText: pacedText, duration: duration, warmup: warmup, loadBefore: loadBefore)
+        report.generatorPriority = generatorPriority
         printError("e2e: load average \(loadBefore) on \(ProcessInfo.processInfo.activeProcessorCount) cores; starting the daemon")
 
         // Throughput and latency: one daemon for the whole matrix.
@@ -101,6 +104,14 @@ struct E2EBenchCommand: ParsableCommand {
         }
         let rate = pacedRate ?? config.medianTagsPerSecond * pacedFraction
         if !noPaced && rate > 0 {
+            if !generatorPriority.apply() {
+                printError("e2e: could not set the generator's \(generatorPriority.rawValue) priority; paced runs at the current one")
+            }
+            defer {
+                if generatorPriority != .normal && !GeneratorPriority.normal.apply() {
+                    printError("e2e: could not restore the generator's normal priority; later saturated runs may read low")
+                }
+            }
             for _ in 0..<pacedRuns {
                 let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .paced(tokensPerSecond: rate),
                                       warmup: warmup, duration: duration)

@@ -112,6 +112,8 @@ struct E2EReport {
     let runs: Int
     /// How the paced rate was chosen, for the table's header.
     let pacedText: String
+    /// The generator's scheduling during the paced runs (`--generator-priority`).
+    var generatorPriority = GeneratorPriority.normal
     let duration: Double
     let warmup: Double
     let loadBefore: String
@@ -199,6 +201,7 @@ struct E2EReport {
             "bench": "e2e", "model": model, "lookahead": lookahead, "raw_state_bytes": rawStateBytes,
             "daemon": "streamtag serve (child process)", "daemon_settings": settings,
             "runs": runs, "duration_s": duration, "warmup_s": warmup,
+            "paced_generator_priority": generatorPriority.rawValue,
             "load_average_before": loadBefore, "load_average_after": loadAfter,
             "cores": ProcessInfo.processInfo.activeProcessorCount,
             "configs": configs.map(\.json), "peak_rss_bytes": peakRSS, "verified": allVerified,
