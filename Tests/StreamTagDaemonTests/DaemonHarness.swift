@@ -10,6 +10,14 @@ final class DaemonHarness {
     let stateDir: String
 
     convenience init(model: Model, configure: (inout DaemonConfig) -> Void = { _ in }) throws {
+        var config = Self.testConfig()
+        configure(&config)
+        try self.init(config: config, model: model)
+    }
+
+    /// Free loopback ports, no metrics listener, a 50 ms heartbeat, snapshots only at stop, two
+    /// workers, a fresh state directory.
+    static func testConfig() -> DaemonConfig {
         var config = DaemonConfig()
         config.input.bind = "tcp://127.0.0.1:*"
         config.output.bind = "tcp://127.0.0.1:*"
@@ -19,8 +27,7 @@ final class DaemonHarness {
         config.snapshotInterval = .zero
         config.batching.workers = 2
         config.stateDir = NSTemporaryDirectory() + "streamtag-test-" + UUID().uuidString
-        configure(&config)
-        try self.init(config: config, model: model)
+        return config
     }
 
     /// A daemon with exactly `config` (its sockets should bind free ports, its `state_dir` be

@@ -11,16 +11,8 @@ import Testing
 
     /// A daemon on free loopback ports (no client: the generator brings its own sockets).
     static func daemon(_ model: Model) throws -> (Daemon, String) {
-        var config = DaemonConfig()
-        config.input.bind = "tcp://127.0.0.1:*"
-        config.output.bind = "tcp://127.0.0.1:*"
-        config.control.bind = "tcp://127.0.0.1:*"
-        config.metrics.listen = ""
-        config.heartbeatInterval = .milliseconds(50)
-        config.snapshotInterval = .zero
-        config.batching.workers = 2
-        let stateDir = NSTemporaryDirectory() + "streamtag-e2e-test-" + UUID().uuidString
-        config.stateDir = stateDir
+        let config = DaemonHarness.testConfig()
+        let stateDir = config.stateDir
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let daemon = try Daemon(config: config, model: model, logger: logger)

@@ -13,14 +13,8 @@ import StreamTagTestSupport
     static func daemon(_ receiver: NotifyReceiver, model: Model, stateDir: String, watchdog: Double? = nil,
                        stallLimit: Double? = nil, statusInterval: Double = 5,
                        configure: (inout DaemonConfig) -> Void = { _ in }) throws -> Daemon {
-        var config = DaemonConfig()
-        config.input.bind = "tcp://127.0.0.1:*"
-        config.output.bind = "tcp://127.0.0.1:*"
-        config.control.bind = "tcp://127.0.0.1:*"
-        config.metrics.listen = ""
+        var config = DaemonHarness.testConfig()
         config.heartbeatInterval = .milliseconds(100)
-        config.snapshotInterval = .zero
-        config.batching.workers = 2
         config.stateDir = stateDir
         configure(&config)
         var logger = Logger(label: "test")
