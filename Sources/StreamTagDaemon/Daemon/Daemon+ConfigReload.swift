@@ -78,13 +78,11 @@ extension Daemon {
         if wanted.snapshot != timers.snapshot {
             timers.snapshot = wanted.snapshot
             // A snapshot being written re-arms the timer itself when it is done.
-            if !timers.snapshotInFlight {
-                nextSnapshot = wanted.snapshot > 0 ? now + wanted.snapshot : .infinity
-            }
+            if !timers.snapshotInFlight { timers.armSnapshot(now: now) }
         }
         if next.model.watch != running.model.watch || next.model.path != running.model.path {
             // The loop re-points the watcher's poll slot before it next polls.
-            watcher = next.model.watch && !next.model.path.isEmpty ? ModelWatcher(path: next.model.path) : nil
+            watcher = ModelWatcher.watching(next.model)
         }
     }
 }

@@ -11,7 +11,7 @@ extension Daemon {
         // An XPUB receives subscription messages; they must be read or they pile up.
         let outputIndex = config.output.noDrop ? poller.add(output) : -1
         let settings = config
-        if settings.model.watch && !settings.model.path.isEmpty { watcher = ModelWatcher(path: settings.model.path) }
+        watcher = ModelWatcher.watching(settings.model)
         // The watcher's inotify descriptor has a slot of its own, re-pointed when a config
         // reload replaces the watcher; with none, the slot holds the eventfd waiting for nothing.
         let watchIndex = poller.add(fd: wake.fd, events: [])
@@ -19,7 +19,6 @@ extension Daemon {
         publishSystem(.started(model: model.id))
 
         timers = IOTimers(settings, now: monotonicSeconds())
-        nextSnapshot = timers.snapshot > 0 ? monotonicSeconds() + timers.snapshot : .infinity
         var stopping = false
 
         while true {
@@ -28,7 +27,7 @@ extension Daemon {
                 poller.setFD(watchedFD >= 0 ? watchedFD : wake.fd, events: watchedFD >= 0 ? .readable : [], at: watchIndex)
             }
             let now = monotonicSeconds()
-            let wait = max(0, min(timers.nextHeartbeat, nextSnapshot, watcher == nil ? now + 1 : timers.nextWatchCheck, now + 1) - now)
+            let wait = max(0, min(timers.nextHeartbeat, timers.nextSnapshot, watcher == nil ? now + 1 : timers.nextWatchCheck, now + 1) - now)
             poller.setEvents(stopping ? [] : .readable, at: inputIndex)
             poller.setEvents(controlBusy ? [] : .readable, at: controlIndex)
             do {
@@ -59,8 +58,8 @@ extension Daemon {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams))
                 timers.nextHeartbeat = later + timers.heartbeat
             }
-            if !stopping && later >= nextSnapshot {
-                nextSnapshot = .infinity     // re-armed when this one is written
+            if !stopping && later >= timers.nextSnapshot {
+                timers.nextSnapshot = .infinity     // re-armed when this one is written
                 timers.snapshotInFlight = true
                 takeSnapshot { [self] result in
                     onIOThread { [self] in
@@ -69,7 +68,7 @@ extension Daemon {
                         }
                         timers.snapshotInFlight = false
                         // The period in force now: a config reload may have changed it meanwhile.
-                        nextSnapshot = timers.snapshot > 0 ? monotonicSeconds() + timers.snapshot : .infinity
+                        timers.armSnapshot(now: monotonicSeconds())
                     }
                 }
             }
@@ -167,8 +166,10 @@ struct IOTimers {
     /// `model.watch_interval`: the stat check of the model file.
     var watch = 2.0
     var nextWatchCheck = Double.infinity
-    /// `snapshot_interval`; 0 = only at shutdown. `Daemon.nextSnapshot` is its deadline.
+    /// `snapshot_interval`; 0 = only at shutdown.
     var snapshot = 0.0
+    /// When the next periodic snapshot is due: never with no period, nor while one is written.
+    var nextSnapshot = Double.infinity
     /// A periodic snapshot is being written; its completion re-arms the deadline.
     var snapshotInFlight = false
 
@@ -180,5 +181,11 @@ struct IOTimers {
         watch = config.model.watchInterval.seconds
         nextWatchCheck = now + watch
         snapshot = config.snapshotInterval.seconds
+        armSnapshot(now: now)
+    }
+
+    /// The next periodic snapshot one period from `now` (none with a period of 0).
+    mutating func armSnapshot(now: Double) {
+        nextSnapshot = snapshot > 0 ? now + snapshot : .infinity
     }
 }

@@ -59,8 +59,6 @@ public final class Daemon: @unchecked Sendable {
     var watcher: ModelWatcher?
     let loader = DispatchQueue(label: "streamtag.model-loader")
     let reloads = ReloadCounters()
-    /// When the next periodic snapshot is due (I/O thread).
-    var nextSnapshot = Double.infinity
     /// Periods and deadlines of the I/O loop's timers (I/O thread; a config reload changes them).
     var timers = IOTimers()
     /// The shutdown snapshot's outcome, once written (I/O thread).

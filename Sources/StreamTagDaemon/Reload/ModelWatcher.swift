@@ -20,6 +20,12 @@ final class ModelWatcher {
         var modified: Int64
     }
 
+    /// A watcher of the configured model file; nil when `model.watch` is off or the built-in
+    /// model serves (no path).
+    static func watching(_ model: DaemonConfig.Model) -> ModelWatcher? {
+        model.watch && !model.path.isEmpty ? ModelWatcher(path: model.path) : nil
+    }
+
     init(path: String) {
         self.path = path
         let url = URL(fileURLWithPath: path)
