@@ -104,11 +104,13 @@ struct E2EBenchCommand: ParsableCommand {
         }
         let rate = pacedRate ?? config.medianTagsPerSecond * pacedFraction
         if !noPaced && rate > 0 {
-            if !generatorPriority.apply() {
-                printError("e2e: could not set the generator's \(generatorPriority.rawValue) priority; paced runs at the current one")
+            // Normal is how this process runs anyway: only idle needs setting, and undoing.
+            let idle = generatorPriority == .idle
+            if idle && !GeneratorPriority.idle.apply() {
+                printError("e2e: could not set the generator's idle priority; paced runs at normal priority")
             }
             defer {
-                if generatorPriority != .normal && !GeneratorPriority.normal.apply() {
+                if idle && !GeneratorPriority.normal.apply() {
                     printError("e2e: could not restore the generator's normal priority; later saturated runs may read low")
                 }
             }
