@@ -24,6 +24,25 @@ struct SplitMix {
 
 func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
 
+/// The largest error of Y[B, M] (rows ldy apart) against X·Wᵀ (+ Y0 when accumulating) in double
+/// precision, relative to the sum of the terms' magnitudes. X's rows are ldx apart, W is [M, K].
+func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: Int, W: [Float],
+                        B: Int, M: Int, K: Int, accumulate: Bool) -> Double {
+    var worst = 0.0
+    for b in 0..<B {
+        for m in 0..<M {
+            var sum = accumulate ? Double(Y0[b * ldy + m]) : 0, scale = abs(sum)
+            for k in 0..<K {
+                let p = Double(X[b * ldx + k]) * Double(W[m * K + k])
+                sum += p
+                scale += abs(p)
+            }
+            worst = max(worst, abs(Double(Y[b * ldy + m]) - sum) / max(scale, 1e-30))
+        }
+    }
+    return worst
+}
+
 /// The kernels' global level is process-wide, so these tests run one at a time; they restore the
 /// level they found. Other suites running meanwhile still get correct (if slower) kernels.
 @Suite(.serialized) struct KernelTests {
@@ -76,17 +95,8 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
                 }
             }
         }
-        var worst = 0.0
+        let worst = worstRelativeError(Y, Y0, ldy: ldy, X: X, ldx: ldx, W: W, B: B, M: M, K: K, accumulate: accumulate)
         for b in 0..<B {
-            for m in 0..<M {
-                var sum = accumulate ? Double(Y0[b * ldy + m]) : 0, scale = abs(sum)
-                for k in 0..<K {
-                    let p = Double(X[b * ldx + k]) * Double(W[m * K + k])
-                    sum += p
-                    scale += abs(p)
-                }
-                worst = max(worst, abs(Double(Y[b * ldy + m]) - sum) / max(scale, 1e-30))
-            }
             for m in M..<ldy where Y[b * ldy + m] != Y0[b * ldy + m] {
                 Issue.record("\(level) B=\(B) M=\(M) K=\(K): wrote padding at [\(b), \(m)]")
                 return
@@ -174,18 +184,7 @@ func bf16ToFloat(_ v: UInt16) -> Float { Float(bitPattern: UInt32(v) << 16) }
                 st_gemm_nt_small(&Ystrided, Int32(ldy), X, Int32(K), W, Int32(B), Int32(M), Int32(K), acc)
             }
         }
-        var worst = 0.0
-        for b in 0..<B {
-            for m in 0..<M {
-                var sum = accumulate ? Double(Y0[b * ldy + m]) : 0, scale = abs(sum)
-                for k in 0..<K {
-                    let p = Double(X[b * K + k]) * Double(W[m * K + k])
-                    sum += p
-                    scale += abs(p)
-                }
-                worst = max(worst, abs(Double(Y[b * ldy + m]) - sum) / max(scale, 1e-30))
-            }
-        }
+        let worst = worstRelativeError(Y, Y0, ldy: ldy, X: X, ldx: K, W: W, B: B, M: M, K: K, accumulate: accumulate)
         let what = "\(level) rows bf16=\(bf16) B=\(B) M=\(M) K=\(K) acc=\(accumulate)"
         #expect(worst <= 1e-5, "\(what): rel err \(worst)")
         #expect(Y.map(\.bitPattern) == Ystrided.map(\.bitPattern), "\(what): differs from the strided kernel")
