@@ -25,6 +25,18 @@ import Testing
         let final = scores[1]["accuracy"] as! Double
         #expect(final > 0.9, "a toy grammar should be learnt: \(final)")
         #expect((report["model"] as! String).hasPrefix("toy@"))
+        #expect(report["ensemble"] == nil)
+
+        // An ensemble of the model with itself scores as the model does, at every lookahead.
+        let twice = try CLI.run(["eval", "--model", model, "--data", dir + "/dev.conllu", "--json", "--no-continuous",
+                                 "--ensemble", model])
+        #expect(twice.status == 0, "\(twice.stderr)")
+        let twiceReport = try JSONSerialization.jsonObject(with: Data(twice.stdout.utf8)) as! [String: Any]
+        let ensemble = try #require(twiceReport["ensemble"] as? [[String: Any]])
+        #expect(ensemble.map { $0["accuracy"] as! Double } == scores.map { $0["accuracy"] as! Double })
+        #expect((twiceReport["ensemble_models"] as? [String])?.count == 2)
+        let missing = try CLI.run(["eval", "--model", model, "--data", dir + "/dev.conllu", "--ensemble", dir + "/none.safetensors"])
+        #expect(missing.status != 0 && missing.stderr.contains("none.safetensors"), "\(missing.stderr)")
 
         // CoNLL-U in, CoNLL-U out: every byte kept but the UPOS column.
         let tagged = try CLI.run(["tag", "--model", model, dir + "/dev.conllu"])

@@ -53,7 +53,7 @@ public final class Trainer {
                                     lexicon: lexicon)
         if let teacher, options.distillWeight > 0 {
             guard teacher.tags == tags else { throw TrainingError("the teacher's tags differ from the training data's") }
-            encoded.teacher = Trainer.teacherDistributions(teacher, sentences: train)
+            encoded.teacher = Trainer.tagDistributions(model: teacher, sentences: train.map(\.tokens))
         }
         self.train = encoded
         devSentences = dev
@@ -95,33 +95,6 @@ public final class Trainer {
         ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags,
                     weights: params.weights(averaged: options.averageDecay > 0), created: nil, training: training,
                     lexicon: lexicon)
-    }
-}
-
-extension Trainer {
-    /// The teacher's final-head tag distribution for every token ([N, C], corpus order), each
-    /// sentence its own stream; tokens near a sentence end use the head that sees what is left.
-    static func teacherDistributions(_ teacher: Model, sentences: [Sentence]) -> [Float] {
-        let C = teacher.C, k = teacher.k
-        var out: [Float] = []
-        out.reserveCapacity(sentences.reduce(0) { $0 + $1.tokens.count } * C)
-        var tagger = StreamTagger(model: teacher)
-        func append(_ scores: [Float]) {
-            let m = scores.max() ?? 0
-            let e = scores.map { expf($0 - m) }
-            let sum = e.reduce(0, +)
-            out.append(contentsOf: e.map { $0 / sum })
-        }
-        for sentence in sentences {
-            let n = sentence.tokens.count
-            for (i, token) in sentence.tokens.enumerated() {
-                _ = tagger.feed(token)
-                if i >= k { append(tagger.scores(seeing: k)) }
-            }
-            for j in (0..<min(k, n)).reversed() { append(tagger.scores(seeing: j)) }
-            _ = tagger.finish()
-        }
-        return out
     }
 }
 

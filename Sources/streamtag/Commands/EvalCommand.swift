@@ -24,11 +24,21 @@ struct EvalCommand: ParsableCommand {
     var noContinuous = false
     @Flag(name: .long, help: "Print one JSON object instead of tables.")
     var json = false
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "Other models (same tags) to average with --model's tag distributions: the ensemble's accuracy at each lookahead.")
+    var ensemble: [String] = []
 
     func run() throws {
         let model = try model.load()
         let corpus = try readCorpus(data, format: format, options: CorpusReadOptions(column: column.column, tags: .required))
-        let report = try Evaluation.run(model: model, corpus: corpus, continuous: !noContinuous)
+        var report = try Evaluation.run(model: model, corpus: corpus, continuous: !noContinuous)
+        if !ensemble.isEmpty {
+            var members = [model]
+            for path in ensemble {
+                do { members.append(try Model(path: path)) } catch { throw ValidationError("cannot load \(path): \(error.message)") }
+            }
+            do { try report.addEnsemble(members, corpus: corpus) } catch let error as TrainingError { throw ValidationError(error.message) }
+        }
         if json {
             print(report.json())
         } else {
@@ -63,12 +73,16 @@ struct Evaluation: Encodable {
     var knownAccuracy: Double
     var unknownAccuracy: Double
     var unknownShare: Double
+    /// With `--ensemble`: the members' ids and the accuracy of their mean distribution by lookahead.
+    var ensembleModels: [String]?
+    var ensembleScores: [LookaheadScore]?
 
     enum CodingKeys: String, CodingKey {
         case model, data, sentences, tokens, lookahead, tags, entities
         case knownAccuracy = "known_accuracy", unknownAccuracy = "unknown_accuracy", unknownShare = "unknown_share"
         case editOverhead = "edit_overhead", continuousAccuracy = "continuous_accuracy"
         case continuousDelta = "continuous_delta", tokensPerSecond = "tokens_per_s"
+        case ensembleModels = "ensemble_models", ensembleScores = "ensemble"
     }
 
     static func run(model: Model, corpus: Corpus, continuous: Bool) throws -> Evaluation {
@@ -121,6 +135,20 @@ struct Evaluation: Encodable {
         return report
     }
 
+    /// Scores the ensemble of `models` (the evaluated model first) at every lookahead they all have.
+    mutating func addEnsemble(_ models: [Model], corpus: Corpus) throws {
+        let gold = corpus.sentences.map(\.tags), tokens = corpus.sentences.map(\.tokens)
+        let isIOB = IOBTag.isIOBTagSet(models[0].tags) && corpus.isIOB
+        ensembleModels = models.map(\.id)
+        ensembleScores = []
+        for k in 0...models.map(\.k).min()! {
+            let predicted = try Trainer.ensemblePredict(models: models, sentences: tokens, lookahead: k)
+            let accuracy = try TagScores(gold: gold, predicted: predicted).accuracy
+            let f1 = isIOB ? try EntityScores(gold: gold, predicted: predicted).overall.f1 : nil
+            ensembleScores!.append(LookaheadScore(lookahead: k, accuracy: accuracy, entityF1: f1))
+        }
+    }
+
     private static func editOverhead(model: Model, tokens: [[String]], final: [[String]]) throws -> Double {
         var provisional = tokens.map { $0.map { _ in [String]() } }
         var tagger = SequenceTagger(model: model, maxBatch: 64)
@@ -151,7 +179,16 @@ struct Evaluation: Encodable {
             out += String(format: "one continuous stream (no resets): %.2f%% (%+.2f points vs per-sentence)\n",
                           continuousAccuracy * 100, continuousDelta * 100)
         }
-        out += String(format: "speed: %.0f tokens/s (batched, 2 threads)\n\n", tokensPerSecond)
+        out += String(format: "speed: %.0f tokens/s (batched, 2 threads)\n", tokensPerSecond)
+        if let ensembleModels, let ensembleScores {
+            out += "ensemble of \(ensembleModels.count) (mean tag distribution):"
+            for s in ensembleScores {
+                out += String(format: "  k=%d %.2f%%", s.lookahead, s.accuracy * 100)
+                if let f1 = s.entityF1 { out += String(format: " (entity F1 %.2f%%)", f1 * 100) }
+            }
+            out += "\n"
+        }
+        out += "\n"
         out += tags.table(errors: errors)
         if let entities { out += "\n" + entities.table() }
         return out
