@@ -112,6 +112,21 @@ func temporaryDirectory() -> String {
         #expect(throws: ModelError.self) { try stray.validate() }
     }
 
+    @Test func ngramFeatureRoundTripsWithItsLength() throws {
+        let config = ModelConfig(cell: .lstm, layers: 1, embeddingDim: 4, hiddenDim: 5, lookahead: 1,
+                                 features: [FeatureSpec(.ngram, length: 3, buckets: 11), FeatureSpec(.shape, buckets: 5)])
+        let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "dog"], tags: ["A", "B"])
+        let bytes = ModelFile.encode(bundle)
+        #expect(parts(bytes).header.contains(#"{\"buckets\":11,\"kind\":\"ngram\",\"length\":3}"#)
+                || parts(bytes).header.contains(#"\"kind\":\"ngram\""#))
+        #expect(try ModelFile.decode(bytes) == bundle)
+        var bad = config
+        bad.features[0].length = 9
+        #expect(throws: ModelError.self) { try bad.validate() }
+        bad.features[0].length = 0
+        #expect(throws: ModelError.self) { try bad.validate() }
+    }
+
     @Test func optionalMetadataMayBeAbsent() throws {
         var bundle = sampleBundle()
         bundle.created = nil

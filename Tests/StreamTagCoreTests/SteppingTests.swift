@@ -5,11 +5,12 @@ import Testing
 /// The batched, incremental path against itself: every way of running a stream must give the
 /// same scores and tags.
 @Suite struct SteppingTests {
-    static func model(cell: CellKind, layers: Int = 2, lookahead: Int = 2, features: Bool = true,
+    static func model(cell: CellKind, layers: Int = 2, lookahead: Int = 2, features: Bool = true, ngrams: Bool = true,
                       precision: Model.Precision = .fp32) throws -> Model {
         let config = ModelConfig(cell: cell, layers: layers, embeddingDim: 8, hiddenDim: 12, lookahead: lookahead,
                                  lowercase: true,
-                                 features: features ? [FeatureSpec(.suffix, length: 3, buckets: 50), FeatureSpec(.shape, buckets: 20)] : [])
+                                 features: !features ? [] : [FeatureSpec(.suffix, length: 3, buckets: 50), FeatureSpec(.shape, buckets: 20)]
+                                     + (ngrams ? [FeatureSpec(.ngram, length: 3, buckets: 40)] : []))
         let bundle = ModelBundle.random(config: config, vocabulary: ["<unk>", "the", "cat", "sat", "on", "mat"],
                                         tags: ["A", "B", "C", "D"], seed: 5)
         return try Model(bundle: bundle, precision: precision)
@@ -89,13 +90,42 @@ import Testing
     }
 
     @Test func unknownWordsUseTheirFeatures() throws {
-        let model = try Self.model(cell: .lstm, lookahead: 0)
-        var a = StreamTagger(model: model), b = StreamTagger(model: model), c = StreamTagger(model: model)
-        _ = a.feed("zzzing")
-        _ = b.feed("qqqing")    // same suffix and shape, different word: same features
-        _ = c.feed("Zzzed")
-        #expect(a.scores() == b.scores())
-        #expect(a.scores() != c.scores())
+        func scores(_ word: String, ngrams: Bool) throws -> [Float] {
+            var tagger = StreamTagger(model: try Self.model(cell: .lstm, lookahead: 0, ngrams: ngrams))
+            _ = tagger.feed(word)
+            return tagger.scores()
+        }
+        // Same suffix and shape, different word: the same features, unless n-grams tell them apart.
+        #expect(try scores("zzzing", ngrams: false) == scores("qqqing", ngrams: false))
+        #expect(try scores("zzzing", ngrams: false) != scores("Zzzed", ngrams: false))
+        #expect(try scores("zzzing", ngrams: true) != scores("qqqing", ngrams: true))
+    }
+
+    /// The two ways a first-layer input is made — the table precomputed for vocabulary words
+    /// and the projection of an unknown word's feature slots on the fly — agree for a word whose
+    /// embedding row equals the unknown row (n-gram slots, empty ones included).
+    @Test func unknownProjectionEqualsTheTableRow() throws {
+        let config = ModelConfig(cell: .lstm, layers: 1, embeddingDim: 8, hiddenDim: 6, lookahead: 0,
+                                 features: [FeatureSpec(.suffix, length: 2, buckets: 13), FeatureSpec(.ngram, length: 3, buckets: 29),
+                                            FeatureSpec(.shape, buckets: 7)])
+        let words = ["<unk>", "Cat", "extraordinarily-long-word", "a"]
+        var bundle = ModelBundle.random(config: config, vocabulary: words, tags: ["A", "B"], seed: 9)
+        let E = config.embeddingDim
+        for w in 1..<words.count { for e in 0..<E { bundle.weights.embedding[w * E + e] = bundle.weights.embedding[e] } }
+        let model = try Model(bundle: bundle)
+        var unknownOnly = bundle
+        unknownOnly.vocabulary = ["<unk>"]
+        unknownOnly.weights.embedding = Array(bundle.weights.embedding[0..<E])
+        let plain = try Model(bundle: unknownOnly)
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: model.GH), x = UnsafeMutablePointer<Float>.allocate(capacity: E)
+        defer { row.deallocate(); x.deallocate() }
+        for word in words.dropFirst() {
+            let known = try #require(model.tableProjection(model.encode(word)))
+            let code = plain.encode(word)
+            #expect(code.word == 0)
+            plain.projectUnknown(code, into: row, scratch: x)
+            for g in 0..<model.GH { #expect(abs(known[g] - row[g]) < 1e-5, "\(word) row \(g)") }
+        }
     }
 
     @Test func smallerLookaheadReleasesEarlier() throws {
@@ -187,6 +217,39 @@ import Testing
         #expect(TokenFeatures.value(of: suffix, token: "Running", lowered: "running") == "ing")
         #expect(TokenFeatures.value(of: prefix, token: "Éclair", lowered: TokenFeatures.lowercased("Éclair")) == "éc")
         #expect(TokenFeatures.value(of: suffix, token: "a", lowered: "a") == "a")
+    }
+
+    @Test func ngramsAreBoundedRunsOfLowercasedScalars() {
+        #expect(TokenFeatures.ngrams("dog", length: 3) == ["<do", "dog", "og>"])
+        #expect(TokenFeatures.ngrams("a", length: 3) == ["<a>"])
+        #expect(TokenFeatures.ngrams("a", length: 4) == [])
+        #expect(TokenFeatures.ngrams("éa", length: 2) == ["<é", "éa", "a>"])
+        let long = String(repeating: "x", count: 30)
+        #expect(TokenFeatures.ngrams(long, length: 3).count == FeatureSpec.ngramSlots)
+        #expect(TokenFeatures.ngrams(long, length: 3).first == "<xx")
+
+        // An n-gram bag takes `ngramSlots` slots: one bucket per n-gram of the lowercased token,
+        // -1 in the rest; the next feature follows the bag.
+        let specs = [FeatureSpec(.ngram, length: 3, buckets: 100), FeatureSpec(.shape, buckets: 7)]
+        #expect(specs.slotCount == FeatureSpec.ngramSlots + 1)
+        #expect(specs.slotFeatures == [Int](repeating: 0, count: FeatureSpec.ngramSlots) + [1])
+        var out = [Int32](repeating: 99, count: specs.slotCount)
+        out.withUnsafeMutableBufferPointer { TokenFeatures.buckets(for: "Dog", specs: specs, into: $0.baseAddress!) }
+        #expect(Array(out[0..<3]) == ["<do", "dog", "og>"].map { TokenFeatures.bucket($0, buckets: 100) })
+        #expect(out[3..<FeatureSpec.ngramSlots].allSatisfy { $0 == -1 })
+        #expect(out[FeatureSpec.ngramSlots] == TokenFeatures.bucket("Xxx", buckets: 7))
+        // The in-place hashing equals hashing the n-gram strings, for multi-byte scalars, short
+        // and long tokens and every length.
+        for token in ["a", "ab", "dog", "Éclair", "naïve", "日本語テキスト", "x🙂y", String(repeating: "é", count: 25), ""] {
+            for n in 1...8 {
+                let lowered = TokenFeatures.lowercased(token)
+                let grams = TokenFeatures.ngrams(lowered, length: n)
+                var got = [Int32](repeating: 99, count: FeatureSpec.ngramSlots)
+                got.withUnsafeMutableBufferPointer { TokenFeatures.ngramBuckets(lowered, length: n, buckets: 997, into: $0.baseAddress!) }
+                let expected = (0..<FeatureSpec.ngramSlots).map { $0 < grams.count ? TokenFeatures.bucket(grams[$0], buckets: 997) : -1 }
+                #expect(got == expected, "\(token) n=\(n)")
+            }
+        }
     }
 
     @Test func bucketsAreFNV1a64() {

@@ -23,7 +23,8 @@ import Testing
         options.lookahead = 2
         options.minCount = 1
         options.features = [FeatureSpecOption(kind: "suffix", length: 2, buckets: 7),
-                            FeatureSpecOption(kind: "shape", length: 0, buckets: 5)]
+                            FeatureSpecOption(kind: "shape", length: 0, buckets: 5),
+                            FeatureSpecOption(kind: "ngram", length: 3, buckets: 6)]
         options.batchSize = 2
         options.chunkLength = 4
         options.threads = 1
@@ -100,14 +101,22 @@ import Testing
         // Analytic gradients: dense from the worker, embeddings scattered from dx.
         var analytic: [ObjectIdentifier: [Float]] = [:]
         for p in trainer.params.dense { analytic[ObjectIdentifier(p)] = Array(UnsafeBufferPointer(start: worker.grad(p), count: p.count)) }
-        let E = trainer.config.embeddingDim, F = trainer.config.features.count
+        // Table 0 is the word embedding, table 1 + f feature f's; an n-gram bag has one slot per
+        // n-gram (-1: none), all on its table.
+        let E = trainer.config.embeddingDim, slotFeatures = trainer.config.features.slotFeatures, F = slotFeatures.count
         var tables = trainer.params.all.filter(\.sparse).map { [Float](repeating: 0, count: $0.count) }
+        var ngramRows = 0
         for n in 0..<(worker.T * worker.B) {
-            let rows = [Int(worker.words[n])] + (0..<F).map { Int(worker.featureIDs[n * F + $0]) }
-            for (t, row) in rows.enumerated() {
+            var rows = [(table: 0, row: Int(worker.words[n]))]
+            for f in 0..<F where worker.featureIDs[n * F + f] >= 0 {
+                rows.append((1 + slotFeatures[f], Int(worker.featureIDs[n * F + f])))
+                if trainer.config.features[slotFeatures[f]].kind == .ngram { ngramRows += 1 }
+            }
+            for (t, row) in rows {
                 for e in 0..<E { tables[t][row * E + e] += worker.dEmbedded.pointer[n * E + e] }
             }
         }
+        #expect(ngramRows > worker.T * worker.B, "tokens have several n-grams each")
         for (p, g) in zip(trainer.params.all.filter(\.sparse), tables) { analytic[ObjectIdentifier(p)] = g }
 
         // ReLU has kinks: a smaller step keeps most differences on one side of them, at the price

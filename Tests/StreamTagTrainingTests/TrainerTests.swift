@@ -57,6 +57,21 @@ import Testing
         #expect(a.weights != c.weights)
     }
 
+    @Test func featureOptionsParse() throws {
+        let ngram = try FeatureSpecOption(parsing: "ngram3:8192")
+        #expect(ngram == FeatureSpecOption(kind: "ngram", length: 3, buckets: 8192))
+        #expect(ngram.description == "ngram3:8192")
+        #expect(try FeatureSpecOption(parsing: "suffix2") == FeatureSpecOption(kind: "suffix", length: 2, buckets: 4096))
+        #expect(try FeatureSpecOption(parsing: "shape:64") == FeatureSpecOption(kind: "shape", length: 0, buckets: 64))
+        #expect(throws: TrainingError.self) { try FeatureSpecOption(parsing: "chars3:10") }
+        #expect(throws: TrainingError.self) { try FeatureSpecOption(parsing: "ngram3:0") }
+        var options = TrainingOptions()
+        options.features = [ngram]
+        #expect(try options.modelConfig().features == [FeatureSpec(.ngram, length: 3, buckets: 8192)])
+        options.features = [FeatureSpecOption(kind: "ngram", length: 12, buckets: 10)]
+        #expect(throws: TrainingError.self) { try options.modelConfig() }
+    }
+
     @Test func epochSelectionScores() {
         let scores = [0.90, 0.94, 0.95]
         #expect(EpochSelection.final.score(scores) == 0.95)

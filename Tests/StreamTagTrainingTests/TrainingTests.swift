@@ -18,7 +18,8 @@ import Testing
         options.features = [FeatureSpecOption(kind: "suffix", length: 2, buckets: 7),
                             FeatureSpecOption(kind: "shape", length: 0, buckets: 5),
                             FeatureSpecOption(kind: "lower", length: 0, buckets: 11),
-                            FeatureSpecOption(kind: "lexicon", length: 0, buckets: 16)]
+                            FeatureSpecOption(kind: "lexicon", length: 0, buckets: 16),
+                            FeatureSpecOption(kind: "ngram", length: 2, buckets: 13)]
         options.batchSize = 2
         options.chunkLength = 12
         options.threads = 1

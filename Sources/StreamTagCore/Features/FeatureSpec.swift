@@ -1,10 +1,12 @@
 /// One sub-word feature of a token. Each feature value is hashed into one of `buckets` rows of
 /// its own embedding table (`features.{i}.weight`, [buckets, E]); the row is added to the word
-/// embedding. Everything is computed from the token itself.
+/// embedding (an `ngram` feature adds one row per n-gram). Everything is computed from the
+/// token itself.
 ///
 /// JSON form (an entry of the `features` config array):
 /// `{"kind": "suffix", "length": 3, "buckets": 4096}`, `{"kind": "prefix", "length": 2, ...}`,
-/// `{"kind": "shape", "buckets": 512}`, `{"kind": "lower", "buckets": 16384}`.
+/// `{"kind": "shape", "buckets": 512}`, `{"kind": "lower", "buckets": 16384}`,
+/// `{"kind": "ngram", "length": 3, "buckets": 8192}`.
 public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// The first `length` Unicode scalars of the lowercased token.
@@ -19,10 +21,17 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         /// a 4-bit mask (`buckets` 16), or 5 bits with the name bit (`buckets` 32). A model with
         /// this feature carries a lexicon.
         case lexicon
+        /// A bag of character n-grams: every run of `length` Unicode scalars of the lowercased
+        /// token between boundary marks, `<` + token + `>` (the first `ngramSlots` of them),
+        /// each hashed to a row of one shared table; their rows are summed.
+        case ngram
     }
 
+    /// Most n-grams of one token an `ngram` feature adds (a longer token's first ones).
+    public static let ngramSlots = 16
+
     public var kind: Kind
-    /// Affix length in Unicode scalars (prefix and suffix only).
+    /// Affix or n-gram length in Unicode scalars (prefix, suffix and ngram only).
     public var length: Int
     public var buckets: Int
 
@@ -31,6 +40,12 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         self.length = length
         self.buckets = buckets
     }
+
+    /// Bucket slots the feature fills in a token's code: `ngramSlots` for an n-gram bag, else 1.
+    public var slots: Int { kind == .ngram ? FeatureSpec.ngramSlots : 1 }
+
+    /// Whether `length` is part of the feature (an affix or n-gram length).
+    var hasLength: Bool { kind == .prefix || kind == .suffix || kind == .ngram }
 
     enum CodingKeys: String, CodingKey { case kind, length, buckets }
 
@@ -48,7 +63,7 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind.rawValue, forKey: .kind)
-        if kind == .prefix || kind == .suffix { try c.encode(length, forKey: .length) }
+        if hasLength { try c.encode(length, forKey: .length) }
         try c.encode(buckets, forKey: .buckets)
     }
 
@@ -66,8 +81,25 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
                 throw ModelError(.badConfig, "\(kind.rawValue) length must be 1...16, got \(length)")
             }
         }
+        if kind == .ngram {
+            guard (1...8).contains(length) else {
+                throw ModelError(.badConfig, "ngram length must be 1...8, got \(length)")
+            }
+        }
     }
 
-    /// Short name for logs and tables: `suffix3`, `prefix2`, `shape`.
-    public var description: String { kind == .prefix || kind == .suffix ? "\(kind.rawValue)\(length)" : kind.rawValue }
+    /// Short name for logs and tables: `suffix3`, `prefix2`, `shape`, `ngram3`.
+    public var description: String { hasLength ? "\(kind.rawValue)\(length)" : kind.rawValue }
+}
+
+extension [FeatureSpec] {
+    /// Bucket slots of a token's code: one per feature, `ngramSlots` for an n-gram bag.
+    public var slotCount: Int { reduce(0) { $0 + $1.slots } }
+
+    /// The feature (and table) behind each bucket slot, in config order.
+    public var slotFeatures: [Int] {
+        var out: [Int] = []
+        for (f, spec) in enumerated() { out += [Int](repeating: f, count: spec.slots) }
+        return out
+    }
 }

@@ -58,6 +58,51 @@ public enum TokenFeatures {
         case .shape: return shape(token)
         case .lower: return lowered
         case .lexicon: return ""  // a lookup, not a hashed value: see `Lexicon.mask`
+        case .ngram: return ngrams(lowered, length: spec.length).joined(separator: " ")
+        }
+    }
+
+    /// The character n-grams an `ngram` feature hashes: runs of `length` Unicode scalars of
+    /// `<` + lowered + `>`, in order, at most `FeatureSpec.ngramSlots` ("dog", 3 → `<do`, `dog`,
+    /// `og>`). A token shorter than `length` − 2 has none.
+    public static func ngrams(_ lowered: String, length: Int) -> [String] {
+        let scalars = ["<"] + Array(lowered.unicodeScalars) + [">"]
+        guard scalars.count >= length else { return [] }
+        return (0...(scalars.count - length)).prefix(FeatureSpec.ngramSlots).map {
+            String(String.UnicodeScalarView(scalars[$0..<($0 + length)]))
+        }
+    }
+
+    /// The buckets of `ngrams(lowered, length:)` into `FeatureSpec.ngramSlots` slots, -1 in the
+    /// slots left over: hashed from the token's bytes in place (an unknown token in the daemon
+    /// allocates nothing for its n-grams).
+    static func ngramBuckets(_ lowered: String, length n: Int, buckets: Int, into out: UnsafeMutablePointer<Int32>) {
+        var lowered = lowered
+        lowered.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: utf8.count + 1) { starts in
+                // starts[i]: byte offset of scalar i; starts[m] = the end.
+                var m = 0
+                for (offset, byte) in utf8.enumerated() where byte & 0xC0 != 0x80 {
+                    starts[m] = offset
+                    m += 1
+                }
+                starts[m] = utf8.count
+                // Marked scalars 0...m+1: `<`, the token's m scalars, `>`.
+                let windows = max(0, m + 3 - n)
+                for w in 0..<FeatureSpec.ngramSlots {
+                    guard w < windows else { out[w] = -1; continue }
+                    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                    func add(_ byte: UInt8) {
+                        hash ^= UInt64(byte)
+                        hash &*= 0x0000_0100_0000_01b3
+                    }
+                    if w == 0 { add(UInt8(ascii: "<")) }
+                    let first = max(w, 1) - 1, last = min(w + n, m + 1) - 1    // token scalars first..<last
+                    if first < last { for i in starts[first]..<starts[last] { add(utf8[i]) } }
+                    if w + n == m + 2 { add(UInt8(ascii: ">")) }
+                    out[w] = Int32(truncatingIfNeeded: hash % UInt64(buckets))
+                }
+            }
         }
     }
 
@@ -66,17 +111,21 @@ public enum TokenFeatures {
         Int32(truncatingIfNeeded: fnv1a64(value.utf8) % UInt64(buckets))
     }
 
-    /// Bucket ids of all features of `token`, in config order.
-    /// A `lexicon` feature's bucket is the token's class mask in `lexicon` (0 without one).
+    /// Bucket ids of all features of `token` into `specs.slotCount` slots, in config order.
+    /// A `lexicon` feature's bucket is the token's class mask in `lexicon` (0 without one); an
+    /// `ngram` feature fills one slot per n-gram and -1 (no row) in the slots left over.
     public static func buckets(for token: String, specs: [FeatureSpec], lexicon: Lexicon? = nil,
                                into out: UnsafeMutablePointer<Int32>) {
         guard !specs.isEmpty else { return }
         let lowered = lowercased(token)
-        for (i, spec) in specs.enumerated() {
+        var slot = 0
+        for spec in specs {
             switch spec.kind {
-            case .lexicon: out[i] = Int32(lexicon?.mask(of: token) ?? 0)
-            default: out[i] = bucket(value(of: spec, token: token, lowered: lowered), buckets: spec.buckets)
+            case .lexicon: out[slot] = Int32(lexicon?.mask(of: token) ?? 0)
+            case .ngram: ngramBuckets(lowered, length: spec.length, buckets: spec.buckets, into: out + slot)
+            default: out[slot] = bucket(value(of: spec, token: token, lowered: lowered), buckets: spec.buckets)
             }
+            slot += spec.slots
         }
     }
 }

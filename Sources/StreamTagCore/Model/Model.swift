@@ -42,6 +42,8 @@ public final class Model: @unchecked Sendable {
     /// [V, E] and F × [buckets, E]: for words outside the vocabulary, projected on the fly.
     let embedding: AlignedBuffer<Float>
     let featureTables: [AlignedBuffer<Float>]
+    /// The table of each bucket slot of a `TokenCode` (`[FeatureSpec].slotFeatures`).
+    let slotFeatures: [Int]
     /// heads[j] scores a token from j+1 top-layer states; heads[k] is the final head.
     let headWeights: [AlignedBuffer<Float>]
     let headBiases: [AlignedBuffer<Float>]
@@ -49,9 +51,9 @@ public final class Model: @unchecked Sendable {
     /// Builds a model. `sha256` is the file's hash when loaded from a file.
     public init(bundle: ModelBundle, sha256: String? = nil, precision: Precision = .fp32) throws(ModelError) {
         try bundle.validate()
-        guard bundle.config.features.count <= TokenCode.maxFeatures else {
+        guard bundle.config.features.slotCount <= TokenCode.maxFeatures else {
             throw ModelError(.unsupportedFeature,
-                             "config.features has \(bundle.config.features.count) entries; at most \(TokenCode.maxFeatures) are supported")
+                             "config.features needs \(bundle.config.features.slotCount) bucket slots (an ngram feature takes \(FeatureSpec.ngramSlots)); at most \(TokenCode.maxFeatures) are supported")
         }
         configureBLAS()
         self.bundle = bundle
@@ -72,6 +74,7 @@ public final class Model: @unchecked Sendable {
         let w = bundle.weights
         embedding = AlignedBuffer(w.embedding)
         featureTables = w.features.map { AlignedBuffer($0) }
+        slotFeatures = config.features.slotFeatures
         inputWeights = w.layers.map { AlignedBuffer($0.inputWeight) }
         hiddenWeights = w.layers.map { AlignedBuffer($0.hiddenWeight) }
         inputBiases = w.layers.map { AlignedBuffer($0.inputBias) }
@@ -119,14 +122,15 @@ public final class Model: @unchecked Sendable {
         let inputs = AlignedBuffer<Float>(count: V * E, zeroed: false)
         inputs.pointer.update(from: embedding.pointer, count: V * E)
         if !config.features.isEmpty {
-            var buckets = [Int32](repeating: 0, count: config.features.count)
+            let slotFeatures = config.features.slotFeatures
+            var buckets = [Int32](repeating: 0, count: slotFeatures.count)
             for (w, word) in bundle.vocabulary.enumerated().dropFirst() {
                 buckets.withUnsafeMutableBufferPointer {
                     TokenFeatures.buckets(for: word, specs: config.features, lexicon: bundle.lexicon, into: $0.baseAddress!)
                 }
                 let row = inputs.pointer + w * E
-                for (f, b) in buckets.enumerated() {
-                    let src = features[f].pointer + Int(b) * E
+                for (slot, b) in buckets.enumerated() where b >= 0 {
+                    let src = features[slotFeatures[slot]].pointer + Int(b) * E
                     for e in 0..<E { row[e] += src[e] }
                 }
             }
@@ -145,11 +149,11 @@ public final class Model: @unchecked Sendable {
 /// What the step needs to know about one token: its vocabulary row and, when it is not in the
 /// vocabulary, its feature buckets. Fixed size, so encoding allocates nothing per token.
 public struct TokenCode: Sendable, Equatable {
-    public static let maxFeatures = 16
+    public static let maxFeatures = 32
     /// Vocabulary row; 0 = unknown word.
     public var word: Int32
-    /// Feature buckets in config order (only filled for unknown words).
-    public var features: InlineArray<16, Int32>
+    /// Feature bucket slots in config order (only filled for unknown words; -1 = no row).
+    public var features: InlineArray<32, Int32>
 
     public init(word: Int32) {
         self.word = word
@@ -190,8 +194,8 @@ extension Model {
         assert(tableProjection(code) == nil)
         // Unknown word with features: x = embedding[0] + Σ features, then W_ih0·x + b_ih0.
         x.update(from: embedding.pointer, count: E)
-        for f in 0..<featureTables.count {
-            let src = featureTables[f].pointer + Int(code.features[f]) * E
+        for slot in 0..<slotFeatures.count where code.features[slot] >= 0 {
+            let src = featureTables[slotFeatures[slot]].pointer + Int(code.features[slot]) * E
             for e in 0..<E { x[e] += src[e] }
         }
         row.update(from: inputBiases[0].pointer, count: GH)

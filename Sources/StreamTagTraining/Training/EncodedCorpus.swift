@@ -5,7 +5,7 @@ import StreamTagCore
 struct EncodedCorpus: Sendable {
     /// [N] vocabulary rows (0 = unknown).
     var words: [Int32] = []
-    /// [N, F] feature buckets.
+    /// [N, F] feature buckets, F = bucket slots (`[FeatureSpec].slotCount`); -1 = no row.
     var features: [Int32] = []
     /// [N, C] a teacher model's tag distribution per token (distillation), or empty.
     var teacher: [Float] = []
@@ -23,7 +23,7 @@ struct EncodedCorpus: Sendable {
 
     init(sentences: [Sentence], vocabulary: Vocabulary, tagIndex: [String: Int32], features specs: [FeatureSpec],
          lexicon: Lexicon? = nil) {
-        let F = specs.count
+        let F = specs.slotCount
         var buckets = [Int32](repeating: 0, count: max(F, 1))
         for sentence in sentences {
             for (i, token) in sentence.tokens.enumerated() {

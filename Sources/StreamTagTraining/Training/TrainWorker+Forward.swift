@@ -32,14 +32,14 @@ extension TrainWorker {
         forwardHeads()
     }
 
-    /// x[n] = embedding[word] + Σ_f features_f[bucket_f]
+    /// x[n] = embedding[word] + Σ_slots features_f(slot)[bucket_slot] (slots with a bucket)
     private func embed(into x: UnsafeMutablePointer<Float>) {
         let emb = params.embedding.pointer
         for n in 0..<(T * B) {
             let row = x + n * E
             row.update(from: emb + Int(words[n]) * E, count: E)
-            for f in 0..<F {
-                let src = params.features[f].pointer + Int(featureIDs[n * F + f]) * E
+            for f in 0..<F where featureIDs[n * F + f] >= 0 {
+                let src = params.features[slotFeatures[f]].pointer + Int(featureIDs[n * F + f]) * E
                 for e in 0..<E { row[e] += src[e] }
             }
         }

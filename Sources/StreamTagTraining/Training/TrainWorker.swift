@@ -12,13 +12,15 @@ import StreamTagCore
 final class TrainWorker: @unchecked Sendable {
     let params: Parameters
     let config: ModelConfig
-    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int, F: Int
+    let E: Int, H: Int, GH: Int, C: Int, k: Int, L: Int
+    /// Feature bucket slots per token, and the feature table behind each.
+    let F: Int, slotFeatures: [Int]
     let B: Int, Tc: Int, T: Int
     let firstRow: Int
 
     // Inputs for the current chunk.
     var words: [Int32]        // [T·B]
-    var featureIDs: [Int32]   // [T·B, F]
+    var featureIDs: [Int32]   // [T·B, F] bucket per slot, -1 = none
     var resets: [Bool]        // [T·B] state cleared before this step
     var targets: [Int32]      // [Tc·B] tag id, -1 = no loss
     var seeing: [Int32]       // [Tc·B] followers the position's final head sees, -1 = no loss
@@ -86,7 +88,7 @@ final class TrainWorker: @unchecked Sendable {
     var nextWordWeight: Float = 0
     /// Probability of replacing an unknown token's `lower` feature buckets by random ones.
     var lowerNoise: Float = 0
-    /// Indices and bucket counts of the `lower` features.
+    /// Slots and bucket counts of the `lower` features.
     let lowerFeatures: [(index: Int, buckets: Int)]
     /// Loss positions in the whole batch (all workers): the loss is their mean.
     var normalizer: Float = 1
@@ -100,7 +102,8 @@ final class TrainWorker: @unchecked Sendable {
         C = params.headBiases[0].rows
         k = config.lookahead
         L = config.layers
-        F = config.features.count
+        slotFeatures = config.features.slotFeatures
+        F = slotFeatures.count
         self.B = B
         self.Tc = Tc
         T = Tc + k
@@ -114,7 +117,9 @@ final class TrainWorker: @unchecked Sendable {
         nextTags = Array(repeating: -1, count: Tc * B)
         nextWords = Array(repeating: -1, count: Tc * B)
         teacher = AlignedBuffer(count: Tc * B * params.headBiases[0].rows)
-        lowerFeatures = config.features.enumerated().filter { $0.element.kind == .lower }.map { ($0.offset, $0.element.buckets) }
+        let specs = params.config.features
+        lowerFeatures = specs.slotFeatures.enumerated().filter { specs[$0.element].kind == .lower }
+            .map { ($0.offset, specs[$0.element].buckets) }
         let lstm = params.config.cell.hasCellState
         let layers = params.config.layers
         func buffers(_ count: Int, _ enabled: Bool = true) -> [AlignedBuffer<Float>] {

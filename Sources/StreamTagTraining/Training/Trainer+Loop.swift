@@ -156,13 +156,15 @@ extension Trainer {
 
     /// Adds each worker's d/dx of layer 0 to the rows of the tables that built x.
     private func scatterEmbeddingGradients() {
-        let E = config.embeddingDim, F = config.features.count
+        let E = config.embeddingDim, slotFeatures = config.features.slotFeatures, F = slotFeatures.count
         for w in workers {
             let dx = w.dEmbedded.pointer
             for n in 0..<(w.T * w.B) {
                 let g = dx + n * E
                 sparse[0].add(row: Int(w.words[n]), g)
-                for f in 0..<F { sparse[1 + f].add(row: Int(w.featureIDs[n * F + f]), g) }
+                for f in 0..<F where w.featureIDs[n * F + f] >= 0 {
+                    sparse[1 + slotFeatures[f]].add(row: Int(w.featureIDs[n * F + f]), g)
+                }
             }
         }
     }

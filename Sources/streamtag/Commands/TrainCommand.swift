@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Look words up lowercased (default: with their case; the lower feature shares across case).")
     var lowercase = false
     @Option(name: .long, parsing: .upToNextOption,
-            help: "Sub-word features, e.g. prefix2:4096 suffix3:8192 shape:1024 lower:16384 (default: prefix1-2, suffix1-4, shape, lower).")
+            help: "Sub-word features, e.g. prefix2:4096 suffix3:8192 shape:1024 lower:16384 ngram3:8192 (a bag of character 3-grams) (default: prefix1-2, suffix1-4, shape, lower).")
     var feature: [String] = []
     @Flag(name: .long, help: "No sub-word features: word embedding only.")
     var noFeatures = false
