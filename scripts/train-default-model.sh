@@ -24,7 +24,7 @@ swift build -c release --product streamtag
   --train "$DATA/en_ewt-ud-train.conllu" --dev "$DATA/en_ewt-ud-dev.conllu" \
   --name en-ewt-upos --lookahead 2 --epochs 16 --patience 5 --seed 1 \
   --schedule cosine --selection mean --next-tag-weight 1.0 --first-head-weight 1.0 --word-dropout 0.2 \
-  --feature prefix1:128 prefix2:4096 suffix1:128 suffix2:4096 suffix3:4096 suffix4:4096 shape:1024 lower:8192 \
+  --feature prefix1:128 suffix1:128 suffix3:4096 suffix4:4096 shape:1024 lower:8192 ngram3:8192 \
   --wordnet /usr/share/wordnet --names /usr/share/dict/words \
   --dtype f16 --out "$OUT"
 # The model is linked in with .incbin: make the assembler run again.
