@@ -125,6 +125,17 @@ func temporaryDirectory() -> String {
         #expect(throws: ModelError.self) { try bad.validate() }
         bad.features[0].length = 0
         #expect(throws: ModelError.self) { try bad.validate() }
+        // A token's code holds 32 bucket slots: two bags fit, three do not.
+        var bags = config
+        bags.features = Array(repeating: FeatureSpec(.ngram, length: 3, buckets: 11), count: 2)
+        try bags.validate()
+        bags.features.append(FeatureSpec(.ngram, length: 4, buckets: 11))
+        do {
+            try bags.validate()
+            Issue.record("48 slots accepted")
+        } catch {
+            #expect(error.code == .unsupportedFeature && error.message.contains("48 bucket slots"), "\(error)")
+        }
     }
 
     @Test func optionalMetadataMayBeAbsent() throws {

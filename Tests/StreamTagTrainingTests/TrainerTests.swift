@@ -70,6 +70,9 @@ import Testing
         #expect(try options.modelConfig().features == [FeatureSpec(.ngram, length: 3, buckets: 8192)])
         options.features = [FeatureSpecOption(kind: "ngram", length: 12, buckets: 10)]
         #expect(throws: TrainingError.self) { try options.modelConfig() }
+        // More bucket slots than a token's code holds: refused before training, not after an epoch.
+        options.features = [ngram, ngram, try FeatureSpecOption(parsing: "shape:16")]
+        #expect(throws: TrainingError.self) { try options.modelConfig() }
     }
 
     @Test func epochSelectionScores() {

@@ -51,10 +51,6 @@ public final class Model: @unchecked Sendable {
     /// Builds a model. `sha256` is the file's hash when loaded from a file.
     public init(bundle: ModelBundle, sha256: String? = nil, precision: Precision = .fp32) throws(ModelError) {
         try bundle.validate()
-        guard bundle.config.features.slotCount <= TokenCode.maxFeatures else {
-            throw ModelError(.unsupportedFeature,
-                             "config.features needs \(bundle.config.features.slotCount) bucket slots (an ngram feature takes \(FeatureSpec.ngramSlots)); at most \(TokenCode.maxFeatures) are supported")
-        }
         configureBLAS()
         self.bundle = bundle
         config = bundle.config

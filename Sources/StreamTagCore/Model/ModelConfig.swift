@@ -86,5 +86,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
                 throw bad("config.features[\(i)]: \(error.message)")
             }
         }
+        guard features.slotCount <= TokenCode.maxFeatures else {
+            throw ModelError(.unsupportedFeature, "config.features needs \(features.slotCount) bucket slots (one per feature, "
+                             + "\(FeatureSpec.ngramSlots) per ngram feature); at most \(TokenCode.maxFeatures) are supported")
+        }
     }
 }
