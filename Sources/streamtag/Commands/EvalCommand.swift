@@ -54,6 +54,13 @@ struct Evaluation: Encodable {
         var accuracy: Double
         var entityF1: Double?
         enum CodingKeys: String, CodingKey { case lookahead, accuracy, entityF1 = "entity_f1" }
+
+        /// Token accuracy of `predicted`, and entity F1 when the tags are IOB (`entities`).
+        init(lookahead: Int, gold: [[String]], predicted: [[String]], entities: Bool) throws {
+            self.lookahead = lookahead
+            accuracy = try TagScores(gold: gold, predicted: predicted).accuracy
+            entityF1 = entities ? try EntityScores(gold: gold, predicted: predicted).overall.f1 : nil
+        }
     }
 
     var model: String
@@ -99,9 +106,7 @@ struct Evaluation: Encodable {
                 seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 finalTags = predicted
             }
-            let accuracy = try TagScores(gold: gold, predicted: predicted).accuracy
-            let f1 = isIOB ? try EntityScores(gold: gold, predicted: predicted).overall.f1 : nil
-            scores.append(LookaheadScore(lookahead: k, accuracy: accuracy, entityF1: f1))
+            scores.append(try LookaheadScore(lookahead: k, gold: gold, predicted: predicted, entities: isIOB))
         }
         let tagScores = try TagScores(gold: gold, predicted: finalTags)
         var known = (right: 0, total: 0), unknown = (right: 0, total: 0)
@@ -143,9 +148,7 @@ struct Evaluation: Encodable {
         ensembleScores = []
         for k in 0...models.map(\.k).min()! {
             let predicted = try Trainer.ensemblePredict(models: models, sentences: tokens, lookahead: k)
-            let accuracy = try TagScores(gold: gold, predicted: predicted).accuracy
-            let f1 = isIOB ? try EntityScores(gold: gold, predicted: predicted).overall.f1 : nil
-            ensembleScores!.append(LookaheadScore(lookahead: k, accuracy: accuracy, entityF1: f1))
+            ensembleScores!.append(try LookaheadScore(lookahead: k, gold: gold, predicted: predicted, entities: isIOB))
         }
     }
 
