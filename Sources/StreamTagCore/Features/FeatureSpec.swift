@@ -25,6 +25,12 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
         /// token between boundary marks, `<` + token + `>` (the first `ngramSlots` of them),
         /// each hashed to a row of one shared table; their rows are summed.
         case ngram
+
+        /// Whether the kind takes a `length` (an affix or n-gram length in scalars).
+        public var hasLength: Bool { self == .prefix || self == .suffix || self == .ngram }
+
+        /// The kinds' names, for messages: `prefix, suffix, …`.
+        public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
     }
 
     /// Most n-grams of one token an `ngram` feature adds (a longer token's first ones).
@@ -44,16 +50,13 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     /// Bucket slots the feature fills in a token's code: `ngramSlots` for an n-gram bag, else 1.
     public var slots: Int { kind == .ngram ? FeatureSpec.ngramSlots : 1 }
 
-    /// Whether `length` is part of the feature (an affix or n-gram length).
-    var hasLength: Bool { kind == .prefix || kind == .suffix || kind == .ngram }
-
     enum CodingKeys: String, CodingKey { case kind, length, buckets }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let raw = try c.decode(String.self, forKey: .kind)
         guard let kind = Kind(rawValue: raw) else {
-            throw ModelError(.unsupportedFeature, "unknown feature kind \"\(raw)\" (known: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw ModelError(.unsupportedFeature, "unknown feature kind \"\(raw)\" (known: \(Kind.names))")
         }
         self.kind = kind
         length = try c.decodeIfPresent(Int.self, forKey: .length) ?? 0
@@ -63,7 +66,7 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind.rawValue, forKey: .kind)
-        if hasLength { try c.encode(length, forKey: .length) }
+        if kind.hasLength { try c.encode(length, forKey: .length) }
         try c.encode(buckets, forKey: .buckets)
     }
 
@@ -89,7 +92,7 @@ public struct FeatureSpec: Codable, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// Short name for logs and tables: `suffix3`, `prefix2`, `shape`, `ngram3`.
-    public var description: String { hasLength ? "\(kind.rawValue)\(length)" : kind.rawValue }
+    public var description: String { kind.hasLength ? "\(kind.rawValue)\(length)" : kind.rawValue }
 }
 
 extension [FeatureSpec] {

@@ -99,7 +99,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard let cell = CellKind(rawValue: cell.rawValue) else { throw TrainingError("unknown cell \(cell)") }
         let specs = try features.map { option -> FeatureSpec in
             guard let kind = FeatureSpec.Kind(rawValue: option.kind) else {
-                throw TrainingError("unknown feature kind \(option.kind) (known: prefix, suffix, shape, lower, lexicon, ngram)")
+                throw TrainingError("unknown feature kind \(option.kind) (known: \(FeatureSpec.Kind.names))")
             }
             return FeatureSpec(kind, length: option.length, buckets: option.buckets)
         }
@@ -156,17 +156,16 @@ public struct FeatureSpecOption: Codable, Sendable, Equatable, CustomStringConve
         guard let buckets, buckets > 0 else { throw TrainingError("feature \(text): bucket count must be a positive integer") }
         let letters = name.prefix { $0.isLetter }
         let digits = name.dropFirst(letters.count)
-        guard ["prefix", "suffix", "shape", "lower", "lexicon", "ngram"].contains(String(letters)) else {
-            throw TrainingError("feature \(text): kind must be prefix, suffix, shape, lower, lexicon or ngram")
+        guard let kind = FeatureSpec.Kind(rawValue: String(letters)) else {
+            throw TrainingError("feature \(text): kind must be one of \(FeatureSpec.Kind.names)")
         }
-        let affix = letters == "prefix" || letters == "suffix" || letters == "ngram"
-        let length = digits.isEmpty ? (affix ? 3 : 0) : Int(digits) ?? -1
-        guard length >= 0 else { throw TrainingError("feature \(text): bad affix length") }
-        self.init(kind: String(letters), length: length, buckets: buckets)
+        let length = digits.isEmpty ? (kind.hasLength ? 3 : 0) : Int(digits) ?? -1
+        guard length >= 0 else { throw TrainingError("feature \(text): bad length") }
+        self.init(kind: kind.rawValue, length: length, buckets: buckets)
     }
 
     public var description: String {
-        kind == "prefix" || kind == "suffix" || kind == "ngram" ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
+        FeatureSpec.Kind(rawValue: kind)?.hasLength == true ? "\(kind)\(length):\(buckets)" : "\(kind):\(buckets)"
     }
 }
 
