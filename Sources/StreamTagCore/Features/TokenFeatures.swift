@@ -91,15 +91,12 @@ public enum TokenFeatures {
                 let windows = max(0, m + 3 - n)
                 for w in 0..<FeatureSpec.ngramSlots {
                     guard w < windows else { out[w] = -1; continue }
-                    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                    func add(_ byte: UInt8) {
-                        hash ^= UInt64(byte)
-                        hash &*= 0x0000_0100_0000_01b3
-                    }
-                    if w == 0 { add(UInt8(ascii: "<")) }
+                    // FNV-1a over `<`?, the window's bytes, `>`?, as one run of bytes.
+                    var hash = fnv1a64(EmptyCollection<UInt8>())
+                    if w == 0 { hash = fnv1a64(CollectionOfOne(UInt8(ascii: "<")), seed: hash) }
                     let first = max(w, 1) - 1, last = min(w + n, m + 1) - 1    // token scalars first..<last
-                    if first < last { for i in starts[first]..<starts[last] { add(utf8[i]) } }
-                    if w + n == m + 2 { add(UInt8(ascii: ">")) }
+                    if first < last { hash = fnv1a64(UnsafeBufferPointer(rebasing: utf8[starts[first]..<starts[last]]), seed: hash) }
+                    if w + n == m + 2 { hash = fnv1a64(CollectionOfOne(UInt8(ascii: ">")), seed: hash) }
                     out[w] = Int32(truncatingIfNeeded: hash % UInt64(buckets))
                 }
             }
