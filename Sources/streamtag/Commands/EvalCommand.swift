@@ -33,10 +33,7 @@ struct EvalCommand: ParsableCommand {
         let corpus = try readCorpus(data, format: format, options: CorpusReadOptions(column: column.column, tags: .required))
         var report = try Evaluation.run(model: model, corpus: corpus, continuous: !noContinuous)
         if !ensemble.isEmpty {
-            var members = [model]
-            for path in ensemble {
-                do { members.append(try Model(path: path)) } catch { throw ValidationError("cannot load \(path): \(error.message)") }
-            }
+            let members = try [model] + ensemble.map { try loadModel(path: $0, precision: model.precision) }
             do { try report.addEnsemble(members, corpus: corpus) } catch let error as TrainingError { throw ValidationError(error.message) }
         }
         if json {

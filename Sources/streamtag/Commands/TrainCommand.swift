@@ -180,7 +180,7 @@ struct TrainCommand: ParsableCommand {
 
         var teacherModel: Model? = nil
         if let teacher {
-            do { teacherModel = try Model(path: teacher) } catch { throw ValidationError("cannot load teacher \(teacher): \(error.message)") }
+            teacherModel = try loadModel(path: teacher, precision: .fp32)
         }
         let trainer = try Trainer(options: options, train: trainSentences, dev: devSentences, name: name, teacher: teacherModel,
                                   lexicon: lexicon)
