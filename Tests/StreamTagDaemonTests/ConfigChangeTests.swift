@@ -30,6 +30,7 @@ struct ConfigChangeTests {
         c.streams.idleTimeout = .seconds(300)
         c.streams.maxStateBytes = 1 << 20
         c.streams.maxPendingTokens = 4
+        c.streams.maxPendingTotal = 1000
         c.streams.endGrace = .seconds(5)
         c.streams.onGap = .reset
         c.batching.workers = 3

@@ -51,6 +51,8 @@ extension DaemonConfig {
               range: 0...Int.max),
         .integer("streams.max_pending_tokens", \.streams.maxPendingTokens,
                  "per-stream pending-token bound; overflow is rejected as overloaded", range: 1...Int.max),
+        .integer("streams.max_pending_total", \.streams.maxPendingTotal,
+                 "daemon-wide pending-token bound (all streams); overflow is rejected as overloaded", range: 1...Int.max),
         .duration("streams.end_grace", \.streams.endGrace,
                   "how long an ended stream's last seq is remembered to spot resends"),
         .choice("streams.on_gap", \.streams.onGap, "on a seq gap: continue, or reset the stream"),

@@ -128,6 +128,10 @@ public struct DaemonConfig: Sendable, Equatable {
         /// Bound of one stream's pending-token queue; a message that would overflow it is
         /// rejected with `overloaded`.
         public var maxPendingTokens = 65_536
+        /// Bound of the tokens queued over all streams (shared out among the workers): it bounds
+        /// the memory of a backlog and the work a snapshot may have to finish; a message that
+        /// would overflow it is rejected with `overloaded`.
+        public var maxPendingTotal = 1 << 20
         /// How long an ended stream's last `seq` is remembered to recognise resends.
         public var endGrace: Duration = .seconds(60)
         /// What a gap in `seq` does to the stream.

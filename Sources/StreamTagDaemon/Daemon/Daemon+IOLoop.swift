@@ -57,6 +57,10 @@ extension Daemon {
             if later >= timers.nextHeartbeat {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams))
                 timers.nextHeartbeat = later + timers.heartbeat
+                if !timers.restoredInputReleased && !stopping {
+                    timers.restoredInputReleased = true
+                    releaseRestoredInput()
+                }
             }
             if !stopping && later >= timers.nextSnapshot {
                 timers.nextSnapshot = .infinity     // re-armed when this one is written
@@ -73,10 +77,11 @@ extension Daemon {
                 }
             }
             if !stopping && stopRequested.load(ordering: .acquiring) {
-                // Stop reading input; let the workers finish what they accepted, then snapshot.
+                // Stop reading input; the workers finish the messages in progress and save the
+                // rest as input (a stop never waits for the backlog), then stop.
                 stopping = true
-                logger.info("stopping: finishing accepted messages and writing the snapshot")
-                takeSnapshot { [self] result in onIOThread { [self] in shutdownSnapshot = result } }
+                logger.info("stopping: finishing messages in progress and writing the snapshot")
+                takeSnapshot(halt: true) { [self] result in onIOThread { [self] in shutdownSnapshot = result } }
             }
             if stopping, let result = shutdownSnapshot {
                 pool.stop()
@@ -84,10 +89,12 @@ extension Daemon {
                 switch result {
                 case .success(let streams):
                     logger.info("snapshot written", metadata: ["path": "\(snapshots.path)", "streams": "\(streams)"])
+                    publishSystem(.stopping(model: model.id))
                 case .failure(let error):
-                    logger.error("snapshot failed", metadata: ["path": "\(snapshots.path)", "error": "\(error)"])
+                    logger.error("snapshot failed; the previous snapshot is left as it was", metadata: [
+                        "path": "\(snapshots.path)", "error": "\(error)"])
+                    publishSystem(.stopping(model: model.id, snapshotError: "\(error)"))
                 }
-                publishSystem(.stopping(model: model.id))
                 break
             }
         }
@@ -172,6 +179,8 @@ struct IOTimers {
     var nextSnapshot = Double.infinity
     /// A periodic snapshot is being written; its completion re-arms the deadline.
     var snapshotInFlight = false
+    /// The restored streams' queued input runs from the first heartbeat on.
+    var restoredInputReleased = false
 
     init() {}
 

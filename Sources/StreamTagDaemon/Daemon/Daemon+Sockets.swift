@@ -26,47 +26,4 @@ extension Daemon {
         try control.bind(config.control.bind)
         controlEndpoint = try control.lastEndpoint
     }
-
-    /// Restores streams from the last snapshot: raw state under the same model, replay under
-    /// another one.
-    func restoreSnapshot() {
-        guard let snapshot = snapshots.load(logger: logger) else { return }
-        let sameModel = snapshot.modelSHA256 == model.sha256
-        let snapshotModel = snapshot.modelID
-        var perWorker = Array(repeating: [StreamSnapshot](), count: pool.workers.count)
-        for s in snapshot.streams { perWorker[pool.worker(for: s.id)].append(s) }
-        var tombs = Array(repeating: [TombstoneSnapshot](), count: pool.workers.count)
-        for t in snapshot.tombstones { tombs[pool.worker(for: t.id)].append(t) }
-        for (i, w) in pool.workers.enumerated() {
-            let streams = perWorker[i], tombstones = tombs[i]
-            w.submit([.run { worker in
-                for s in streams { worker.importStream(s, fromModel: snapshotModel) }
-                for t in tombstones { worker.importTombstone(t) }
-            }])
-        }
-        logger.info("snapshot restored", metadata: [
-            "path": "\(snapshots.path)", "streams": "\(snapshot.streams.count)", "tombstones": "\(snapshot.tombstones.count)",
-            "model": "\(snapshot.modelID)", "replayed": "\(!sameModel)",
-        ])
-    }
-
-    /// Collects every worker's streams (after finishing what they have queued) and writes the
-    /// snapshot; `completion` gets the number of streams or the error (off the I/O thread).
-    func takeSnapshot(completion: @escaping @Sendable (Result<Int, any Error>) -> Void) {
-        let model = self.model, store = snapshots
-        pool.collect({ worker -> ([StreamSnapshot], [TombstoneSnapshot]) in
-            worker.runUntilIdle()
-            let exported = worker.exportStreams()
-            return (exported.streams, exported.tombstones)
-        }, completion: { parts in
-            let file = SnapshotFile(modelID: model.id, modelSHA256: model.sha256,
-                                    streams: parts.flatMap(\.0), tombstones: parts.flatMap(\.1))
-            do {
-                try store.save(file)
-                completion(.success(file.streams.count))
-            } catch {
-                completion(.failure(error))
-            }
-        })
-    }
 }

@@ -86,6 +86,7 @@ public final class Daemon: @unchecked Sendable {
     /// daemon is ready (sockets bound, model loaded, snapshot restored).
     public func start() throws {
         try startMetrics()
+        try snapshots.checkWritable()
         try openSockets()
         restoreSnapshot()
         pool.start()
@@ -103,12 +104,20 @@ public final class Daemon: @unchecked Sendable {
         notifyStarted()
     }
 
-    /// Begins a graceful stop (any thread): no more input; everything accepted is finished,
-    /// published and snapshotted, then `stopping` goes out.
+    /// Begins a graceful stop (any thread): no more input; the messages in progress are
+    /// finished and published, the rest of what was accepted is snapshotted as input, then
+    /// `stopping` goes out.
     public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
         notifyStopping()
         try? wake.signal()
+    }
+
+    /// After the stop: why the shutdown snapshot could not be written (nil when it was). A
+    /// daemon that could not save its streams must not exit as if it had.
+    public var shutdownSnapshotError: String? {
+        guard stoppedFlag.load(ordering: .acquiring), case .failure(let error)? = shutdownSnapshot else { return nil }
+        return "\(error)"
     }
 
     /// Blocks until the daemon has stopped.

@@ -26,6 +26,8 @@ import Synchronization
 /// | `streamtag_evictions_total` | counter | `reason` | streams freed without `end`: `idle` (idle timeout), `memory` (`max_state_bytes`), `dropped` (`ctl drop`) |
 /// | `streamtag_streams` | gauge | | open streams |
 /// | `streamtag_state_bytes` | gauge | | bytes of recurrent state held for the open streams (what `streams.max_state_bytes` caps) |
+/// | `streamtag_pending_tokens` | gauge | | input tokens queued over all streams (what `streams.max_pending_total` caps) |
+/// | `streamtag_snapshot_records_dropped_total` | counter | `reason` | snapshot records not restored at start: `bad_id`, `duplicate_id`, `bad_seq`, `bad_position`, `bad_tag`, `bad_state`, `bad_time`, `bad_input` |
 /// | `streamtag_batch_size` | histogram | | streams advanced together per batched step (buckets 1, 2, 4, … 1024) |
 /// | `streamtag_step_duration_seconds` | histogram | | wall time of one batched step: gather, recurrent step, head, decode, scatter (10 µs … 1 s) |
 /// | `streamtag_token_to_tag_latency_seconds` | histogram | | per `tags` answer: from the input message's arrival at the I/O thread to the answer's hand-over to the output socket (the answer that releases its tokens; 50 µs … 10 s) |
@@ -73,6 +75,9 @@ final class DaemonMetrics: Sendable {
     private let streams: Gauge
     private let stateBytes: Gauge
     private let startTime: Gauge
+    private let pendingTokens: Gauge
+    /// Snapshot records left out at start, by `SnapshotDropReason` (counted once, at restore).
+    let snapshotRecordsDropped: [Counter]
 
     /// Monotonic nanoseconds of the I/O loop's last iteration (0: not started).
     let ioTick = Atomic<UInt64>(0)
@@ -143,6 +148,9 @@ final class DaemonMetrics: Sendable {
         streams = r.makeGauge(descriptor: name("streams", "", "Open streams."))
         stateBytes = r.makeGauge(descriptor: name("state", "bytes", "Bytes of recurrent state held for the open streams."))
         startTime = r.makeGauge(descriptor: name("start_time", "seconds", "Unix time the daemon started."))
+        pendingTokens = r.makeGauge(descriptor: name("pending", "tokens", "Input tokens queued over all streams (bounded by streams.max_pending_total)."))
+        let droppedHelp = name("snapshot_records_dropped", "total", "Snapshot records not restored at start, by reason.")
+        snapshotRecordsDropped = SnapshotDropReason.allCases.map { r.makeCounter(descriptor: droppedHelp, labels: [("reason", $0.rawValue)]) }
         batchSize = r.makeValueHistogram(descriptor: name("batch", "size", "Streams advanced together per batched step."),
                                          buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
         // Seconds as Double: the library's Duration histogram costs about three times as much
@@ -245,6 +253,7 @@ final class DaemonMetrics: Sendable {
                 streams.set(to: Double(daemon.pool.streams))
             }
             stateBytes.set(to: Double(state.sources.workers.reduce(0) { $0 + $1.stateBytes.load(ordering: .relaxed) }))
+            pendingTokens.set(to: Double(state.sources.workers.reduce(0) { $0 + $1.pendingTokens.load(ordering: .relaxed) }))
             for (i, code) in WireErrorCode.allCases.enumerated() {
                 syncEvent(errors[i], EventCount.error(code), &state)
             }
@@ -312,4 +321,5 @@ final class DaemonMetrics: Sendable {
 /// A worker's gauges, written by its thread once per loop iteration, summed by the scrape.
 final class WorkerGauges: Sendable {
     let stateBytes = Atomic<Int>(0)
+    let pendingTokens = Atomic<Int>(0)
 }
