@@ -91,6 +91,33 @@ import Testing
         }
     }
 
+    /// A backlog far longer than a stop may take (the built-in model, 240,000 tokens queued):
+    /// the stop finishes the messages in progress only and saves the rest as input.
+    @Test func stopTimeIsBoundedWithALargeBacklog() throws {
+        let model = try BuiltinModel.load()
+        var config = DaemonHarness.testConfig()
+        config.streams.maxPendingTokens = 100_000
+        let h = try DaemonHarness(config: config, model: model)
+        defer { try? FileManager.default.removeItem(atPath: h.stateDir) }
+        let words = ["the", "cat", "sat", "on", "a", "mat", "."]
+        let message = (0..<100).map { words[$0 % words.count] }
+        let streams = 20, messages = 120
+        for n in 0..<messages { for s in 0..<streams { try h.client.publish(stream: "b\(s)", seq: UInt64(n + 1), tokens: message) } }
+        let deadline = Date().addingTimeInterval(30)
+        while h.daemon.metrics.counts.load(EventCount.messagesIn) < streams * messages && Date() < deadline { usleep(1000) }
+        let start = Date()
+        h.daemon.requestStop()
+        h.daemon.waitUntilStopped()
+        let seconds = Date().timeIntervalSince(start)
+        h.client.close()
+        #expect(h.daemon.shutdownSnapshotError == nil)
+        let saved = try SnapshotFile.decode(try AtomicFile.read(path: config.stateDir + "/snapshot.bin"), limits: .serving(model))
+        let queued = saved.streams.reduce(0) { $0 + $1.queuedTokens }
+        #expect(queued > streams * messages * 100 / 2, "most of the backlog saved as input, not computed (\(queued) tokens)")
+        #expect(queued % 100 == 0, "whole messages only: the ones in progress were finished")
+        #expect(seconds < 5, "stop took \(seconds) s")
+    }
+
     /// A 64 KiB tmpfs as the state directory (needs root; skipped elsewhere): the first
     /// snapshot fits, the shutdown one does not.
     @Test func fullDiskAtStopIsReportedAndLeavesThePreviousSnapshot() throws {

@@ -76,7 +76,9 @@ extension Daemon {
                     }
                 }
             }
-            if !stopping && stopRequested.load(ordering: .acquiring) {
+            // A periodic snapshot still being written goes first: written after the shutdown
+            // snapshot, it would replace it with an older state.
+            if !stopping && !timers.snapshotInFlight && stopRequested.load(ordering: .acquiring) {
                 // Stop reading input; the workers finish the messages in progress and save the
                 // rest as input (a stop never waits for the backlog), then stop.
                 stopping = true
