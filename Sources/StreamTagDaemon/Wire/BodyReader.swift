@@ -122,6 +122,8 @@ struct BodyReader: @unchecked Sendable {
                 scanner.pos += 1
                 return
             default:
+                // A number cut short by junk (`0x1`, `1 2`) is no seq: the error must not carry it.
+                if key == .seq { seq = nil }
                 throw scanner.unexpected(.commaOrObjectEnd)
             }
         }
