@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// The metrics listener against silent clients: idle connections are closed after
-/// `metrics.idle_timeout`, connections over `metrics.max_connections` are closed at once, and
+/// `metrics.read_timeout`, connections over `metrics.max_connections` are closed at once, and
 /// `/metrics` answers again; and `/healthz` is 200 as soon as `/readyz` is.
 @Suite(.serialized) struct MetricsConnectionTests {
     /// A TCP connection that sends nothing.
@@ -42,7 +42,7 @@ import Glibc
     @Test func idleConnectionsAreClosedAndTheCapRefusesExtras() throws {
         let h = try DaemonHarness(model: try testModel(lookahead: 1)) { config in
             config.metrics.listen = "127.0.0.1:0"
-            config.metrics.idleTimeout = .milliseconds(800)
+            config.metrics.readTimeout = .milliseconds(800)
             config.metrics.maxConnections = 4
         }
         defer { h.stop() }
@@ -72,7 +72,7 @@ import Glibc
     @Test func activeKeepAliveConnectionStaysOpen() throws {
         let h = try DaemonHarness(model: try testModel(lookahead: 1)) { config in
             config.metrics.listen = "127.0.0.1:0"
-            config.metrics.idleTimeout = .milliseconds(500)
+            config.metrics.readTimeout = .milliseconds(500)
         }
         defer { h.stop() }
         let http = try HTTPTestClient(port: try #require(h.daemon.metricsPort))

@@ -35,7 +35,8 @@ import StreamTagTestSupport
         let hex = parse(#"{"seq":0x1,"tokens":["a"]}"#)
         #expect(hex?.code == .badJSON)
         #expect(hex?.seq == nil, "0x1 is no seq 0")
-        #expect(parse(#"{"seq":5 6,"tokens":["a"]}"#)?.seq == nil)
+        #expect(parse(#"{"seq":5x,"tokens":["a"]}"#)?.seq == nil)
+        #expect(parse(#"{"seq":5 6,"tokens":["a"]}"#)?.seq == 5, "a complete number followed by junk is still the seq")
         #expect(parse(#"{"seq":7,"tokens":[1 2]}"#)?.seq == 7, "a valid seq before the problem is carried")
         #expect(parse(#"{"seq":8 }x"#)?.seq == 8)
         #expect(!String(decoding: OutputEncoder.encoded(hex!.event), as: UTF8.self).contains(#""seq""#))
@@ -100,5 +101,50 @@ import StreamTagTestSupport
             m.fields["READY"] != nil ? "READY" : m.fields["RELOADING"] != nil ? "RELOADING" : nil
         }
         #expect(sequence == ["READY", "RELOADING", "READY"])
+    }
+
+    /// A body over `input.max_zmq_message_bytes` never reaches the daemon: libzmq closes the
+    /// sender's connection. That is counted (`streamtag_input_disconnects_total`), the sender
+    /// reconnects, and a body between the two limits is still `too_large`.
+    @Test func frameOverTheZeroMQLimitIsCounted() throws {
+        let h = try DaemonHarness(model: try testModel(lookahead: 1)) { config in
+            config.metrics.listen = "127.0.0.1:0"
+            config.input.maxMessageBytes = 1024
+            config.input.maxZMQMessageBytes = 4096
+        }
+        defer { h.stop() }
+        let port = try #require(h.daemon.metricsPort)
+        func disconnects() throws -> Double? {
+            try Exposition(HTTPTestClient.get(port: port, "/metrics").text).value("streamtag_input_disconnects_total")
+        }
+        #expect(try disconnects() == 0)
+        try h.client.publishRaw([Array("huge".utf8), Array(repeating: UInt8(ascii: " "), count: 10_000)])
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, try disconnects() == 0 { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(try disconnects() == 1)
+        // The publisher reconnects by itself; a body between the limits is answered.
+        var answered = false
+        let retry = Date().addingTimeInterval(10)
+        while !answered && Date() < retry {
+            try h.client.publishRaw([Array("big".utf8), Array(repeating: UInt8(ascii: " "), count: 2000)])
+            answered = try h.collect(timeout: 0.3) { $0.contains { $0.topic == "big" } }.contains { $0.string("code") == "too_large" }
+        }
+        #expect(answered)
+    }
+
+    @Test func summaryLinesForConnectionsAndDescriptors() {
+        var delta = [Int](repeating: 0, count: EventCount.total)
+        delta[EventCount.inputDisconnects] = 2
+        delta[EventCount.httpRefused] = 3
+        delta[EventCount.httpIdleClosed] = 5
+        delta[EventCount.fdExhaustedZMQ] = 4
+        delta[EventCount.fdExhaustedHTTP] = 1
+        let lines = EventLogSummary.lines(delta: delta, seconds: 10)
+        #expect(lines.map(\.message) == [
+            "metrics listener closed 8 connections in the last 10 s (idle for metrics.read_timeout 5, over metrics.max_connections 3)",
+            "input: 2 producer connections closed in the last 10 s (a producer left, or sent a frame over input.max_zmq_message_bytes, which ZeroMQ drops by closing the connection)",
+            "out of file descriptors: 5 connections could not be accepted in the last 10 s (zmq 4, http 1); raise LimitNOFILE or find what holds them",
+        ])
+        #expect(lines.map(\.level) == [.warning, .info, .error])
     }
 }

@@ -31,7 +31,7 @@ extension DaemonConfig {
               check: { (value: String) throws(ValueProblem) in
                   if !value.isEmpty { try EndpointSyntax.checkListen(value) }
               }),
-        .duration("metrics.idle_timeout", \.metrics.idleTimeout,
+        .duration("metrics.read_timeout", \.metrics.readTimeout,
                   "close a metrics connection that sends nothing for this long", allowZero: false),
         .integer("metrics.max_connections", \.metrics.maxConnections,
                  "most metrics connections open at once; more are closed at once", range: 1...65_536),

@@ -81,7 +81,7 @@ public struct DaemonConfig: Sendable, Equatable {
         /// `host:port` of the HTTP listener; empty disables it.
         public var listen = "127.0.0.1:5563"
         /// A connection that sends nothing for this long is closed.
-        public var idleTimeout: Duration = .seconds(30)
+        public var readTimeout: Duration = .seconds(30)
         /// Most connections open at once; more are closed as soon as they are accepted.
         public var maxConnections = 64
     }

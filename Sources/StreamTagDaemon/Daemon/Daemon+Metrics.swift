@@ -29,7 +29,7 @@ extension Daemon {
             throw MetricsListenError(message: "metrics.listen: \(listen) is not host:port")
         }
         let counts = metrics.counts, logger = self.logger
-        let limits = MetricsConnectionGuard.Limits(idleTimeout: config.metrics.idleTimeout.seconds,
+        let limits = MetricsConnectionGuard.Limits(idleTimeout: config.metrics.readTimeout.seconds,
                                                    maxConnections: config.metrics.maxConnections)
         let events = MetricsConnectionGuard.Events(
             refused: { counts.add(EventCount.httpRefused) },

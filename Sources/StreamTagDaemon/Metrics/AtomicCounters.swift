@@ -43,7 +43,7 @@ enum EventCount {
     /// Messages the output socket did not take (high-water mark, or a send error).
     static let outputDropped = messagesIn + 1
     /// HTTP connections to the metrics listener closed over `metrics.max_connections`, and
-    /// closed after `metrics.idle_timeout` of silence.
+    /// closed after `metrics.read_timeout` of silence.
     static let httpRefused = outputDropped + 1
     static let httpIdleClosed = httpRefused + 1
     /// Connections that could not be accepted for want of file descriptors (EMFILE, ENFILE):

@@ -31,7 +31,7 @@ import Synchronization
 /// | `streamtag_token_to_tag_latency_seconds` | histogram | | per `tags` answer: from the input message's arrival at the I/O thread to the answer's hand-over to the output socket (the answer that releases its tokens; 50 µs … 10 s) |
 /// | `streamtag_reloads_total` | counter | `outcome` | model reloads by outcome: `loaded`, `rejected`, `unchanged` (a reload asked for while no `model.path` is set is answered, not counted) |
 /// | `streamtag_output_dropped_total` | counter | | output messages the socket did not take (XPUB no-drop at the high-water mark, or a send error) |
-/// | `streamtag_http_connections_closed_total` | counter | `reason` | metrics listener connections the daemon closed: `over_cap` (`metrics.max_connections`), `idle_timeout` (`metrics.idle_timeout`) |
+/// | `streamtag_http_connections_closed_total` | counter | `reason` | metrics listener connections the daemon closed: `over_cap` (`metrics.max_connections`), `idle_timeout` (`metrics.read_timeout`) |
 /// | `streamtag_input_disconnects_total` | counter | | input connections closed: a producer went away, or sent a frame over `input.max_zmq_message_bytes` (libzmq drops such a frame by closing the connection, and does not say which it was) |
 /// | `streamtag_fd_exhaustion_total` | counter | `source` | connections that could not be accepted for want of file descriptors (EMFILE, ENFILE): `http`, `zmq` |
 /// | `streamtag_model_info` | gauge | `model` | 1, labelled with the serving model's `NAME@HASH`; the old series disappears on reload |
@@ -151,7 +151,7 @@ final class DaemonMetrics: Sendable {
         outputDropped = r.makeCounter(descriptor: name("output_dropped", "total",
             "Output messages the socket did not take (no-drop XPUB at the high-water mark, or a send error)."))
         let httpHelp = name("http_connections_closed", "total",
-            "Metrics listener connections closed by the daemon: over metrics.max_connections, or silent for metrics.idle_timeout.")
+            "Metrics listener connections closed by the daemon: over metrics.max_connections, or silent for metrics.read_timeout.")
         httpClosed = Self.httpCloseReasons.map { r.makeCounter(descriptor: httpHelp, labels: [("reason", $0)]) }
         let fdHelp = name("fd_exhaustion", "total",
             "Connections that could not be accepted for want of file descriptors (EMFILE, ENFILE), by listener.")

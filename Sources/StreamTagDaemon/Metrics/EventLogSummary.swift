@@ -101,7 +101,7 @@ final class EventLogSummary: @unchecked Sendable {
         if refused + idle > 0 {
             lines.append((refused > 0 ? .warning : .info,
                           "metrics listener closed \(refused + idle) connection\(refused + idle == 1 ? "" : "s") in the last \(span) "
-                              + "(\(breakdown([("over metrics.max_connections", refused), ("idle for metrics.idle_timeout", idle)])))"))
+                              + "(\(breakdown([("over metrics.max_connections", refused), ("idle for metrics.read_timeout", idle)])))"))
         }
         let disconnects = delta[EventCount.inputDisconnects]
         if disconnects > 0 {

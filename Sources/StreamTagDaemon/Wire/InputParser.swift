@@ -23,8 +23,8 @@
 /// - Tokens may contain any Unicode scalar, including escaped control characters and `\u0000`;
 ///   their length is counted in UTF-8 bytes after unescaping.
 /// - When `tokens` has more than 4,096 items, that is reported rather than a bad item before it.
-/// - Errors after a successfully read `seq` (including `bad_json`) carry it; a `seq` counts as
-///   read only once the `,` or `}` after it is seen, so `{"seq":0x1}` is `bad_json` without one.
+/// - Errors after a successfully read `seq` (including `bad_json`) carry it; a number glued to
+///   more characters is no seq, so `{"seq":0x1}` is `bad_json` without one.
 public struct InputParser: Sendable {
     /// Most tokens in one message.
     public static let maxTokens = 4_096
