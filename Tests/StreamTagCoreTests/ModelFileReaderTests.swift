@@ -91,6 +91,36 @@ import Testing
         #expect(try bytesRead() - before < 1 << 20)
     }
 
+    /// A valid header whose tensors (256 GiB here, in a sparse file) could never fit in memory:
+    /// refused before anything is allocated or read.
+    @Test func tensorsLargerThanMemoryAreRefusedBeforeAllocating() throws {
+        let config = ModelConfig(cell: .rnnTanh, embeddingDim: 4096, hiddenDim: 1, features: [FeatureSpec(.shape, buckets: 1 << 24)])
+        let layout = TensorLayout(config: config, vocabularySize: 1, tagCount: 1)
+        var offset = 0
+        var fields: [String] = []
+        for (name, shape) in layout.shapes {
+            let size = shape.reduce(1, *) * 4
+            let dims = shape.map(String.init).joined(separator: ",")
+            fields.append(HeaderJSON.quote(name) + #":{"data_offsets":[\#(offset),\#(offset + size)],"dtype":"F32","shape":[\#(dims)]}"#)
+            offset += size
+        }
+        try #require(offset > ModelFileReader.physicalMemory / 2, "the machine has more memory than this test assumes")
+        let metadata = ["format": ModelFile.format, "name": "huge", "config": ModelFile.configJSON(config),
+                        "vocab": #"["<unk>"]"#, "tags": #"["A"]"#]
+        fields.append(#""__metadata__":{"# + metadata.map { HeaderJSON.quote($0.key) + ":" + HeaderJSON.quote($0.value) }
+            .joined(separator: ",") + "}")
+        let header = Array(("{" + fields.joined(separator: ",") + "}").utf8)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/m.safetensors"
+        try AtomicFile.write(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header, to: path)
+        #expect(truncate(path, off_t(8 + header.count + offset)) == 0)
+        let before = try bytesRead()
+        guard case .failure(let error) = load(path) else { Issue.record("accepted"); return }
+        #expect(error.message.contains("more than half of this machine's memory"), "\(error)")
+        #expect(try bytesRead() - before < 1 << 20)
+    }
+
     @Test func headerLengthPastTheLimitIsRefusedFirst() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -88,6 +88,12 @@ public struct ModelFileReader: Sendable {
             let headerBytes = try readExactly(fd, n, started: started, what: "the header", hashing: &hasher)
             let file = try SafeTensors.parseHeader(headerBytes[...], dataLength: size - 8 - n)
             let header = try ModelFile.decodeHeader(file)
+            // A sparse file can declare tensors of any size: refuse what could not fit before
+            // allocating (the tensors are held once as read and once as Float).
+            let memory = Self.physicalMemory
+            guard file.dataLength <= memory / 2 else {
+                throw ModelError(.badShape, "the tensors take \(file.dataLength) bytes, more than half of this machine's memory (\(memory) bytes)")
+            }
             let data = try readExactly(fd, file.dataLength, started: started, what: "the tensors", hashing: &hasher)
             afterReading?()
             try checkUnchanged(fd, before)
@@ -144,6 +150,14 @@ public struct ModelFileReader: Sendable {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds &- started) / 1e9
         guard elapsed > timeLimit else { return nil }
         return ModelError(.io, "reading the file timed out after \(Self.seconds(timeLimit))")
+    }
+
+    /// Bytes of physical memory (`sysconf`), or Int.max when unknown.
+    static var physicalMemory: Int {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return Int.max }
+        let (bytes, overflow) = pages.multipliedReportingOverflow(by: size)
+        return overflow ? Int.max : bytes
     }
 
     static func seconds(_ s: Double) -> String {

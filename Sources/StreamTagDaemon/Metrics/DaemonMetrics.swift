@@ -9,9 +9,10 @@ import Synchronization
 /// `Daemon.start()` (not the `serve` command) starts the listener, so every embedding of the
 /// daemon has it; `metrics.listen: ""` disables it, port 0 picks a free port
 /// (`Daemon.metricsPort`). Besides `/metrics`: `/healthz` is 200 `ok` while the I/O loop and
-/// every worker have ticked within the last 5 s, else 503 with the reason; `/readyz` is 200
-/// once `start()` has finished (model loaded, sockets bound, snapshot restored) and until a
-/// stop is requested, else 503 (`starting`, `stopping`). Other paths 404, other methods 405.
+/// every worker have ticked within the last 5 s and no model load has overrun
+/// `reload.load_timeout`, else 503 with the reason; `/readyz` is 200 once `start()` has
+/// finished (model loaded, sockets bound, snapshot restored, and healthy) and until a stop is
+/// requested, else 503 (`starting`, `stopping`). Other paths 404, other methods 405.
 ///
 /// | metric | type | labels | meaning |
 /// |---|---|---|---|
