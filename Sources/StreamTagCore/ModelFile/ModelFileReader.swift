@@ -45,7 +45,8 @@ public struct ModelFileReader: Sendable {
         /// Modification time, nanoseconds since the epoch.
         public var modified: Int64
 
-        init(_ s: stat) {
+        /// The identity `stat`/`fstat` reported.
+        public init(_ s: stat) {
             device = UInt64(s.st_dev)
             inode = UInt64(s.st_ino)
             size = Int64(s.st_size)
