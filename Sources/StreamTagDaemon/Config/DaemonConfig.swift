@@ -112,7 +112,7 @@ public struct DaemonConfig: Sendable, Equatable {
         public var drainTimeout: Duration = .seconds(600)
         /// Longest a model load (read, check, test run) may take before the reload is answered
         /// as rejected and the loader is reported stuck.
-        public var loadTimeout: Duration = .seconds(60)
+        public var loadTimeout: Duration = .seconds(20)
 
         /// `reload.policy` (SPEC §5).
         public enum Policy: String, Sendable, CaseIterable {
