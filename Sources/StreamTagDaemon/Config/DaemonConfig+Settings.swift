@@ -31,6 +31,10 @@ extension DaemonConfig {
               check: { (value: String) throws(ValueProblem) in
                   if !value.isEmpty { try EndpointSyntax.checkListen(value) }
               }),
+        .duration("metrics.read_timeout", \.metrics.readTimeout,
+                  "close a metrics connection that sends nothing for this long", allowZero: false),
+        .integer("metrics.max_connections", \.metrics.maxConnections,
+                 "most metrics connections open at once; more are closed at once", range: 1...65_536),
         .text("model.path", \.model.path, "model file to serve; \"\" = the built-in model"),
         .choice("model.precision", \.model.precision, "recurrent weight precision: fp32 or bf16"),
         .optionalInteger("model.lookahead", \.model.lookahead,
@@ -44,6 +48,9 @@ extension DaemonConfig {
                  "tokens per stream replayed through a new model", range: 0...4096),
         .duration("reload.drain_timeout", \.reload.drainTimeout,
                   "under drain, longest time a stream stays on the old model"),
+        .duration("reload.load_timeout", \.reload.loadTimeout,
+                  "longest a model load may take; then the reload is rejected and the loader reported stuck",
+                  allowZero: false),
         .duration("streams.idle_timeout", \.streams.idleTimeout,
                   "evict a stream after this long without input; 0 = never"),
         .size("streams.max_state_bytes", \.streams.maxStateBytes,

@@ -115,16 +115,16 @@ extension Daemon {
     private func readInput() {
         var count = 0
         while count < 4096 {
-            let frames: [[UInt8]]
+            let received: (frames: [[UInt8]], total: Int)
             do {
-                guard let received = try input.receive(dontWait: true, maxFrames: 3) else { break }
-                frames = received
+                guard let message = try input.receiveCounted(dontWait: true, maxFrames: 2) else { break }
+                received = message
             } catch {
                 logger.error("input receive failed", metadata: ["error": "\(error)"])
                 break
             }
             count += 1
-            switch parser.parse(frames: frames) {
+            switch parser.parse(frames: received.frames, totalFrames: received.total) {
             case .success(let message):
                 metrics.counts.add(EventCount.messagesIn)
                 pool.stage(.message(message), stream: message.streamID)

@@ -9,21 +9,42 @@ extension Daemon {
         try input.setMaxMessageSize(Int64(config.input.effectiveMaxZMQMessageBytes))
         for prefix in config.input.subscribe { try input.subscribe(Array(prefix.utf8)) }
         if config.input.connect.isEmpty {
-            try input.bind(config.input.bind)
+            try endpoint("input.bind", config.input.bind) { try input.bind($0) }
             inputEndpoint = try input.lastEndpoint
         } else {
-            for endpoint in config.input.connect { try input.connect(endpoint) }
+            for target in config.input.connect { try endpoint("input.connect", target) { try input.connect($0) } }
             inputEndpoint = config.input.connect.joined(separator: ",")
         }
 
         output = try context.socket(config.output.noDrop ? .xpub : .pub)
         try output.setOption(.sendHighWaterMark, Int32(clamping: config.output.hwm))
         if config.output.noDrop { try output.setOption(.xpubNoDrop, 1) }
-        try output.bind(config.output.bind)
+        try endpoint("output.bind", config.output.bind) { try output.bind($0) }
         outputEndpoint = try output.lastEndpoint
 
         control = try context.socket(.rep)
-        try control.bind(config.control.bind)
+        try endpoint("control.bind", config.control.bind) { try control.bind($0) }
         controlEndpoint = try control.lastEndpoint
+    }
+
+    /// Binds or connects one configured endpoint; a failure names the key and the endpoint
+    /// (`input.bind: cannot bind tcp://127.0.0.1:5560: Address already in use`).
+    private func endpoint(_ key: String, _ endpoint: String, _ body: (String) throws -> Void) throws {
+        do { try body(endpoint) } catch let error as ZMQError {
+            throw SocketSetupError(key: key, endpoint: endpoint, error: error)
+        }
+    }
+}
+
+/// A configured socket could not bind or connect: which key, which endpoint, and libzmq's reason.
+public struct SocketSetupError: Error, CustomStringConvertible {
+    public let key: String
+    public let endpoint: String
+    public let error: ZMQError
+
+    public var description: String {
+        let verb = error.call == "zmq_connect" ? "connect to" : "bind"
+        return "\(key): cannot \(verb) \(endpoint): \(error.message)"
+            + (error.code == EADDRINUSE ? " (another process holds it; choose another port with \(key))" : "")
     }
 }

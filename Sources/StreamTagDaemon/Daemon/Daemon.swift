@@ -55,9 +55,13 @@ public final class Daemon: @unchecked Sendable {
     /// Reload state (I/O thread).
     var reloadInFlight = false
     var reloadAgain = false
+    /// The path and version of the file the last load began with (a request that arrives during
+    /// a load looks again afterwards only if the file changed).
+    var loadStart: (path: String, identity: ModelWatcher.FileIdentity?)?
     var reloadWaiters: [@Sendable (ControlAnswer) -> Void] = []
     var watcher: ModelWatcher?
-    let loader = DispatchQueue(label: "streamtag.model-loader")
+    /// Model loads in progress and stuck (each load runs on a thread of its own).
+    let loads = LoadTracker()
     let reloads = ReloadCounters()
     /// Periods and deadlines of the I/O loop's timers (I/O thread; a config reload changes them).
     var timers = IOTimers()
@@ -88,6 +92,7 @@ public final class Daemon: @unchecked Sendable {
         try startMetrics()
         try snapshots.checkWritable()
         try openSockets()
+        monitorSockets()
         restoreSnapshot()
         pool.start()
         let thread = Thread { [self] in
