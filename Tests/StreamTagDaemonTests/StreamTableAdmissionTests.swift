@@ -1,4 +1,3 @@
-import Dispatch
 import Testing
 @testable import StreamTagDaemon
 
@@ -41,12 +40,13 @@ import Testing
     }
 
     /// A flood of new ids, one token each, processed in rounds as a worker would: the cap holds
-    /// throughout and the cost per new stream does not grow with the number of streams.
+    /// throughout and room is always made by evicting idle streams. (Its cost per new stream is
+    /// measured by `scripts/measure-flood.py`, not timed here: a unit test must not depend on
+    /// the machine's load.)
     @Test func memoryCapHoldsUnderAFloodOfNewIds() {
-        func flood(_ ids: Int) -> (maxOpen: Int, refused: Int, seconds: Double) {
+        func flood(_ ids: Int) -> (maxOpen: Int, refused: Int) {
             var t = T.table { $0.maxStateBytes = 1000 * 1000 }  // 1,000 streams
             var maxOpen = 0, refused = 0
-            let start = DispatchTime.now().uptimeNanoseconds
             for i in 0..<ids {
                 t.accept(T.message("id\(i)", 1), now: Double(i) * 1e-4)
                 maxOpen = max(maxOpen, t.count)
@@ -57,13 +57,11 @@ import Testing
                 refused += t.immediate.count { if case .error(.overloaded, _, _) = $0.event { true } else { false } }
                 t.immediate.removeAll(keepingCapacity: true)
             }
-            return (maxOpen, refused, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            return (maxOpen, refused)
         }
-        let small = flood(25_000), large = flood(100_000)
-        #expect(small.maxOpen <= 1000 && large.maxOpen <= 1000)
-        #expect(large.refused == 0, "every stream had run its token by the next round: room was always made")
-        // Linear: 4x the ids in about 4x the time (quadratic would be 16x); generous for a loaded machine.
-        #expect(large.seconds < small.seconds * 8, "25k ids \(small.seconds) s, 100k ids \(large.seconds) s")
+        let result = flood(20_000)
+        #expect(result.maxOpen == 1000, "the cap is reached and never passed")
+        #expect(result.refused == 0, "every stream had run its token by the next round: room was always made")
     }
 
     @Test func daemonWidePendingBudgetRefusesBeyondIt() {
