@@ -54,15 +54,17 @@ class Message:
 class StreamState:
     """What the client knows about one open stream."""
 
-    __slots__ = ("id", "key", "shard", "first_seq", "next_seq", "pending", "unsent", "items", "partial",
+    __slots__ = ("id", "key", "shard", "first_seq", "hello", "next_seq", "pending", "unsent", "items", "partial",
                  "join_after", "retry_at", "backoff", "ended", "closed")
 
     def __init__(self, stream_id: str, shard: int, partial: bool, join_after: int, first_seq: int) -> None:
         self.id = stream_id
         self.key = stream_id.encode()
         self.shard = shard
-        #: The seq of this object's first message, which also carries ``reset``.
+        #: The seq of this object's first message: the hello (no tokens, ``reset``).
         self.first_seq = first_seq
+        #: The hello's seq while its answer has not arrived.
+        self.hello: Optional[int] = first_seq
         self.next_seq = first_seq
         #: Messages without an outcome yet, in seq order.
         self.pending: Dict[int, Message] = {}
@@ -151,14 +153,17 @@ class Core:
         covered = bool(self.prefix) and stream_id.startswith(self.prefix)  # type: ignore[arg-type]
         # The first seq is the time in microseconds: above any seq an earlier stream object with
         # this id used (here or in an earlier process), so that it never meets a `duplicate`
-        # of the daemon's memory of that stream (its end grace). Its message carries `reset`:
-        # each Stream object starts from a clean state at position 0.
+        # of the daemon's memory of that stream (its end grace). The first message is a hello
+        # with no tokens and `reset`: if the daemon still has an open stream of this id, the
+        # hello clears it and takes the old window's tags, which are dropped here. So each
+        # Stream object starts a clean stream at position 0.
         first = max(time.time_ns() // 1000, self._closed_seq.pop(key, 0))
         state = StreamState(stream_id, shard.index, partial, 0 if covered else shard.heartbeats, first)
         if not covered:
             self._subscribe(shard.index, key, True)
         self.streams[key] = state
         shard.streams.add(state)
+        self.enqueue(state, (), True, False)
         return state
 
     def close(self, state: StreamState) -> None:
@@ -179,7 +184,7 @@ class Core:
         seq = state.next_seq
         state.next_seq = seq + 1
         body: Dict[str, object] = {"seq": seq, "tokens": list(tokens)}
-        if reset or seq == state.first_seq:
+        if reset:
             body["reset"] = True
         if end:
             body["end"] = True
@@ -289,6 +294,9 @@ class Core:
             return
         self._orphans(state, seq)
         state.backoff = 0.0
+        if seq == state.hello:
+            state.hello = None      # what it released belongs to an older stream of this id
+            return
         model = message["model"]
         items = state.items
         for t in message["tags"]:
@@ -347,7 +355,8 @@ class Core:
                 return
             items.append(Duplicate(seq, message["last"]))
         elif event == "reset":
-            items.append(Reset(message["reason"]))
+            if state.hello is None:         # else the hello's reset of an older stream
+                items.append(Reset(message["reason"]))
         elif event == "end":
             state.ended = False
             items.append(End(message["tokens"]))
