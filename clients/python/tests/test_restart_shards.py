@@ -2,7 +2,7 @@
 
 import time
 
-from streamtag_client import Client, rendezvous_shard
+from streamtag_client import Client, Discontinuity, DiscontinuityError, Tag, rendezvous_shard
 
 WORDS = "the cat sat on the mat while a dog barked at the mailman".split()
 
@@ -50,6 +50,35 @@ def test_restart_mid_stream_loses_and_repeats_nothing(start_daemon):
         assert len(before[i]) == 38                 # 40 tokens sent, lookahead 2
         assert [g[0] for g in got] == list(range(80)), i
         assert got == reference[i], i
+
+
+def test_a_crash_that_lost_the_stream_is_reported_not_hidden(start_daemon):
+    # SIGKILL, and no snapshot to restore (snapshot_interval 0): the daemon starts without the
+    # stream, so positions start again at 0. The client must say so.
+    daemon = start_daemon()
+    with Client(daemon.input, daemon.output, daemon.control, heartbeat_timeout=2.0) as client:
+        stream = client.stream("crash")
+        stream.send(WORDS[:4])
+        assert [t.i for t in stream.collect(timeout=30)] == [0, 1]
+        daemon.kill()
+        daemon.start()
+        stream.send(WORDS[4:8])
+        stream.end()
+        items = list(stream.items(timeout=60))
+        assert client.stats.restarts == 1
+        assert Discontinuity(2, 0) in items
+        assert [t.i for t in items if isinstance(t, Tag)] == [0, 1, 2, 3]
+        again = client.stream("crash-2")
+        again.send(WORDS[:4])
+        again.collect(timeout=30)
+        daemon.kill()
+        daemon.start()
+        again.end(WORDS[4:8])
+        try:
+            list(again)
+            raise AssertionError("no DiscontinuityError")
+        except DiscontinuityError as e:
+            assert e.event == Discontinuity(2, 0)
 
 
 def test_two_shards_route_each_stream_to_one_daemon(start_daemon):

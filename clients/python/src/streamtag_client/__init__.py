@@ -13,7 +13,7 @@
 
 from ._config import Curve, Shard
 from ._core import rendezvous_shard
-from ._types import (ControlError, Duplicate, DuplicateError, End, Error, Event, Evicted,
+from ._types import (ControlError, Discontinuity, DiscontinuityError, Duplicate, DuplicateError, End, Error, Event, Evicted,
                      EvictedError, Gap, GapError, Item, ModelChanged, Partial, RejectedError,
                      Reset, StreamError, StreamTagError, SystemEvent, Tag, Timeout)
 from .aio import AsyncClient, AsyncStream
@@ -23,7 +23,8 @@ PROTOCOL = "streamtag-wire/1"
 __version__ = "1.0.0"
 
 __all__ = [
-    "AsyncClient", "AsyncStream", "Client", "ControlError", "Curve", "Duplicate",
+    "AsyncClient", "AsyncStream", "Client", "ControlError", "Curve", "Discontinuity",
+    "DiscontinuityError", "Duplicate",
     "DuplicateError", "End", "Error", "Event", "Evicted", "EvictedError", "Gap", "GapError",
     "Item", "ModelChanged", "PROTOCOL", "Partial", "RejectedError", "Reset", "Shard", "Stream",
     "StreamError", "StreamTagError", "SystemEvent", "Tag", "Timeout", "rendezvous_shard",

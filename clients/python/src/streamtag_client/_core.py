@@ -15,7 +15,7 @@ import time
 from collections import deque
 from typing import Callable, Deque, Dict, List, Optional, Sequence, Set
 
-from ._types import (Duplicate, End, Error, Evicted, Gap, Item, ModelChanged, Partial, Reset,
+from ._types import (Discontinuity, Duplicate, End, Error, Evicted, Gap, Item, ModelChanged, Partial, Reset,
                      SystemEvent, Tag)
 
 SYS = b"$sys"
@@ -55,7 +55,7 @@ class StreamState:
     """What the client knows about one open stream."""
 
     __slots__ = ("id", "key", "shard", "first_seq", "hello", "next_seq", "pending", "unsent", "items", "partial",
-                 "join_after", "retry_at", "backoff", "ended", "closed")
+                 "join_after", "retry_at", "backoff", "ended", "closed", "next_i")
 
     def __init__(self, stream_id: str, shard: int, partial: bool, join_after: int, first_seq: int) -> None:
         self.id = stream_id
@@ -78,6 +78,9 @@ class StreamState:
         #: An ``end`` was sent and its ``End`` (or an eviction) has not arrived yet.
         self.ended = False
         self.closed = False
+        #: The next final position expected; None right after a reset (its answer may hold
+        #: the old window's positions, then 0, 1, …).
+        self.next_i: Optional[int] = 0
 
 
 class ShardState:
@@ -264,8 +267,11 @@ class Core:
             return
         shard = self.shards[shard_index]
         shard.input_subscriptions += 1 if frame[0] == 1 else -1
-        if shard.input_subscriptions < 0:
+        if shard.input_subscriptions <= 0:
+            # The daemon went away: whatever comes back must prove its output with a new
+            # heartbeat before anything is resent.
             shard.input_subscriptions = 0
+            shard.alive = False
         self._update(shard)
 
     # -- output socket (SUB) ---------------------------------------------------------------
@@ -296,10 +302,17 @@ class Core:
         state.backoff = 0.0
         if seq == state.hello:
             state.hello = None      # what it released belongs to an older stream of this id
+            state.next_i = 0
             return
         model = message["model"]
         items = state.items
-        for t in message["tags"]:
+        tags = message["tags"]
+        if tags:
+            first = tags[0]["i"]
+            if state.next_i is not None and first != state.next_i:
+                items.append(Discontinuity(state.next_i, first))
+            state.next_i = tags[-1]["i"] + 1
+        for t in tags:
             items.append(_new_tuple(Tag, (t["i"], t["token"], t["tag"], t["p"], model)))
         if state.partial and "partial" in message:
             items.append(Partial(seq, tuple(_new_tuple(Tag, (t["i"], t["token"], t["tag"], t["p"], model))
@@ -356,9 +369,11 @@ class Core:
             items.append(Duplicate(seq, message["last"]))
         elif event == "reset":
             if state.hello is None:         # else the hello's reset of an older stream
+                state.next_i = None
                 items.append(Reset(message["reason"]))
         elif event == "end":
             state.ended = False
+            state.next_i = 0                # a later message starts a new stream
             items.append(End(message["tokens"]))
         elif event == "evicted":
             # The daemon discarded what it had queued: sent messages will never be answered;
@@ -366,6 +381,7 @@ class Core:
             for seq in [s for s, m in pending.items() if m.sent]:
                 del pending[seq]
             state.ended = False
+            state.next_i = 0
             items.append(Evicted(message["reason"]))
         elif event == "model":
             items.append(ModelChanged(message["from"], message["to"]))

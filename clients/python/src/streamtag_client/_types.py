@@ -40,6 +40,14 @@ class Duplicate(NamedTuple):
     last: int
 
 
+class Discontinuity(NamedTuple):
+    """Final positions jumped from ``expected`` to ``received`` without a reset: the daemon
+    lost the stream's state (a crash restored an older snapshot, or none)."""
+
+    expected: int
+    received: int
+
+
 class Reset(NamedTuple):
     """The stream's state was cleared (``reason``: ``request``, ``gap`` or ``model``);
     positions start again at 0."""
@@ -85,7 +93,7 @@ class SystemEvent(NamedTuple):
     fields: dict
 
 
-Event = Union[Gap, Duplicate, Reset, End, Evicted, ModelChanged, Error]
+Event = Union[Gap, Duplicate, Discontinuity, Reset, End, Evicted, ModelChanged, Error]
 Item = Union[Tag, Partial, Event]
 
 
@@ -108,6 +116,10 @@ class GapError(StreamError):
 
 class DuplicateError(StreamError):
     """Raised for a :class:`Duplicate` (a lost answer) while iterating final tags."""
+
+
+class DiscontinuityError(StreamError):
+    """Raised for a :class:`Discontinuity` while iterating final tags."""
 
 
 class EvictedError(StreamError):
@@ -139,5 +151,7 @@ def raise_for(stream: str, item: Event) -> None:
         raise DuplicateError(stream, item)
     if isinstance(item, Evicted):
         raise EvictedError(stream, item)
+    if isinstance(item, Discontinuity):
+        raise DiscontinuityError(stream, item)
     if isinstance(item, Error):
         raise RejectedError(stream, item)
