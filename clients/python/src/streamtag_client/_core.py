@@ -346,7 +346,7 @@ class Core:
                 self.waiting.add(state)
                 return
             if target is not None:
-                del pending[seq]
+                del pending[target.seq]
             items.append(Error(code, message.get("message", ""), message.get("seq")))
         elif event == "gap":
             expected, received = message["expected"], message["received"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, AsyncIterator, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import zmq
 import zmq.asyncio
@@ -37,7 +37,7 @@ class AsyncClient:
         self._pubs: List[zmq.Socket] = []   # synchronous shadows, for non-blocking sends
         self._subs: List[zmq.Socket] = []
         self._async_sockets: List[zmq.asyncio.Socket] = []
-        self._drain = {}
+        self._drain: Dict[zmq.asyncio.Socket, Tuple[zmq.Socket, int, bool]] = {}
         for index, shard in enumerate(self.shards):
             pub = self._socket(zmq.XPUB)
             pub.setsockopt(zmq.SNDHWM, 0)
