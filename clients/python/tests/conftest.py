@@ -26,3 +26,22 @@ def start_daemon(tmp_path):
 @pytest.fixture
 def daemon(start_daemon):
     return start_daemon()
+
+
+class TestTimedOut(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def time_limit():
+    """Fails a test that runs over 5 minutes instead of letting it hang CI."""
+    import signal
+
+    def expire(signum, frame):
+        raise TestTimedOut("test ran over 300 s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(300)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)

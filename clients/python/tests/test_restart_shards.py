@@ -14,7 +14,9 @@ def message(stream, n):
 def test_restart_mid_stream_loses_and_repeats_nothing(start_daemon):
     daemon = start_daemon()
     ids = [f"r{n}" for n in range(5)]
-    with Client(daemon.input, daemon.output, daemon.control, window=4, heartbeat_timeout=2.0) as client:
+    # window 8: the 5 messages that may be unanswered while no daemon runs (10-14) fit, so
+    # no send blocks waiting for a daemon that is down.
+    with Client(daemon.input, daemon.output, daemon.control, window=8, heartbeat_timeout=2.0) as client:
         streams = [client.stream(i) for i in ids]
         for n in range(10):
             for s in streams:
@@ -22,11 +24,11 @@ def test_restart_mid_stream_loses_and_repeats_nothing(start_daemon):
         before = {s.id: s.collect(timeout=30) for s in streams}   # answered before the restart
         for n in range(10, 13):             # in flight when SIGTERM comes
             for s in streams:
-                s.send(message(s.id, n))
+                s.send(message(s.id, n), timeout=60)
         daemon.stop()
         for n in range(13, 15):             # sent while no daemon runs
             for s in streams:
-                s.send(message(s.id, n))
+                s.send(message(s.id, n), timeout=60)
         daemon.start()                      # same ports, same state_dir
         for n in range(15, 20):
             for s in streams:
