@@ -17,7 +17,7 @@ import Testing
     @Test func directory() {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(ioError(dir) == ModelError(.io, "cannot read \(dir): Is a directory"))
+        #expect(ioError(dir) == ModelError(.io, "\(dir) is a directory, not a regular file; a model must be a regular file"))
     }
 
     @Test func pathThroughAFile() throws {

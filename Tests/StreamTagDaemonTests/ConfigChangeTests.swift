@@ -18,6 +18,8 @@ struct ConfigChangeTests {
         c.output.noDrop = true
         c.control.bind = "tcp://127.0.0.1:6002"
         c.metrics.listen = "127.0.0.1:6003"
+        c.metrics.readTimeout = .seconds(5)
+        c.metrics.maxConnections = 8
         c.model.path = "/models/next.safetensors"
         c.model.precision = .bf16
         c.model.lookahead = 1
@@ -27,9 +29,11 @@ struct ConfigChangeTests {
         c.reload.policy = .drain
         c.reload.replayTokens = 8
         c.reload.drainTimeout = .seconds(30)
+        c.reload.loadTimeout = .seconds(5)
         c.streams.idleTimeout = .seconds(300)
         c.streams.maxStateBytes = 1 << 20
         c.streams.maxPendingTokens = 4
+        c.streams.maxPendingTotal = 1000
         c.streams.endGrace = .seconds(5)
         c.streams.onGap = .reset
         c.batching.workers = 3

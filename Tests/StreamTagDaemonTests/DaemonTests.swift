@@ -74,8 +74,10 @@ import Testing
         defer { h.stop() }
         let good = ["the", "cat", "sat", "on", "the", "mat", "."]
         let bad: [(frames: [[UInt8]], topic: String, code: String)] = [
-            ([Array("only-one-frame".utf8)], "$sys", "bad_frames"),
-            ([Array("a".utf8), Array("{}".utf8), Array("x".utf8)], "$sys", "bad_frames"),
+            // A usable stream id in frame 1: the frame-count error goes to that stream.
+            ([Array("only-one-frame".utf8)], "only-one-frame", "bad_frames"),
+            ([Array("a".utf8), Array("{}".utf8), Array("x".utf8)], "a", "bad_frames"),
+            ([Array("$three".utf8), Array("{}".utf8), Array("x".utf8)], "$sys", "bad_frames"),
             ([Array(repeating: UInt8(ascii: "x"), count: 300), Array(#"{"seq":1}"#.utf8)], "$sys", "bad_stream_id"),
             ([Array("$evil".utf8), Array(#"{"seq":1}"#.utf8)], "$sys", "bad_stream_id"),
             ([[0xff, 0xfe], Array(#"{"seq":1}"#.utf8)], "$sys", "bad_stream_id"),

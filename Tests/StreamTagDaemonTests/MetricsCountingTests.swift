@@ -14,7 +14,8 @@ import Testing
         all += OutputEvent.EvictionReason.allCases.map { EventCount.eviction($0) }
         all += OutputEvent.ResetReason.allCases.map { EventCount.reset($0) }
         all += [EventCount.gaps, EventCount.duplicates, EventCount.messagesOut, EventCount.answers,
-                EventCount.messagesIn, EventCount.outputDropped]
+                EventCount.messagesIn, EventCount.outputDropped, EventCount.httpRefused, EventCount.httpIdleClosed,
+                EventCount.fdExhaustedHTTP, EventCount.fdExhaustedZMQ, EventCount.inputDisconnects]
         #expect(Set(all).count == all.count)
         #expect(all.allSatisfy { (0..<EventCount.total).contains($0) })
         #expect(all.count == EventCount.total)

@@ -59,6 +59,10 @@ import Testing
                 Thread.sleep(forTimeInterval: 0.15)
             }
             for s in streams { try! client.publish(stream: s, seq: seq, tokens: [], end: true) }
+            // The client's sockets have linger 0: closing at once can discard the `end`
+            // messages not yet handed to TCP (seen on a loaded machine as streams missing
+            // their last window). Give them a moment to leave.
+            Thread.sleep(forTimeInterval: 1)
             client.close()
         }
         producer.start()

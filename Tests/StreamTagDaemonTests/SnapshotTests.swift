@@ -18,7 +18,7 @@ import Testing
                 h.worker.runUntilIdle()
                 let (streams, tombstones) = h.worker.exportStreams()
                 let file = SnapshotFile(modelID: model.id, modelSHA256: model.sha256, streams: streams, tombstones: tombstones)
-                let restored = try SnapshotFile.decode(try file.encode())
+                let restored = try SnapshotFile.decode(try file.encode(), limits: .serving(restoreModel ?? model))
                 #expect(restored == file)
                 let next = restoreModel ?? model
                 h = WorkerHarness(model: next)
@@ -59,16 +59,26 @@ import Testing
                                                          idle: 1, model: "ab", state: [1, 2])],
                                 tombstones: [TombstoneSnapshot(id: "t", seq: 4, age: 2)])
         var bytes = try file.encode()
-        #expect(try SnapshotFile.decode(bytes) == file)
+        let limits = SnapshotLimits(modelSHA256: "ab", lookahead: 2, tags: 5, stateFloats: 2, replayTokens: 32)
+        #expect(try SnapshotFile.decode(bytes, limits: limits) == file)
         bytes[20] ^= 1
-        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode(bytes) }
-        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode(Array(bytes.prefix(30))) }
-        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode([]) }
+        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode(bytes, limits: limits) }
+        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode(Array(bytes.prefix(30)), limits: limits) }
+        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode([], limits: limits) }
         do {
-            _ = try SnapshotFile.decode(bytes)
+            _ = try SnapshotFile.decode(bytes, limits: limits)
             Issue.record("a damaged file decoded")
         } catch {
             #expect(error.message.contains("checksum"))
         }
+    }
+}
+
+extension SnapshotLimits {
+    /// The limits a daemon serving `model` with default settings checks records against.
+    static func serving(_ model: Model, settings: StreamSettings = StreamSettings()) -> SnapshotLimits {
+        SnapshotLimits(modelSHA256: model.sha256, lookahead: min(max(settings.lookahead ?? model.k, 0), model.k),
+                       tags: model.tags.count, stateFloats: StateLayout(config: model.config).floats,
+                       replayTokens: settings.replayTokens)
     }
 }

@@ -11,10 +11,18 @@ import Testing
         let frames = Array(repeating: Self.body, count: count)
         let error = try #require(parser.parse(frames: frames).failureValue)
         #expect(error.code == .badFrames)
-        #expect(error.streamID == nil)
-        #expect(error.topic == "$sys")
+        // Frame 1 (here the body's text) is a usable stream id: the error goes to that stream.
+        let id = count > 0 ? String(decoding: Self.body, as: UTF8.self) : nil
+        #expect(error.streamID == id)
+        #expect(error.topic == id ?? "$sys")
         #expect(error.seq == nil)
         #expect(error.message.contains("received \(count == 1 ? "1 frame" : "\(count) frames")"))
+        // Only the first frames stored, the count given: still the real count.
+        let counted = try #require(parser.parse(frames: Array(frames.prefix(2)), totalFrames: count).failureValue)
+        #expect(count == 2 || counted.message.hasSuffix("received \(count == 1 ? "1 frame" : "\(count) frames")"))
+        // An unusable frame 1 sends it to $sys.
+        let sys = try #require(parser.parse(frames: [Array("$x".utf8)] + frames.dropFirst(), totalFrames: max(count, 1)).failureValue)
+        #expect(sys.topic == "$sys")
     }
 
     struct IDCase: Sendable, CustomTestStringConvertible {

@@ -38,12 +38,13 @@ public enum ModelFile {
     }
 
     /// Reads and checks a model file; also returns the hex SHA-256 of its bytes (the model id's
-    /// hash). I/O failures are `.io` errors naming the path and the system's reason.
+    /// hash). Only a regular file is read, its header is checked before its tensors, and it is
+    /// read once (see `ModelFileReader`). I/O failures are `.io` errors naming the path and the
+    /// system's reason.
     public static func read(path: String) throws(ModelError) -> (bundle: ModelBundle, sha256: String) {
-        let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(path: path) } catch { throw ModelError(.io, error.message) }
+        let loaded = try ModelFileReader(path: path).load()
         do {
-            return (try decode(bytes), sha256Hex(bytes))
+            return (try loaded.bundle(), loaded.sha256)
         } catch {
             throw ModelError(error.code, "\(path): \(error.message)")
         }

@@ -1,12 +1,33 @@
 import Foundation
 
 extension ModelFile {
+    /// What a model file's header says, checked completely: everything but the tensors' values.
+    /// A reader checks this before it reads the data section (see `ModelFileReader`).
+    public struct Header: Sendable {
+        public let file: SafeTensors.Header
+        public let name: String
+        public let config: ModelConfig
+        public let vocabulary: [String]
+        public let tags: [String]
+        public let lexicon: Lexicon?
+        /// The tensors the config defines, with their dtype as stored.
+        let tensors: [(name: String, dtype: TensorDType)]
+    }
+
     /// Parses and checks a model file's bytes. The checks, in order: safetensors structure
     /// (`SafeTensors`), metadata (`format`, `name`, `config`, `vocab`, `tags`, `training`),
     /// the config's own limits, that the file holds exactly the tensors the config defines,
     /// each with its dtype and shape, and finally that every value is finite.
     public static func decode(_ bytes: [UInt8]) throws(ModelError) -> ModelBundle {
         let file = try SafeTensors(parsing: bytes)
+        let header = try decodeHeader(SafeTensors.Header(tensors: file.tensors, metadata: file.metadata,
+                                                         dataLength: bytes.count - file.dataStart))
+        return try decodeTensors(header, file)
+    }
+
+    /// Everything `decode` checks before it looks at a tensor's values: metadata, config, and
+    /// each tensor's presence, dtype and shape.
+    public static func decodeHeader(_ file: SafeTensors.Header) throws(ModelError) -> Header {
         guard let metadata = file.metadata else {
             throw ModelError(.badMetadata, "no __metadata__ (a streamtag model needs format, name, config, vocab, tags)")
         }
@@ -47,12 +68,14 @@ extension ModelFile {
         }
         guard !vocabulary.isEmpty else { throw ModelError(.badMetadata, "vocab is empty (index 0 must be the unknown word)") }
         guard !tags.isEmpty else { throw ModelError(.badMetadata, "tags is empty") }
+        try checkNames(vocabulary: vocabulary, tags: tags)
 
         // config.validate() bounds every dimension, so the layout's sizes cannot overflow.
         let layout = TensorLayout(config: config, vocabularySize: vocabulary.count, tagCount: tags.count)
-        var tensors: [String: [Float]] = [:]
+        let present = Dictionary(file.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var tensors: [(name: String, dtype: TensorDType)] = []
         for (tensorName, shape) in layout.shapes {
-            guard let info = file.tensor(named: tensorName) else {
+            guard let info = present[tensorName] else {
                 throw ModelError(.missingTensor, "tensor \(tensorName) is missing (config: \(configJSON(config)))")
             }
             guard let dtype = TensorDType(rawValue: info.dtype) else {
@@ -61,17 +84,54 @@ extension ModelFile {
             guard info.shape == shape else {
                 throw ModelError(.badShape, shapeMismatch(tensorName, info.shape, shape, config: config))
             }
-            tensors[tensorName] = dtype.decode(file.data(of: info))
+            tensors.append((tensorName, dtype))
         }
-        if let extra = file.tensors.first(where: { tensors[$0.name] == nil }) {
+        let defined = Set(tensors.map(\.name))
+        if let extra = file.tensors.first(where: { !defined.contains($0.name) }) {
             throw ModelError(.unexpectedTensor, "unexpected tensor \(extra.name): the config defines no such tensor")
         }
+        return Header(file: file, name: name, config: config, vocabulary: vocabulary, tags: tags, lexicon: lexicon,
+                      tensors: tensors)
+    }
 
-        let weights = try Weights(config: config, tensors: tensors)
-        let bundle = ModelBundle(name: name, config: config, vocabulary: vocabulary, tags: tags, weights: weights,
-                                 created: metadata["created"], training: metadata["training"], lexicon: lexicon)
+    /// The tensors' values of a file whose header `decodeHeader` accepted, and the final checks
+    /// (non-finite values).
+    public static func decodeTensors(_ header: Header, _ file: SafeTensors) throws(ModelError) -> ModelBundle {
+        var tensors: [String: [Float]] = [:]
+        for (tensorName, dtype) in header.tensors {
+            guard let info = file.tensor(named: tensorName) else {
+                throw ModelError(.missingTensor, "tensor \(tensorName) is missing")
+            }
+            tensors[tensorName] = dtype.decode(file.data(of: info))
+        }
+        let weights = try Weights(config: header.config, tensors: tensors)
+        let metadata = header.file.metadata ?? [:]
+        let bundle = ModelBundle(name: header.name, config: header.config, vocabulary: header.vocabulary, tags: header.tags,
+                                 weights: weights, created: metadata["created"], training: metadata["training"],
+                                 lexicon: header.lexicon)
         try bundle.validate()  // duplicate tags, non-finite values
         return bundle
+    }
+
+    /// Tag names must be non-empty and distinct (a tag is a name on the wire); vocabulary
+    /// words after the unknown word must be distinct (a duplicate row could never be looked up).
+    static func checkNames(vocabulary: [String], tags: [String]) throws(ModelError) {
+        if let i = tags.firstIndex(of: "") { throw ModelError(.badMetadata, "tags[\(i)] is empty; a tag needs a name") }
+        var seenTags: [String: Int] = [:]
+        for (i, tag) in tags.enumerated() {
+            if let first = seenTags[tag] {
+                throw ModelError(.badMetadata, "tags has duplicates: tags[\(i)] \(HeaderJSON.quote(tag)) repeats tags[\(first)]")
+            }
+            seenTags[tag] = i
+        }
+        var seenWords: [String: Int] = [:]
+        seenWords.reserveCapacity(vocabulary.count)
+        for (i, word) in vocabulary.enumerated().dropFirst() {
+            if let first = seenWords[word] {
+                throw ModelError(.badMetadata, "vocab has duplicates: vocab[\(i)] \(HeaderJSON.quote(word)) repeats vocab[\(first)]; every word needs one row")
+            }
+            seenWords[word] = i
+        }
     }
 
     /// The `config` entry: a JSON object decoded with ModelConfig's Codable (unknown keys are

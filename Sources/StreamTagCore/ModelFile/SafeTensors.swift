@@ -22,7 +22,8 @@ public struct SafeTensors: Sendable {
     public let tensors: [TensorInfo]
     /// The `__metadata__` entry, or nil when the file has none.
     public let metadata: [String: String]?
-    /// Where the data section starts in `bytes` (8 + N).
+    /// Where the data section starts in the bytes held (8 + N for a whole file, 0 when built
+    /// from a parsed header and the data section alone).
     public let dataStart: Int
     private let bytes: [UInt8]
     private let index: [String: Int]
@@ -31,21 +32,65 @@ public struct SafeTensors: Sendable {
     /// the reader allocate or scan gigabytes before failing.
     public static let maxHeaderBytes = 100_000_000
 
+    /// What the header says, checked against the length of the data section it describes:
+    /// everything the format promises except the tensors' bytes themselves.
+    public struct Header: Sendable {
+        /// Tensors in data order (ascending offsets).
+        public let tensors: [TensorInfo]
+        /// The `__metadata__` entry, or nil when the file has none.
+        public let metadata: [String: String]?
+        /// Length of the data section the tensors tile exactly.
+        public let dataLength: Int
+    }
+
     /// Parses and checks a whole file.
     public init(parsing bytes: [UInt8]) throws(ModelError) {
-        guard bytes.count >= 8 else {
-            throw ModelError(.truncated, "file is \(bytes.count) bytes, shorter than the 8-byte header length")
+        let n = try Self.headerLength(prefix: bytes.prefix(8), fileSize: bytes.count)
+        let headerEnd = 8 + n
+        let header = try Self.parseHeader(bytes[8..<headerEnd], dataLength: bytes.count - headerEnd)
+        self.init(header: header, bytes: bytes, dataStart: headerEnd)
+    }
+
+    /// A file whose header was parsed already (`parseHeader`) and whose data section is `data`
+    /// (exactly `header.dataLength` bytes): what a reader that checks the header before reading
+    /// the tensors builds.
+    public init(header: Header, data: [UInt8]) throws(ModelError) {
+        guard data.count == header.dataLength else {
+            throw ModelError(.truncated, "the data section is \(data.count) bytes, the header describes \(header.dataLength)")
+        }
+        self.init(header: header, bytes: data, dataStart: 0)
+    }
+
+    private init(header: Header, bytes: [UInt8], dataStart: Int) {
+        tensors = header.tensors
+        metadata = header.metadata
+        self.bytes = bytes
+        self.dataStart = dataStart
+        index = Dictionary(uniqueKeysWithValues: header.tensors.enumerated().map { ($1.name, $0) })
+    }
+
+    /// The header length N from the file's first 8 bytes, checked against the limit and the
+    /// file's size before anything else is read: a bad length cannot make a reader allocate or
+    /// read more than the file holds.
+    public static func headerLength(prefix: some Collection<UInt8>, fileSize: Int) throws(ModelError) -> Int {
+        guard prefix.count >= 8, fileSize >= 8 else {
+            throw ModelError(.truncated, "file is \(min(fileSize, prefix.count)) bytes, shorter than the 8-byte header length")
         }
         var n: UInt64 = 0
-        for i in (0..<8).reversed() { n = n << 8 | UInt64(bytes[i]) }
-        guard n <= UInt64(bytes.count - 8) else {
-            throw ModelError(.truncated, "header length \(n) runs past the end of the file (\(bytes.count) bytes)")
+        for byte in prefix.prefix(8).reversed() { n = n << 8 | UInt64(byte) }
+        guard n <= UInt64(fileSize - 8) else {
+            throw ModelError(.truncated, "header length \(n) runs past the end of the file (\(fileSize) bytes)")
         }
         guard n <= UInt64(Self.maxHeaderBytes) else {
             throw ModelError(.badHeader, "header length \(n) exceeds the limit of \(Self.maxHeaderBytes) bytes")
         }
-        let headerEnd = 8 + Int(n)
-        let header = bytes[8..<headerEnd]
+        return Int(n)
+    }
+
+    /// Parses and checks the JSON header (the N bytes after the length) of a file whose data
+    /// section is `dataLength` bytes: structure, dtypes, shapes, and that the tensors tile the
+    /// data section exactly.
+    public static func parseHeader(_ header: ArraySlice<UInt8>, dataLength: Int) throws(ModelError) -> Header {
         guard header.first == UInt8(ascii: "{") else {
             throw ModelError(.badHeader, "header does not start with '{' (not a safetensors file?)")
         }
@@ -55,7 +100,6 @@ public struct SafeTensors: Sendable {
         }
         guard case .object(let entries) = json else { throw ModelError(.badHeader, "header is not a JSON object") }
 
-        let dataLength = bytes.count - headerEnd
         var metadata: [String: String]?
         var tensors: [TensorInfo] = []
         // Sorted names: the first problem reported does not depend on dictionary order.
@@ -69,12 +113,7 @@ public struct SafeTensors: Sendable {
         }
         tensors.sort { ($0.offsets.lowerBound, $0.offsets.upperBound, $0.name) < ($1.offsets.lowerBound, $1.offsets.upperBound, $1.name) }
         try Self.checkTiling(tensors, dataLength: dataLength)
-
-        self.tensors = tensors
-        self.metadata = metadata
-        self.bytes = bytes
-        dataStart = headerEnd
-        index = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+        return Header(tensors: tensors, metadata: metadata, dataLength: dataLength)
     }
 
     /// The entry for a tensor name, if the file has it.

@@ -34,8 +34,9 @@ public struct ConfigChange: Sendable, Equatable {
     public static let liveKeys: Set<String> = [
         "log_level",
         "streams.idle_timeout", "streams.max_state_bytes", "streams.max_pending_tokens",
+        "streams.max_pending_total",
         "streams.end_grace", "streams.on_gap",
-        "reload.policy", "reload.replay_tokens", "reload.drain_timeout",
+        "reload.policy", "reload.replay_tokens", "reload.drain_timeout", "reload.load_timeout",
         "snapshot_interval", "heartbeat_interval",
         "model.path", "model.partial", "model.watch", "model.watch_interval",
     ]

@@ -80,6 +80,10 @@ public struct DaemonConfig: Sendable, Equatable {
     public struct Metrics: Sendable, Equatable {
         /// `host:port` of the HTTP listener; empty disables it.
         public var listen = "127.0.0.1:5563"
+        /// A connection that sends nothing for this long is closed.
+        public var readTimeout: Duration = .seconds(30)
+        /// Most connections open at once; more are closed as soon as they are accepted.
+        public var maxConnections = 64
     }
 
     /// Key `model`.
@@ -106,6 +110,9 @@ public struct DaemonConfig: Sendable, Equatable {
         public var replayTokens = 32
         /// Under `drain`, how long a stream may stay on the old model before it is replayed.
         public var drainTimeout: Duration = .seconds(600)
+        /// Longest a model load (read, check, test run) may take before the reload is answered
+        /// as rejected and the loader is reported stuck.
+        public var loadTimeout: Duration = .seconds(20)
 
         /// `reload.policy` (SPEC §5).
         public enum Policy: String, Sendable, CaseIterable {
@@ -128,6 +135,10 @@ public struct DaemonConfig: Sendable, Equatable {
         /// Bound of one stream's pending-token queue; a message that would overflow it is
         /// rejected with `overloaded`.
         public var maxPendingTokens = 65_536
+        /// Bound of the tokens queued over all streams (shared out among the workers): it bounds
+        /// the memory of a backlog and the work a snapshot may have to finish; a message that
+        /// would overflow it is rejected with `overloaded`.
+        public var maxPendingTotal = 1 << 20
         /// How long an ended stream's last `seq` is remembered to recognise resends.
         public var endGrace: Duration = .seconds(60)
         /// What a gap in `seq` does to the stream.

@@ -24,6 +24,10 @@ extension Daemon {
     ) {
         let result = Result { () throws(ConfigError) in try read() }
         onIOThread { [self] in
+            // A configuration reload is a reload, with or without a model file: RELOADING=1
+            // now, READY=1 when the model reload that follows is answered (at once when the
+            // built-in model serves).
+            notifyReloading(status: "reloading the configuration")
             applyConfigReload(result, source: source, completion: completion)
             startReload(source: source, completion: nil)
         }

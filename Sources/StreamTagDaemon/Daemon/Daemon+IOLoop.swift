@@ -57,6 +57,10 @@ extension Daemon {
             if later >= timers.nextHeartbeat {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams))
                 timers.nextHeartbeat = later + timers.heartbeat
+                if !timers.restoredInputReleased && !stopping {
+                    timers.restoredInputReleased = true
+                    releaseRestoredInput()
+                }
             }
             if !stopping && later >= timers.nextSnapshot {
                 timers.nextSnapshot = .infinity     // re-armed when this one is written
@@ -72,11 +76,14 @@ extension Daemon {
                     }
                 }
             }
-            if !stopping && stopRequested.load(ordering: .acquiring) {
-                // Stop reading input; let the workers finish what they accepted, then snapshot.
+            // A periodic snapshot still being written goes first: written after the shutdown
+            // snapshot, it would replace it with an older state.
+            if !stopping && !timers.snapshotInFlight && stopRequested.load(ordering: .acquiring) {
+                // Stop reading input; the workers finish the messages in progress and save the
+                // rest as input (a stop never waits for the backlog), then stop.
                 stopping = true
-                logger.info("stopping: finishing accepted messages and writing the snapshot")
-                takeSnapshot { [self] result in onIOThread { [self] in shutdownSnapshot = result } }
+                logger.info("stopping: finishing messages in progress and writing the snapshot")
+                takeSnapshot(halt: true) { [self] result in onIOThread { [self] in shutdownSnapshot = result } }
             }
             if stopping, let result = shutdownSnapshot {
                 pool.stop()
@@ -84,10 +91,12 @@ extension Daemon {
                 switch result {
                 case .success(let streams):
                     logger.info("snapshot written", metadata: ["path": "\(snapshots.path)", "streams": "\(streams)"])
+                    publishSystem(.stopping(model: model.id))
                 case .failure(let error):
-                    logger.error("snapshot failed", metadata: ["path": "\(snapshots.path)", "error": "\(error)"])
+                    logger.error("snapshot failed; the previous snapshot is left as it was", metadata: [
+                        "path": "\(snapshots.path)", "error": "\(error)"])
+                    publishSystem(.stopping(model: model.id, snapshotError: "\(error)"))
                 }
-                publishSystem(.stopping(model: model.id))
                 break
             }
         }
@@ -106,16 +115,16 @@ extension Daemon {
     private func readInput() {
         var count = 0
         while count < 4096 {
-            let frames: [[UInt8]]
+            let received: (frames: [[UInt8]], total: Int)
             do {
-                guard let received = try input.receive(dontWait: true, maxFrames: 3) else { break }
-                frames = received
+                guard let message = try input.receiveCounted(dontWait: true, maxFrames: 2) else { break }
+                received = message
             } catch {
                 logger.error("input receive failed", metadata: ["error": "\(error)"])
                 break
             }
             count += 1
-            switch parser.parse(frames: frames) {
+            switch parser.parse(frames: received.frames, totalFrames: received.total) {
             case .success(let message):
                 metrics.counts.add(EventCount.messagesIn)
                 pool.stage(.message(message), stream: message.streamID)
@@ -172,6 +181,8 @@ struct IOTimers {
     var nextSnapshot = Double.infinity
     /// A periodic snapshot is being written; its completion re-arms the deadline.
     var snapshotInFlight = false
+    /// The restored streams' queued input runs from the first heartbeat on.
+    var restoredInputReleased = false
 
     init() {}
 

@@ -28,9 +28,23 @@ extension Daemon {
         guard let (host, port) = MetricsRoutes.parseListen(listen) else {
             throw MetricsListenError(message: "metrics.listen: \(listen) is not host:port")
         }
+        let counts = metrics.counts, logger = self.logger
+        let limits = MetricsConnectionGuard.Limits(idleTimeout: config.metrics.readTimeout.seconds,
+                                                   maxConnections: config.metrics.maxConnections)
+        let events = MetricsConnectionGuard.Events(
+            refused: { counts.add(EventCount.httpRefused) },
+            idleClosed: { counts.add(EventCount.httpIdleClosed) },
+            acceptFailed: { code in
+                // The first one at once; the log summary reports the rest every 10 s.
+                if counts.load(EventCount.fdExhaustedHTTP) == 0 {
+                    logger.error("out of file descriptors: the metrics listener cannot accept connections",
+                                 metadata: ["errno": "\(code)", "error": "\(String(cString: strerror(code)))"])
+                }
+                counts.add(EventCount.fdExhaustedHTTP)
+            })
         let server: MetricsServer
         do {
-            server = try MetricsServer(host: host, port: port) { [weak metrics] head in
+            server = try MetricsServer(host: host, port: port, connections: MetricsConnectionGuard(limits: limits, events: events)) { [weak metrics] head in
                 MetricsRoutes.respond(to: head, metrics: metrics)
             }
         } catch {
@@ -41,8 +55,19 @@ extension Daemon {
         logger.info("metrics listening", metadata: ["address": "\(server.address)", "paths": "/metrics /healthz /readyz"])
     }
 
-    /// Last thing in `start()`: `/readyz` answers 200 from now on.
+    /// Last thing in `start()`: `/readyz` answers 200 from now on. Ready implies healthy: it
+    /// first waits (up to 5 s) until the I/O loop and every worker have ticked, so `/healthz`
+    /// never answers "has not started" after `/readyz` said 200. The I/O loop is woken so that
+    /// it turns at once rather than at its first timer.
     func metricsReady() {
+        try? wake.signal()
+        let deadline = monotonicSeconds() + 5
+        while metrics.unhealthyReason() != nil && monotonicSeconds() < deadline {
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        if let reason = metrics.unhealthyReason() {
+            logger.warning("ready, but not healthy yet", metadata: ["reason": "\(reason)"])
+        }
         metrics.ready.store(true, ordering: .releasing)
     }
 

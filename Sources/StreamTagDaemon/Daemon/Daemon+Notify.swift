@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// systemd integration (SPEC §6): `READY=1` once the daemon serves, `RELOADING=1`/`READY=1`
+/// systemd integration (README "systemd"): `READY=1` once the daemon serves, `RELOADING=1`/`READY=1`
 /// around model reloads, `STOPPING=1`, `STATUS=` lines, and `WATCHDOG=1` pings that stop when
 /// the I/O thread or any worker thread stops making progress.
 ///
@@ -41,10 +41,12 @@ extension Daemon {
     }
 
     /// A model reload begins (I/O thread): `RELOADING=1` with the time, as systemd wants it.
-    func notifyReloading() {
+    /// Once per reload: a configuration reload sends it before the model reload that follows,
+    /// which then sends nothing more until its `READY=1`.
+    func notifyReloading(status: String? = nil) {
         guard let notifier, notifier.beginReload() else { return }
         sendNotify(["RELOADING=1", "MONOTONIC_USEC=\(monotonicMicroseconds())",
-                    "STATUS=reloading the model from \(config.model.path)"])
+                    "STATUS=" + (status ?? "reloading the model from \(config.model.path)")])
     }
 
     /// The reload is over, whatever its outcome (I/O thread): `READY=1` again.

@@ -26,15 +26,32 @@ extension Daemon {
                          prepared: [], source: source, quiet: true)
             return
         }
+        if loads.stuckCount >= LoadTracker.maxStuck {
+            // Each stuck load holds a thread blocked in the kernel: do not add one more.
+            finishReload(.rejected("\(loads.stuckCount) earlier loads of the model file are still stuck (see /healthz); not starting another"),
+                         prepared: [], source: source, quiet: false)
+            return
+        }
         reloadInFlight = true
         notifyReloading()
         watcher?.markSeen()
         let current = model, precision = config.model.precision
         let replayTokens = config.reload.replayTokens, lookahead = config.model.lookahead
+        let timeout = config.reload.loadTimeout.seconds
         let settings = pool.settings, workers = pool.workers.count
-        loader.async { [self] in
+        let load = loads.begin(path: path, now: monotonicSeconds())
+        loadStart = (path, ModelWatcher.identity(of: path))
+        #if DEBUG
+        let stall = loads.debugStallNextLoad.withLock { s in defer { s = 0 }; return s }
+        #else
+        let stall = 0.0
+        #endif
+        // A thread per load, not a serial queue: a load stuck in the kernel (a hung network file
+        // system) must not hold up the next one.
+        let thread = Thread { [self] in
+            if stall > 0 { Thread.sleep(forTimeInterval: stall) }
             let outcome = ModelLoader.load(path: path, current: current, precision: precision,
-                                           replayTokens: replayTokens, lookahead: lookahead)
+                                           replayTokens: replayTokens, lookahead: lookahead, timeLimit: timeout)
             // The workers' runtimes are built here too (their buffers take a moment), so that
             // neither the I/O thread nor a worker waits for them; a worker only plugs its in.
             let prepared: [ModelRuntime] = if case .loaded(let next) = outcome {
@@ -42,8 +59,37 @@ extension Daemon {
             } else {
                 []
             }
-            onIOThread { [self] in finishReload(outcome, prepared: prepared, source: source, quiet: false) }
+            onIOThread { [self] in loadEnded(load, outcome, prepared: prepared, source: source) }
         }
+        thread.name = "streamtag-model-loader"
+        thread.start()
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
+            onIOThread { [self] in loadOverran(load, timeout: timeout, source: source) }
+        }
+    }
+
+    /// I/O thread: a load ended. Its outcome counts unless its deadline passed first.
+    private func loadEnded(_ load: LoadTracker.Load, _ outcome: ModelLoader.Outcome, prepared: [ModelRuntime], source: String) {
+        switch loads.finish(load.generation) {
+        case .current:
+            finishReload(outcome, prepared: prepared, source: source, quiet: false)
+        case .stuck(let stuck):
+            logger.warning("reload: a model load given up on has ended; its outcome is discarded", metadata: [
+                "path": "\(stuck.path)", "seconds": "\(String(format: "%.1f", monotonicSeconds() - stuck.started))",
+            ])
+        case .unknown:
+            break
+        }
+    }
+
+    /// I/O thread: the load's deadline passed. If it is still running, it is given up on: the
+    /// reload is answered as rejected, and the next reload starts a load of its own.
+    private func loadOverran(_ load: LoadTracker.Load, timeout: Double, source: String) {
+        guard loads.markStuck(load.generation) else { return }
+        let reason = "loading \(load.path) timed out after \(LoadTracker.seconds(timeout)) (reload.load_timeout); "
+            + "the loader is stuck (shown in /healthz until it ends)"
+        logger.error("reload: the model loader is stuck", metadata: ["path": "\(load.path)", "timeout_s": "\(timeout)"])
+        finishReload(.rejected(reason), prepared: [], source: source, quiet: false)
     }
 
     /// I/O thread: swaps on success, reports the outcome.
@@ -100,7 +146,12 @@ extension Daemon {
         for w in waiters { w(answer) }
         if reloadAgain {
             reloadAgain = false
-            startReload(source: "file changed during the last load", completion: nil)
+            // Only if the file changed since the load began: the same file is never read twice
+            // (requests that came meanwhile were answered with this outcome).
+            let path = config.model.path
+            if loadStart?.path != path || ModelWatcher.identity(of: path) != loadStart?.identity {
+                startReload(source: "file changed during the last load", completion: nil)
+            }
         }
     }
 

@@ -55,9 +55,13 @@ public final class Daemon: @unchecked Sendable {
     /// Reload state (I/O thread).
     var reloadInFlight = false
     var reloadAgain = false
+    /// The path and version of the file the last load began with (a request that arrives during
+    /// a load looks again afterwards only if the file changed).
+    var loadStart: (path: String, identity: ModelWatcher.FileIdentity?)?
     var reloadWaiters: [@Sendable (ControlAnswer) -> Void] = []
     var watcher: ModelWatcher?
-    let loader = DispatchQueue(label: "streamtag.model-loader")
+    /// Model loads in progress and stuck (each load runs on a thread of its own).
+    let loads = LoadTracker()
     let reloads = ReloadCounters()
     /// Periods and deadlines of the I/O loop's timers (I/O thread; a config reload changes them).
     var timers = IOTimers()
@@ -86,7 +90,9 @@ public final class Daemon: @unchecked Sendable {
     /// daemon is ready (sockets bound, model loaded, snapshot restored).
     public func start() throws {
         try startMetrics()
+        try snapshots.checkWritable()
         try openSockets()
+        monitorSockets()
         restoreSnapshot()
         pool.start()
         let thread = Thread { [self] in
@@ -103,12 +109,20 @@ public final class Daemon: @unchecked Sendable {
         notifyStarted()
     }
 
-    /// Begins a graceful stop (any thread): no more input; everything accepted is finished,
-    /// published and snapshotted, then `stopping` goes out.
+    /// Begins a graceful stop (any thread): no more input; the messages in progress are
+    /// finished and published, the rest of what was accepted is snapshotted as input, then
+    /// `stopping` goes out.
     public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
         notifyStopping()
         try? wake.signal()
+    }
+
+    /// After the stop: why the shutdown snapshot could not be written (nil when it was). A
+    /// daemon that could not save its streams must not exit as if it had.
+    public var shutdownSnapshotError: String? {
+        guard stoppedFlag.load(ordering: .acquiring), case .failure(let error)? = shutdownSnapshot else { return nil }
+        return "\(error)"
     }
 
     /// Blocks until the daemon has stopped.

@@ -42,7 +42,17 @@ enum EventCount {
     static let messagesIn = answers + 1
     /// Messages the output socket did not take (high-water mark, or a send error).
     static let outputDropped = messagesIn + 1
-    static let total = outputDropped + 1
+    /// HTTP connections to the metrics listener closed over `metrics.max_connections`, and
+    /// closed after `metrics.read_timeout` of silence.
+    static let httpRefused = outputDropped + 1
+    static let httpIdleClosed = httpRefused + 1
+    /// Connections that could not be accepted for want of file descriptors (EMFILE, ENFILE):
+    /// on the metrics listener, on a ZeroMQ socket.
+    static let fdExhaustedHTTP = httpIdleClosed + 1
+    static let fdExhaustedZMQ = fdExhaustedHTTP + 1
+    /// Input connections closed (a producer left, or sent a frame over max_zmq_message_bytes).
+    static let inputDisconnects = fdExhaustedZMQ + 1
+    static let total = inputDisconnects + 1
 
     private static let codes = WireErrorCode.allCases
     private static let evictions = OutputEvent.EvictionReason.allCases

@@ -3,15 +3,16 @@ import Foundation
 import Prometheus
 import Synchronization
 
-/// The daemon's Prometheus metrics (SPEC §6), served as text at `GET /metrics` on
+/// The daemon's Prometheus metrics (README "Metrics, health, logs"), served as text at `GET /metrics` on
 /// `metrics.listen` (see ``MetricsServer``, ``MetricsRoutes``).
 ///
 /// `Daemon.start()` (not the `serve` command) starts the listener, so every embedding of the
 /// daemon has it; `metrics.listen: ""` disables it, port 0 picks a free port
 /// (`Daemon.metricsPort`). Besides `/metrics`: `/healthz` is 200 `ok` while the I/O loop and
-/// every worker have ticked within the last 5 s, else 503 with the reason; `/readyz` is 200
-/// once `start()` has finished (model loaded, sockets bound, snapshot restored) and until a
-/// stop is requested, else 503 (`starting`, `stopping`). Other paths 404, other methods 405.
+/// every worker have ticked within the last 5 s and no model load has overrun
+/// `reload.load_timeout`, else 503 with the reason; `/readyz` is 200 once `start()` has
+/// finished (model loaded, sockets bound, snapshot restored, and healthy) and until a stop is
+/// requested, else 503 (`starting`, `stopping`). Other paths 404, other methods 405.
 ///
 /// | metric | type | labels | meaning |
 /// |---|---|---|---|
@@ -19,18 +20,23 @@ import Synchronization
 /// | `streamtag_messages_out_total` | counter | | messages published on stream topics: one `tags` answer per accepted message plus the streams' events (`$sys` events not included) |
 /// | `streamtag_tokens_in_total` | counter | | tokens in well-formed input messages (as `tokens_in` of `ctl status`) |
 /// | `streamtag_tokens_out_total` | counter | | final tags published (as `tokens_out` of `ctl status`) |
-/// | `streamtag_errors_total` | counter | `code` | rejected input messages by error code; every code of SPEC §4.1 is always present: `bad_frames`, `bad_stream_id`, `bad_json`, `bad_seq`, `bad_tokens`, `bad_field`, `too_large`, `overloaded` |
+/// | `streamtag_errors_total` | counter | `code` | rejected input messages by error code; every wire error code is always present: `bad_frames`, `bad_stream_id`, `bad_json`, `bad_seq`, `bad_tokens`, `bad_field`, `too_large`, `overloaded` |
 /// | `streamtag_gaps_total` | counter | | input messages whose `seq` skipped ahead (`gap` events) |
 /// | `streamtag_duplicates_total` | counter | | input messages dropped as duplicates (`duplicate` events) |
 /// | `streamtag_resets_total` | counter | `reason` | stream states cleared with a `reset` event: `request`, `gap`, `model` |
 /// | `streamtag_evictions_total` | counter | `reason` | streams freed without `end`: `idle` (idle timeout), `memory` (`max_state_bytes`), `dropped` (`ctl drop`) |
 /// | `streamtag_streams` | gauge | | open streams |
 /// | `streamtag_state_bytes` | gauge | | bytes of recurrent state held for the open streams (what `streams.max_state_bytes` caps) |
+/// | `streamtag_pending_tokens` | gauge | | input tokens queued over all streams (what `streams.max_pending_total` caps) |
+/// | `streamtag_snapshot_records_dropped_total` | counter | `reason` | snapshot records not restored at start: `bad_id`, `duplicate_id`, `bad_seq`, `bad_position`, `bad_tag`, `bad_state`, `bad_time`, `bad_input` |
 /// | `streamtag_batch_size` | histogram | | streams advanced together per batched step (buckets 1, 2, 4, … 1024) |
 /// | `streamtag_step_duration_seconds` | histogram | | wall time of one batched step: gather, recurrent step, head, decode, scatter (10 µs … 1 s) |
 /// | `streamtag_token_to_tag_latency_seconds` | histogram | | per `tags` answer: from the input message's arrival at the I/O thread to the answer's hand-over to the output socket (the answer that releases its tokens; 50 µs … 10 s) |
 /// | `streamtag_reloads_total` | counter | `outcome` | model reloads by outcome: `loaded`, `rejected`, `unchanged` (a reload asked for while no `model.path` is set is answered, not counted) |
 /// | `streamtag_output_dropped_total` | counter | | output messages the socket did not take (XPUB no-drop at the high-water mark, or a send error) |
+/// | `streamtag_http_connections_closed_total` | counter | `reason` | metrics listener connections the daemon closed: `over_cap` (`metrics.max_connections`), `idle_timeout` (`metrics.read_timeout`) |
+/// | `streamtag_input_disconnects_total` | counter | | input connections closed: a producer went away, or sent a frame over `input.max_zmq_message_bytes` (libzmq drops such a frame by closing the connection, and does not say which it was) |
+/// | `streamtag_fd_exhaustion_total` | counter | `source` | connections that could not be accepted for want of file descriptors (EMFILE, ENFILE): `http`, `zmq` |
 /// | `streamtag_model_info` | gauge | `model` | 1, labelled with the serving model's `NAME@HASH`; the old series disappears on reload |
 /// | `streamtag_start_time_seconds` | gauge | | Unix time the daemon started |
 ///
@@ -70,9 +76,15 @@ final class DaemonMetrics: Sendable {
     private let evictions: [Counter]
     private let reloads: [Counter]
     private let outputDropped: Counter
+    private let httpClosed: [Counter]
+    private let fdExhaustion: [Counter]
+    private let inputDisconnects: Counter
     private let streams: Gauge
     private let stateBytes: Gauge
     private let startTime: Gauge
+    private let pendingTokens: Gauge
+    /// Snapshot records left out at start, by `SnapshotDropReason` (counted once, at restore).
+    let snapshotRecordsDropped: [Counter]
 
     /// Monotonic nanoseconds of the I/O loop's last iteration (0: not started).
     let ioTick = Atomic<UInt64>(0)
@@ -91,6 +103,10 @@ final class DaemonMetrics: Sendable {
     static let modelInfoName = "streamtag_model_info"
     static let modelInfoHelp = "The serving model (NAME@HASH in the label model); the value is always 1."
     static let reloadOutcomes = ["loaded", "rejected", "unchanged"]
+    /// Labels of `streamtag_http_connections_closed_total` (EventCount.httpRefused, .httpIdleClosed).
+    static let httpCloseReasons = ["over_cap", "idle_timeout"]
+    /// Labels of `streamtag_fd_exhaustion_total` (EventCount.fdExhaustedHTTP, .fdExhaustedZMQ).
+    static let fdSources = ["http", "zmq"]
 
     /// Where the scrape reads what the daemon counts. `daemon` is weak: the HTTP server must not
     /// keep a stopped daemon alive.
@@ -140,9 +156,20 @@ final class DaemonMetrics: Sendable {
         reloads = Self.reloadOutcomes.map { r.makeCounter(descriptor: reloadHelp, labels: [("outcome", $0)]) }
         outputDropped = r.makeCounter(descriptor: name("output_dropped", "total",
             "Output messages the socket did not take (no-drop XPUB at the high-water mark, or a send error)."))
+        let httpHelp = name("http_connections_closed", "total",
+            "Metrics listener connections closed by the daemon: over metrics.max_connections, or silent for metrics.read_timeout.")
+        httpClosed = Self.httpCloseReasons.map { r.makeCounter(descriptor: httpHelp, labels: [("reason", $0)]) }
+        let fdHelp = name("fd_exhaustion", "total",
+            "Connections that could not be accepted for want of file descriptors (EMFILE, ENFILE), by listener.")
+        fdExhaustion = Self.fdSources.map { r.makeCounter(descriptor: fdHelp, labels: [("source", $0)]) }
+        inputDisconnects = r.makeCounter(descriptor: name("input_disconnects", "total",
+            "Input connections closed: a producer went away, or sent a frame over input.max_zmq_message_bytes (ZeroMQ drops it by closing the connection)."))
         streams = r.makeGauge(descriptor: name("streams", "", "Open streams."))
         stateBytes = r.makeGauge(descriptor: name("state", "bytes", "Bytes of recurrent state held for the open streams."))
         startTime = r.makeGauge(descriptor: name("start_time", "seconds", "Unix time the daemon started."))
+        pendingTokens = r.makeGauge(descriptor: name("pending", "tokens", "Input tokens queued over all streams (bounded by streams.max_pending_total)."))
+        let droppedHelp = name("snapshot_records_dropped", "total", "Snapshot records not restored at start, by reason.")
+        snapshotRecordsDropped = SnapshotDropReason.allCases.map { r.makeCounter(descriptor: droppedHelp, labels: [("reason", $0.rawValue)]) }
         batchSize = r.makeValueHistogram(descriptor: name("batch", "size", "Streams advanced together per batched step."),
                                          buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024])
         // Seconds as Double: the library's Duration histogram costs about three times as much
@@ -173,6 +200,9 @@ final class DaemonMetrics: Sendable {
             state.sources = Sources(daemon: daemon, workers: workers)
         }
     }
+
+    /// The daemon the scrape reads, while it exists.
+    var attachedDaemon: Daemon? { scrape.withLock { $0.sources.daemon } }
 
     // MARK: hooks (hot paths: atomics only)
 
@@ -245,6 +275,7 @@ final class DaemonMetrics: Sendable {
                 streams.set(to: Double(daemon.pool.streams))
             }
             stateBytes.set(to: Double(state.sources.workers.reduce(0) { $0 + $1.stateBytes.load(ordering: .relaxed) }))
+            pendingTokens.set(to: Double(state.sources.workers.reduce(0) { $0 + $1.pendingTokens.load(ordering: .relaxed) }))
             for (i, code) in WireErrorCode.allCases.enumerated() {
                 syncEvent(errors[i], EventCount.error(code), &state)
             }
@@ -253,6 +284,11 @@ final class DaemonMetrics: Sendable {
             syncEvent(messagesOut, EventCount.messagesOut, &state)
             syncEvent(messagesIn, EventCount.messagesIn, &state)
             syncEvent(outputDropped, EventCount.outputDropped, &state)
+            syncEvent(httpClosed[0], EventCount.httpRefused, &state)
+            syncEvent(httpClosed[1], EventCount.httpIdleClosed, &state)
+            syncEvent(fdExhaustion[0], EventCount.fdExhaustedHTTP, &state)
+            syncEvent(fdExhaustion[1], EventCount.fdExhaustedZMQ, &state)
+            syncEvent(inputDisconnects, EventCount.inputDisconnects, &state)
             for (i, reason) in OutputEvent.EvictionReason.allCases.enumerated() {
                 syncEvent(evictions[i], EventCount.eviction(reason), &state)
             }
@@ -275,41 +311,10 @@ final class DaemonMetrics: Sendable {
         counter.increment(by: Int64(delta))
         state.synced[slot] = total
     }
-
-    // MARK: health
-
-    /// `/healthz`: nil when the I/O loop and every worker ticked within the last
-    /// `healthMaxSilenceMilliseconds`, else the reason.
-    func unhealthyReason(now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> String? {
-        let limit = UInt64(healthMaxSilenceMilliseconds.load(ordering: .relaxed)) * 1_000_000
-        let io = ioTick.load(ordering: .relaxed)
-        if io == 0 { return "the I/O loop has not started" }
-        if now > io && now - io > limit { return "the I/O loop last ticked \(Self.seconds(now - io)) ago" }
-        let workers = scrape.withLock { $0.sources.daemon?.pool.workers } ?? []
-        if workers.isEmpty { return "the daemon is gone" }
-        for w in workers {
-            let tick = w.lastTick.load(ordering: .relaxed)
-            if tick == 0 { return "worker \(w.index) has not started" }
-            if now > tick && now - tick > limit { return "worker \(w.index) last ticked \(Self.seconds(now - tick)) ago" }
-        }
-        return nil
-    }
-
-    /// `/readyz`: nil once `Daemon.start()` has finished (model loaded, sockets bound) and no
-    /// stop was requested, else the reason.
-    func unreadyReason() -> String? {
-        guard ready.load(ordering: .acquiring) else { return "starting" }
-        guard let daemon = scrape.withLock({ $0.sources.daemon }) else { return "the daemon is gone" }
-        if daemon.stopRequested.load(ordering: .relaxed) { return "stopping" }
-        return nil
-    }
-
-    private static func seconds(_ nanoseconds: UInt64) -> String {
-        String(format: "%.1f s", Double(nanoseconds) / 1e9)
-    }
 }
 
 /// A worker's gauges, written by its thread once per loop iteration, summed by the scrape.
 final class WorkerGauges: Sendable {
     let stateBytes = Atomic<Int>(0)
+    let pendingTokens = Atomic<Int>(0)
 }

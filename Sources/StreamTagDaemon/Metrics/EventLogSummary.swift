@@ -97,6 +97,23 @@ final class EventLogSummary: @unchecked Sendable {
             lines.append((.warning, "output socket dropped \(outputDropped) message\(outputDropped == 1 ? "" : "s") in the last \(span) "
                               + "(high-water mark reached or send errors)"))
         }
+        let refused = delta[EventCount.httpRefused], idle = delta[EventCount.httpIdleClosed]
+        if refused + idle > 0 {
+            lines.append((refused > 0 ? .warning : .info,
+                          "metrics listener closed \(refused + idle) connection\(refused + idle == 1 ? "" : "s") in the last \(span) "
+                              + "(\(breakdown([("over metrics.max_connections", refused), ("idle for metrics.read_timeout", idle)])))"))
+        }
+        let disconnects = delta[EventCount.inputDisconnects]
+        if disconnects > 0 {
+            lines.append((.info, "input: \(disconnects) producer connection\(disconnects == 1 ? "" : "s") closed in the last \(span) "
+                              + "(a producer left, or sent a frame over input.max_zmq_message_bytes, which ZeroMQ drops by closing the connection)"))
+        }
+        let fdHTTP = delta[EventCount.fdExhaustedHTTP], fdZMQ = delta[EventCount.fdExhaustedZMQ]
+        if fdHTTP + fdZMQ > 0 {
+            lines.append((.error, "out of file descriptors: \(fdHTTP + fdZMQ) connection\(fdHTTP + fdZMQ == 1 ? "" : "s") "
+                              + "could not be accepted in the last \(span) (\(breakdown([("http", fdHTTP), ("zmq", fdZMQ)]))); "
+                              + "raise LimitNOFILE or find what holds them"))
+        }
         return lines
     }
 }

@@ -33,15 +33,25 @@ final class MetricsServer: Sendable {
     /// `host:port` as bound.
     let address: String
 
-    /// Binds `host:port` (port 0 picks a free one) and starts serving.
-    init(host: String, port: Int, respond: @escaping @Sendable (HTTPRequestHead) -> MetricsResponse) throws {
+    /// Binds `host:port` (port 0 picks a free one) and starts serving, with `connections`
+    /// capping and timing out the connections.
+    init(host: String, port: Int, connections: MetricsConnectionGuard = MetricsConnectionGuard(limits: .init(), events: .init()),
+         respond: @escaping @Sendable (HTTPRequestHead) -> MetricsResponse) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(connections.serverHandlers())
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Over the cap: the connection is closed already, nothing to set up.
+                    guard let guards = connections.admit(channel) else { return }
+                    try channel.pipeline.syncOperations.addHandlers(guards)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(respond: respond))
                 }

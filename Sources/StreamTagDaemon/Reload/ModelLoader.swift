@@ -1,7 +1,7 @@
 import StreamTagCore
 
 /// Loads and checks a model file off the hot path: read, hash, parse and validate every
-/// tensor and metadata field (SPEC §3), then a test inference. Only a model that passes all of
+/// tensor and metadata field (README "Model file"), then a test inference. Only a model that passes all of
 /// it is offered for the swap.
 enum ModelLoader {
     enum Outcome: Sendable {
@@ -11,19 +11,20 @@ enum ModelLoader {
         case rejected(String)
     }
 
+    /// Loads `path` (a regular file only; see `ModelFileReader`), giving up once `timeLimit`
+    /// seconds are spent reading it.
     static func load(path: String, current: Model, precision: Model.Precision, replayTokens: Int,
-                     lookahead: Int?) -> Outcome {
-        let bytes: [UInt8]
+                     lookahead: Int?, timeLimit: Double? = nil) -> Outcome {
+        let loaded: ModelFileReader.Loaded
         do {
-            bytes = try AtomicFile.read(path: path)
+            loaded = try ModelFileReader(path: path, timeLimit: timeLimit).load()
         } catch {
-            return .rejected("cannot read the model file: \(error.message)")
+            return .rejected(error.code == .io ? "cannot read the model file: \(error.message)" : error.description)
         }
-        let sha = ModelFile.sha256Hex(bytes)
-        guard sha != current.sha256 else { return .unchanged }
+        guard loaded.sha256 != current.sha256 else { return .unchanged }
         let model: Model
         do {
-            model = try Model(bundle: try ModelFile.decode(bytes), sha256: sha, precision: precision)
+            model = try Model(bundle: try loaded.bundle(), sha256: loaded.sha256, precision: precision)
         } catch {
             return .rejected(error.description)
         }

@@ -1,5 +1,6 @@
 import CZeroMQ
 import Foundation
+import StreamTagCore
 
 /// Notices when the model file changes: inotify on its directory (a rename over the file, a
 /// symlink switch, a write that closes the file), and a stat check every `interval` as the
@@ -12,13 +13,8 @@ final class ModelWatcher {
     private let name: String
     private var lastSeen: FileIdentity?
 
-    /// What identifies a version of the file (following symlinks).
-    struct FileIdentity: Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var modified: Int64
-    }
+    /// What identifies a version of the file (following symlinks): the same as the loader's.
+    typealias FileIdentity = ModelFileReader.FileIdentity
 
     /// A watcher of the configured model file; nil when `model.watch` is off or the built-in
     /// model serves (no path).
@@ -83,7 +79,6 @@ final class ModelWatcher {
     static func identity(of path: String) -> FileIdentity? {
         var s = stat()
         guard stat(path, &s) == 0 else { return nil }
-        return FileIdentity(device: UInt64(s.st_dev), inode: UInt64(s.st_ino), size: Int64(s.st_size),
-                            modified: Int64(s.st_mtim.tv_sec) * 1_000_000_000 + Int64(s.st_mtim.tv_nsec))
+        return FileIdentity(s)
     }
 }

@@ -5,7 +5,8 @@ import StreamTagCore
 /// The daemon's snapshot: every open stream and every end-grace tombstone, so that a restart
 /// continues each stream exactly where it was.
 ///
-/// File format (`streamtag-snapshot/1`, little-endian):
+/// File format (`streamtag-snapshot/2`, little-endian; `/1` is read too: its records have no
+/// queued input):
 ///
 ///     8 bytes   magic "STSNAP\0\u{1}"
 ///     8 bytes   header length H
@@ -13,10 +14,13 @@ import StreamTagCore
 ///               file's), created, streams (N), tombstones [{id, seq, age}]
 ///     N times   4-byte record length R, R bytes record JSON (id, seq, fed, previous_tag,
 ///               window, replay, idle, model = SHA-256 of the model the state belongs to,
-///               state_floats = S), S float32 state values
+///               state_floats = S, and with queued input: queued, ending, end_count),
+///               S float32 state values
 ///     32 bytes  SHA-256 of everything before
 ///
-/// Written atomically (temp file, fsync, rename); a file that fails any check is damaged.
+/// Written atomically (temp file, fsync, rename); a file that fails any check of its framing is
+/// damaged. Every record is then checked against the serving model (`SnapshotLimits`): a bad
+/// record, or a second one with the same id, is left out (`dropped`), the rest restored.
 struct SnapshotFile: Sendable, Equatable {
     static let magic: [UInt8] = Array("STSNAP".utf8) + [0, 1]
 
@@ -24,9 +28,14 @@ struct SnapshotFile: Sendable, Equatable {
     var modelSHA256: String
     var streams: [StreamSnapshot]
     var tombstones: [TombstoneSnapshot]
+    /// Records the reader left out, with the reason (empty for a file being written).
+    var dropped: [DroppedRecord] = []
+
+    static let format = "streamtag-snapshot/2"
+    static let readable: Set<String> = ["streamtag-snapshot/1", format]
 
     struct Header: Codable {
-        var format = "streamtag-snapshot/1"
+        var format = SnapshotFile.format
         var model: String
         var sha256: String
         var created: String
@@ -55,11 +64,17 @@ struct SnapshotFile: Sendable, Equatable {
             out.append(contentsOf: json)
             stream.state.withUnsafeBytes { out.append(contentsOf: $0) }
         }
-        out.append(contentsOf: SHA256.hash(data: out))
-        return out
+        return Self.seal(out)
     }
 
-    static func decode(_ bytes: [UInt8]) throws(Damage) -> SnapshotFile {
+    /// `body` with its SHA-256 appended: the file's last 32 bytes. (Tests and fuzzers build
+    /// files with impossible values through it, so that the reader gets past the checksum.)
+    static func seal(_ body: [UInt8]) -> [UInt8] {
+        body + SHA256.hash(data: body)
+    }
+
+    /// Reads a snapshot and checks every record against `limits`.
+    static func decode(_ bytes: [UInt8], limits: SnapshotLimits) throws(Damage) -> SnapshotFile {
         guard bytes.count >= magic.count + 8 + 32, Array(bytes[0..<magic.count]) == magic else {
             throw Damage(message: "not a streamtag snapshot (bad magic or too short)")
         }
@@ -72,9 +87,11 @@ struct SnapshotFile: Sendable, Equatable {
         do {
             let headerLength = Int(try reader.integer(UInt64.self))
             let header = try decoder.decode(Header.self, from: Data(try reader.bytes(headerLength)))
-            guard header.format == "streamtag-snapshot/1" else { throw Damage(message: "unknown format \(header.format)") }
+            guard readable.contains(header.format) else { throw Damage(message: "unknown format \(header.format)") }
             guard header.streams >= 0 else { throw Damage(message: "impossible stream count in header") }
             var streams: [StreamSnapshot] = []
+            var dropped: [DroppedRecord] = []
+            var ids = Set<String>()
             for _ in 0..<header.streams {
                 let length = Int(try reader.integer(UInt32.self))
                 var record = try decoder.decode(StreamSnapshot.self, from: Data(try reader.bytes(length)))
@@ -82,11 +99,27 @@ struct SnapshotFile: Sendable, Equatable {
                 var state = [Float](repeating: 0, count: record.state.count)
                 state.withUnsafeMutableBytes { dst in raw.withUnsafeBytes { dst.copyMemory(from: $0) } }
                 record.state = state
-                streams.append(record)
+                if let (reason, detail) = record.problem(limits) {
+                    dropped.append(DroppedRecord(id: record.id, reason: reason, detail: detail))
+                } else if !ids.insert(record.id).inserted {
+                    dropped.append(DroppedRecord(id: record.id, reason: .duplicateID, detail: "a second stream record with this id"))
+                } else {
+                    streams.append(record)
+                }
             }
             guard reader.atEnd else { throw Damage(message: "\(reader.remaining) bytes after the last stream") }
+            var tombstones: [TombstoneSnapshot] = []
+            for t in header.tombstones {
+                if let (reason, detail) = t.problem() {
+                    dropped.append(DroppedRecord(id: t.id, reason: reason, detail: "tombstone: " + detail))
+                } else if !ids.insert(t.id).inserted {
+                    dropped.append(DroppedRecord(id: t.id, reason: .duplicateID, detail: "tombstone for an id already restored"))
+                } else {
+                    tombstones.append(t)
+                }
+            }
             return SnapshotFile(modelID: header.model, modelSHA256: header.sha256, streams: streams,
-                                tombstones: header.tombstones)
+                                tombstones: tombstones, dropped: dropped)
         } catch let damage as Damage {
             throw damage
         } catch {

@@ -9,7 +9,8 @@ struct SnapshotStore: Sendable {
     var path: String { directory + "/snapshot.bin" }
 
     /// The snapshot, or nil when there is none or it is damaged (then set aside and logged).
-    func load(logger: Logger) -> SnapshotFile? {
+    /// Records that fail their checks are in the result's `dropped`.
+    func load(logger: Logger, limits: SnapshotLimits) -> SnapshotFile? {
         let bytes: [UInt8]
         do {
             bytes = try AtomicFile.read(path: path)
@@ -20,7 +21,7 @@ struct SnapshotStore: Sendable {
             return nil
         }
         do {
-            return try SnapshotFile.decode(bytes)
+            return try SnapshotFile.decode(bytes, limits: limits)
         } catch {
             let aside = path + ".damaged-" + timestamp()
             let renamed = rename(path, aside) == 0
@@ -32,11 +33,51 @@ struct SnapshotStore: Sendable {
         }
     }
 
-    /// Replaces the snapshot atomically, creating the directory if needed.
+    /// Replaces the snapshot atomically (temp file, fsync, rename: a failure leaves the previous
+    /// one as it was), creating the directory if needed. Errors name the path and the reason.
     func save(_ snapshot: SnapshotFile) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try makeDirectory()
         let bytes = try snapshot.encode()
         try AtomicFile.write(bytes, to: path, permissions: 0o600)
+    }
+
+    /// Checks at start that snapshots can be written: creates the directory if needed, then
+    /// creates, fsyncs and removes a probe file in it.
+    func checkWritable() throws(StateDirError) {
+        do throws(SnapshotIOError) {
+            try makeDirectory()
+            let probe = directory + "/.probe-\(getpid())"
+            let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw SnapshotIOError("create", probe, errno: errno) }
+            let byte: [UInt8] = [0]
+            let wrote = byte.withUnsafeBytes { write(fd, $0.baseAddress, 1) } == 1
+            let writeErrno = errno
+            let synced = wrote && fsync(fd) == 0
+            let syncErrno = errno
+            close(fd)
+            unlink(probe)
+            guard wrote else { throw SnapshotIOError("write", probe, errno: writeErrno) }
+            guard synced else { throw SnapshotIOError("fsync", probe, errno: syncErrno) }
+        } catch {
+            throw StateDirError(directory: directory, reason: error.message)
+        }
+    }
+
+    /// `mkdir -p` with the failing path and errno in the error (Foundation's says
+    /// `NSCocoaErrorDomain Code=512 "(null)"` for a parent that is a regular file).
+    private func makeDirectory() throws(SnapshotIOError) {
+        var built = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/", omittingEmptySubsequences: true) {
+            built += "/" + part
+            if mkdir(built, 0o700) == 0 { continue }
+            let code = errno
+            var info = stat()
+            if code == EEXIST, stat(built, &info) == 0 {
+                guard (info.st_mode & S_IFMT) == S_IFDIR else { throw SnapshotIOError("use as a directory", built, errno: ENOTDIR) }
+                continue
+            }
+            throw SnapshotIOError("create directory", built, errno: code)
+        }
     }
 
     private func timestamp() -> String {
@@ -45,4 +86,23 @@ struct SnapshotStore: Sendable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: Date())
     }
+}
+
+/// A failed file operation on the state directory, in words: `cannot create directory
+/// /x/state: Not a directory`.
+struct SnapshotIOError: Error, CustomStringConvertible {
+    let message: String
+
+    init(_ action: String, _ path: String, errno code: Int32) {
+        message = "cannot \(action) \(path): \(String(cString: strerror(code)))"
+    }
+
+    var description: String { message }
+}
+
+/// `state_dir` cannot hold snapshots: the daemon refuses to start.
+public struct StateDirError: Error, CustomStringConvertible {
+    public let directory: String
+    public let reason: String
+    public var description: String { "state_dir \(directory) is not writable: \(reason)" }
 }

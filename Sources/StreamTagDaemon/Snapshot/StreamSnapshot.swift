@@ -3,7 +3,7 @@ import StreamTagCore
 /// One stream as a snapshot holds it: enough to continue exactly where it was.
 struct StreamSnapshot: Sendable, Equatable, Codable {
     var id: String
-    /// Last completed seq.
+    /// Last accepted seq (the queued messages included).
     var seq: UInt64
     /// Tokens since the start or last reset (the next token's position).
     var fed: Int
@@ -19,15 +19,23 @@ struct StreamSnapshot: Sendable, Equatable, Codable {
     var model: String
     /// The recurrent state row (`StateLayout` order) under that model.
     var state: [Float]
+    /// Input accepted and not yet run, from the stream's next message on (format 2; none in 1).
+    var queued: [QueuedOp] = []
+    /// An `end` is among `queued` and no later message started a new stream behind it.
+    var ending = false
+    /// Tokens the stream had at its last flush (what a queued `end` reports).
+    var endCount = 0
 
     enum CodingKeys: String, CodingKey {
         case id, seq, fed, window, replay, idle, model
         case previousTag = "previous_tag"
         case stateFloats = "state_floats"
+        case queued, ending
+        case endCount = "end_count"
     }
 
     init(id: String, seq: UInt64, fed: Int, previousTag: Int32, window: [String], replay: [String], idle: Double,
-         model: String, state: [Float]) {
+         model: String, state: [Float], queued: [QueuedOp] = [], ending: Bool = false, endCount: Int = 0) {
         self.id = id
         self.seq = seq
         self.fed = fed
@@ -37,6 +45,9 @@ struct StreamSnapshot: Sendable, Equatable, Codable {
         self.idle = idle
         self.model = model
         self.state = state
+        self.queued = queued
+        self.ending = ending
+        self.endCount = endCount
     }
 
     // The state's floats are stored in binary after the record; the JSON carries their count.
@@ -55,6 +66,9 @@ struct StreamSnapshot: Sendable, Equatable, Codable {
             throw DecodingError.dataCorruptedError(forKey: .stateFloats, in: c, debugDescription: "impossible state size \(count)")
         }
         state = Array(repeating: 0, count: count)
+        queued = try c.decodeIfPresent([QueuedOp].self, forKey: .queued) ?? []
+        ending = try c.decodeIfPresent(Bool.self, forKey: .ending) ?? false
+        endCount = try c.decodeIfPresent(Int.self, forKey: .endCount) ?? 0
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -68,6 +82,11 @@ struct StreamSnapshot: Sendable, Equatable, Codable {
         try c.encode(idle, forKey: .idle)
         try c.encode(model, forKey: .model)
         try c.encode(state.count, forKey: .stateFloats)
+        if !queued.isEmpty || ending {
+            try c.encode(queued, forKey: .queued)
+            try c.encode(ending, forKey: .ending)
+            try c.encode(endCount, forKey: .endCount)
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 /// program — `[gap event] [clear] token… [flush] answer [end]` — so that everything a stream
 /// publishes comes out in the order of the messages that caused it, however the steps of
 /// different streams interleave.
-enum StreamOp: Sendable {
+enum StreamOp: Sendable, Equatable {
     /// Publish an event (gap, duplicate, error) when its turn comes.
     case event(OutputEvent)
     /// Release the window's tokens as final (into the current answer), then clear the state;

@@ -6,6 +6,9 @@ public struct StreamSettings: Sendable, Equatable {
     public var idleTimeout: Double = 600
     /// Tokens a stream may have queued before a message is rejected with `overloaded`.
     public var maxPendingTokens = 65_536
+    /// Tokens this worker may have queued over all its streams (its share of
+    /// `streams.max_pending_total`); beyond it messages are rejected with `overloaded`.
+    public var maxPendingTotal = 1 << 20
     /// On a gap, clear the stream first (`on_gap = "reset"`) instead of continuing.
     public var resetOnGap = false
     /// Tokens kept per stream (as strings) to rebuild its state under another model.
@@ -31,6 +34,7 @@ public struct StreamSettings: Sendable, Equatable {
         endGrace = config.streams.endGrace.seconds
         idleTimeout = config.streams.idleTimeout.seconds
         maxPendingTokens = config.streams.maxPendingTokens
+        maxPendingTotal = max(1, config.streams.maxPendingTotal / max(1, workers))
         resetOnGap = config.streams.onGap == .reset
         replayTokens = config.reload.replayTokens
         maxStateBytes = config.streams.maxStateBytes / max(1, workers)

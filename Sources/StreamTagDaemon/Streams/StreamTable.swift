@@ -31,6 +31,13 @@ struct StreamTable: Sendable {
     var fresh: [Int] = []
     /// Runtime generations of streams removed since the worker last looked.
     var released: [Int] = []
+    /// Streams with nothing queued and off the active list, longest idle first: the memory
+    /// cap's victims, found in O(1).
+    private(set) var idle = SlotList()
+    /// Streams restored with queued input, held (off the active list) until `releaseHeld`.
+    private var held: [Int] = []
+    /// `.token` ops queued over all streams (what `maxPendingTotal` bounds).
+    var pendingTokens = 0
 
     init(settings: StreamSettings, lookahead: Int, stateBytes: Int) {
         self.settings = settings
@@ -64,14 +71,29 @@ struct StreamTable: Sendable {
             }
             tombstones[m.streamID] = nil
         }
-        guard m.tokens.count <= settings.maxPendingTokens else {
-            immediate.append((m.streamID, overloaded(m)))
+        if let refusal = overload(m, queued: 0) ?? admissionRefusal(m) {
+            immediate.append((m.streamID, refusal))
             return
         }
         let slot = allocate(m.streamID, seq: m.seq, now: now)
         // A new stream starts clean; `reset: true` on it has nothing to announce.
         enqueue(slot, m, clear: nil)
-        evictForMemory(now: now, sparing: slot)
+    }
+
+    /// Under `maxStateBytes`, room for one more stream: the longest idle stream is evicted for
+    /// it (O(1)); when every stream has input queued (none can go without losing accepted
+    /// input), the new stream is refused with `overloaded` instead, so the cap holds at any
+    /// arrival rate.
+    private mutating func admissionRefusal(_ m: InputMessage) -> OutputEvent? {
+        guard settings.maxStateBytes > 0, (count + 1) * stateBytes > settings.maxStateBytes else { return nil }
+        if let victim = idle.first {
+            immediate.append((records[victim]!.id, .evicted(reason: .memory)))
+            remove(victim, tombstone: nil)
+            return nil
+        }
+        return .error(code: .overloaded,
+                      message: "no room for a new stream: streams.max_state_bytes is reached and every open stream has input queued; retry later",
+                      seq: m.seq)
     }
 
     private mutating func continueStream(_ slot: Int, _ m: InputMessage, now: Double) {
@@ -81,8 +103,8 @@ struct StreamTable: Sendable {
             activate(slot)
             return
         }
-        guard self[slot].queuedTokens + m.tokens.count <= settings.maxPendingTokens else {
-            self[slot].ops.append(.event(overloaded(m)))
+        if let refusal = overload(m, queued: self[slot].queuedTokens) {
+            self[slot].ops.append(.event(refusal))
             activate(slot)
             return
         }
@@ -106,6 +128,7 @@ struct StreamTable: Sendable {
         if let (reason, announce) = clear { self[slot].ops.append(.clear(reason: reason, announce: announce)) }
         for token in m.tokens { self[slot].ops.append(.token(token)) }
         self[slot].queuedTokens += m.tokens.count
+        pendingTokens += m.tokens.count
         if m.end {
             self[slot].ops.append(.flush)
             self[slot].ending = true
@@ -127,10 +150,20 @@ struct StreamTable: Sendable {
         }
     }
 
-    private func overloaded(_ m: InputMessage) -> OutputEvent {
-        .error(code: .overloaded,
-               message: "the stream's pending queue is full (\(settings.maxPendingTokens) tokens); slow down or raise streams.max_pending_tokens",
-               seq: m.seq)
+    /// `overloaded` when `m`'s tokens overflow the stream's queue (`queued` tokens already) or
+    /// the worker's share of the daemon-wide budget; nil when they fit.
+    private func overload(_ m: InputMessage, queued: Int) -> OutputEvent? {
+        if queued + m.tokens.count > settings.maxPendingTokens {
+            return .error(code: .overloaded,
+                          message: "the stream's pending queue is full (\(settings.maxPendingTokens) tokens); slow down or raise streams.max_pending_tokens",
+                          seq: m.seq)
+        }
+        if pendingTokens + m.tokens.count > settings.maxPendingTotal {
+            return .error(code: .overloaded,
+                          message: "the daemon's pending input is full (\(pendingTokens) tokens queued on this worker, its share of streams.max_pending_total); slow down",
+                          seq: m.seq)
+        }
+        return nil
     }
 
     // MARK: lifecycle
@@ -145,17 +178,33 @@ struct StreamTable: Sendable {
         return slot
     }
 
-    /// Re-creates a stream from a snapshot (between two of its messages: nothing queued).
-    mutating func restore(id: String, seq: UInt64, fed: Int, previousTag: Int32, window: [String], replay: [String],
-                          lastInput: Double) -> Int {
-        if let old = index[id] { remove(old, tombstone: nil) }
-        let slot = allocate(id, seq: seq, now: lastInput)
+    /// Re-creates a stream from a snapshot (between two of its messages), with the input it
+    /// had queued (held until `releaseHeld`).
+    mutating func restore(_ s: StreamSnapshot, previousTag: Int32, lastInput: Double) -> Int {
+        if let old = index[s.id] { remove(old, tombstone: nil) }
+        let slot = allocate(s.id, seq: s.seq, now: lastInput)
         var r = records[slot]!
-        r.cursor = LookaheadCursor(lookahead: lookahead, fed: fed, released: fed - window.count, previousTag: previousTag)
-        r.window = window
-        for token in replay { r.replay.append(token) }
+        r.cursor = LookaheadCursor(lookahead: lookahead, fed: s.fed, released: s.fed - s.window.count, previousTag: previousTag)
+        r.window = s.window
+        for token in s.replay { r.replay.append(token) }
+        for op in s.queued {
+            let op = op.streamOp
+            r.ops.append(op)
+            if case .token = op { r.queuedTokens += 1 }
+            if case .answer = op { r.arrivals.push(ArrivalTime.now.nanoseconds) }
+        }
+        r.ending = s.ending
+        r.endCount = s.endCount
+        pendingTokens += r.queuedTokens
         records[slot] = r
+        if r.ops.isEmpty { idle.append(slot) } else { held.append(slot) }
         return slot
+    }
+
+    /// Puts the restored streams' queued input to work.
+    mutating func releaseHeld() {
+        for slot in held where records[slot].map({ !$0.ops.isEmpty }) ?? false { activate(slot) }
+        held.removeAll()
     }
 
     mutating func restoreTombstone(id: String, seq: UInt64, ended: Double) {
@@ -168,6 +217,8 @@ struct StreamTable: Sendable {
         guard let r = records[slot] else { return }
         if let now { tombstones[r.id] = (r.lastSeq, now) }
         released.append(r.runtime)
+        pendingTokens -= r.queuedTokens
+        idle.remove(slot)
         index[r.id] = nil
         records[slot] = nil
         // A slot still on the active list is reused only once pruned from it, so that it never
@@ -178,6 +229,7 @@ struct StreamTable: Sendable {
     mutating func activate(_ slot: Int) {
         guard !records[slot]!.isActive else { return }
         records[slot]!.isActive = true
+        idle.remove(slot)
         active.append(slot)
     }
 
@@ -188,6 +240,7 @@ struct StreamTable: Sendable {
             guard let r = records[slot] else { return true }
             if r.ops.isEmpty {
                 records[slot]!.isActive = false
+                idle.append(slot)
                 return true
             }
             return false
@@ -218,22 +271,17 @@ struct StreamTable: Sendable {
         if !tombstones.isEmpty {
             tombstones = tombstones.filter { now - $0.value.ended < settings.endGrace }
         }
-        evictForMemory(now: now, sparing: nil)
+        evictForMemory()
     }
 
-    /// Over `maxStateBytes`, evicts the least recently fed streams that have nothing queued.
-    mutating func evictForMemory(now: Double, sparing: Int?) {
-        guard settings.maxStateBytes > 0, count * stateBytes > settings.maxStateBytes else { return }
-        let excess = (count * stateBytes - settings.maxStateBytes + stateBytes - 1) / stateBytes
-        // Slots, not record copies; one new stream over the cap (the usual case) needs only
-        // the least recently fed one, not a sort of every stream.
-        let idle = records.indices.filter { records[$0].map { $0.ops.isEmpty && $0.slot != sparing } ?? false }
-        let victims = excess == 1
-            ? idle.min { records[$0]!.lastInput < records[$1]!.lastInput }.map { [$0] } ?? []
-            : Array(idle.sorted { records[$0]!.lastInput < records[$1]!.lastInput }.prefix(excess))
-        for slot in victims {
-            immediate.append((records[slot]!.id, .evicted(reason: .memory)))
-            remove(slot, tombstone: nil)
+    /// Over `maxStateBytes` (a lower cap from a config reload, a bigger model, a restore),
+    /// evicts the longest idle streams until under it, O(1) each; streams with queued input
+    /// stay (new ones are refused meanwhile).
+    mutating func evictForMemory() {
+        guard settings.maxStateBytes > 0 else { return }
+        while count * stateBytes > settings.maxStateBytes, let victim = idle.first {
+            immediate.append((records[victim]!.id, .evicted(reason: .memory)))
+            remove(victim, tombstone: nil)
         }
     }
 }

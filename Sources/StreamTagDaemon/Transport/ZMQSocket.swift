@@ -277,6 +277,12 @@ public final class ZMQSocket: @unchecked Sendable {
     ///
     /// Each frame is copied once, from libzmq's message into its `[UInt8]`.
     public func receive(dontWait: Bool = false, maxFrames: Int = ZMQSocket.defaultMaxFrames) throws -> [[UInt8]]? {
+        try receiveCounted(dontWait: dontWait, maxFrames: maxFrames)?.frames
+    }
+
+    /// `receive(dontWait:maxFrames:)` that also says how many frames the message had in all
+    /// (`frames` holds at most `maxFrames` of them), so a rejection can say "received 5 frames".
+    public func receiveCounted(dontWait: Bool = false, maxFrames: Int = ZMQSocket.defaultMaxFrames) throws -> (frames: [[UInt8]], total: Int)? {
         precondition(maxFrames > 0, "maxFrames must be positive")
         let socket = try live("zmq_msg_recv")
         var message = zmq_msg_t()
@@ -284,6 +290,7 @@ public final class ZMQSocket: @unchecked Sendable {
             zmq_msg_init(message)
             defer { zmq_msg_close(message) }
             var frames: [[UInt8]] = []
+            var total = 0
             var flags = dontWait ? ZMQ_DONTWAIT : 0
             repeat {
                 while zmq_msg_recv(message, socket, flags) < 0 {
@@ -292,6 +299,7 @@ public final class ZMQSocket: @unchecked Sendable {
                     if code == EAGAIN && frames.isEmpty { return nil }
                     throw ZMQError(code: code, call: "zmq_msg_recv")
                 }
+                total += 1
                 if frames.count < maxFrames {
                     let bytes = UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message))
                     frames.append([UInt8](bytes))
@@ -300,7 +308,7 @@ public final class ZMQSocket: @unchecked Sendable {
                 // so never wait for them: EAGAIN there would be a libzmq fault, not a timeout.
                 flags = ZMQ_DONTWAIT
             } while zmq_msg_more(message) != 0
-            return frames
+            return (frames, total)
         }
     }
 

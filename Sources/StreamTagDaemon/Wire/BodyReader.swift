@@ -154,6 +154,12 @@ struct BodyReader: @unchecked Sendable {
             return
         }
         let number = try scanner.scanNumber()
+        // A number glued to more characters (`0x10`, `7abc`, `1_000`) is not a seq at all: the
+        // body is bad_json, and its error must not claim the seq it started with.
+        let next = scanner.current
+        if next &- UInt8(ascii: "0") < 10 || (next | 0x20) &- UInt8(ascii: "a") < 26 || next == UInt8(ascii: "_") || next == UInt8(ascii: ".") {
+            return
+        }
         let digits = UnsafeBufferPointer(rebasing: scanner.bytes[number.start..<number.end])
         guard number.isPlainUnsigned else {
             seqProblem = .notPlain(preview(digits))

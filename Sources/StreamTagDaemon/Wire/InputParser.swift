@@ -1,4 +1,4 @@
-/// Parses and validates input messages (SPEC §4.1) straight from the received bytes.
+/// Parses and validates input messages (README "Protocol in one screen") straight from the received bytes.
 ///
 /// It runs on the I/O thread for every message, so it scans the body once, builds no JSON tree
 /// and allocates only the result (the token array and any token or stream id too long for
@@ -6,7 +6,8 @@
 /// parser per I/O thread and reuse it.
 ///
 /// Checks, in this order (the first failing one decides the error):
-/// 1. `bad_frames`: not exactly two frames (addressed to `$sys`).
+/// 1. `bad_frames`: not exactly two frames (addressed to the stream when frame 1 is a usable
+///    stream id, else to `$sys`).
 /// 2. `bad_stream_id`: frame 1 is not a usable stream id (addressed to `$sys`).
 /// 3. `too_large`: frame 2 is longer than `maxMessageBytes` (checked before parsing).
 /// 4. `bad_json`: frame 2 is not one strict RFC 8259 JSON object (see `JSONScanner`). This is
@@ -22,7 +23,8 @@
 /// - Tokens may contain any Unicode scalar, including escaped control characters and `\u0000`;
 ///   their length is counted in UTF-8 bytes after unescaping.
 /// - When `tokens` has more than 4,096 items, that is reported rather than a bad item before it.
-/// - Errors after a successfully read `seq` (including `bad_json`) carry it.
+/// - Errors after a successfully read `seq` (including `bad_json`) carry it; a number glued to
+///   more characters is no seq, so `{"seq":0x1}` is `bad_json` without one.
 public struct InputParser: Sendable {
     /// Most tokens in one message.
     public static let maxTokens = 4_096
@@ -42,11 +44,18 @@ public struct InputParser: Sendable {
         self.maxMessageBytes = maxMessageBytes
     }
 
-    /// Parses the frames of one received message.
-    public mutating func parse(frames: [[UInt8]]) -> Result<InputMessage, WireError> {
-        guard frames.count == 2 else {
-            let what = frames.count == 1 ? "1 frame" : "\(frames.count) frames"
-            return .failure(WireError(code: .badFrames, message: "expected 2 frames (stream id, JSON body), received \(what)"))
+    /// Parses the frames of one received message. `totalFrames` is how many frames the message
+    /// had, when the receiver stored only the first few of them (`frames.count` by default).
+    public mutating func parse(frames: [[UInt8]], totalFrames: Int? = nil) -> Result<InputMessage, WireError> {
+        let total = max(totalFrames ?? frames.count, frames.count)
+        guard total == 2, frames.count == 2 else {
+            let what = total == 1 ? "1 frame" : "\(total) frames"
+            // Reported on the stream's own topic when frame 1 is a usable stream id.
+            let stream = frames.first.flatMap { first in
+                first.withUnsafeBufferPointer { try? StreamID.validate($0).get() }
+            }
+            return .failure(WireError(code: .badFrames, message: "expected 2 frames (stream id, JSON body), received \(what)",
+                                      streamID: stream))
         }
         return frames[0].withUnsafeBufferPointer { id in
             frames[1].withUnsafeBufferPointer { body in parse(streamID: id, body: body) }

@@ -129,9 +129,14 @@ public enum OutputEncoder {
                 c.string(from)
                 c.raw(#","to":"#)
                 c.string(to)
-            case .started(let model), .stopping(let model):
+            case .started(let model), .stopping(let model, nil):
                 c.raw(#","model":"#)
                 c.string(model)
+            case .stopping(let model, let snapshotError?):
+                c.raw(#","model":"#)
+                c.string(model)
+                c.raw(#","snapshot_error":"#)
+                c.string(snapshotError)
             case .modelLoaded(let model, let previous):
                 c.raw(#","model":"#)
                 c.string(model)
@@ -166,7 +171,8 @@ public enum OutputEncoder {
         switch event {
         case .error(_, let message, _): strings = ByteCursor.stringBound(message)
         case .model(let from, let to): strings = ByteCursor.stringBound(from) + ByteCursor.stringBound(to)
-        case .started(let model), .stopping(let model), .heartbeat(let model, _): strings = ByteCursor.stringBound(model)
+        case .started(let model), .heartbeat(let model, _): strings = ByteCursor.stringBound(model)
+        case .stopping(let model, let error): strings = ByteCursor.stringBound(model) + ByteCursor.stringBound(error ?? "")
         case .modelLoaded(let model, let previous):
             strings = ByteCursor.stringBound(model) + ByteCursor.stringBound(previous ?? "")
         case .modelRejected(let path, let reason): strings = ByteCursor.stringBound(path) + ByteCursor.stringBound(reason)

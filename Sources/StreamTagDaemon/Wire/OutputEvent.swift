@@ -17,8 +17,9 @@ public enum OutputEvent: Equatable, Sendable {
     case model(from: String, to: String)
     /// The daemon started serving `model` (on `$sys`).
     case started(model: String)
-    /// The daemon is shutting down (on `$sys`).
-    case stopping(model: String)
+    /// The daemon is shutting down (on `$sys`); `snapshotError` says why its snapshot could not
+    /// be written (then the daemon exits non-zero).
+    case stopping(model: String, snapshotError: String? = nil)
     /// A reload succeeded (on `$sys`); `previous` is null when there was none.
     case modelLoaded(model: String, previous: String?)
     /// A reload was refused (on `$sys`).

@@ -4,5 +4,6 @@ extension StreamWorker {
         var bytes = 0
         for case let r? in runtimes { bytes += r.streams * r.layout.bytes }
         metrics.gauges.stateBytes.store(bytes, ordering: .relaxed)
+        metrics.gauges.pendingTokens.store(table.pendingTokens, ordering: .relaxed)
     }
 }

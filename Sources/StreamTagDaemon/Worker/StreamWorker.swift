@@ -35,6 +35,9 @@ final class StreamWorker {
     /// when no step is held), and whether the last round stepped (then the next steps at once).
     private var holdingSince: Double?
     private var steppedLastRound = false
+    /// Set by the shutdown snapshot: the queued input is in the snapshot, so running any of it
+    /// now would answer it twice (once now, once after the restart).
+    var halted = false
 
     // Counters for status and metrics.
     private(set) var tokensIn = 0
@@ -84,6 +87,7 @@ final class StreamWorker {
     /// Evicts idle streams, forgets old tombstones, moves drained streams over (call about
     /// once a second).
     func expire() {
+        guard !halted else { return }
         let now = clock()
         table.expire(now: now)
         if policy == .drain && now - swapTime >= settings.drainTimeout { scheduleMoves() }
@@ -138,9 +142,22 @@ final class StreamWorker {
     /// says when). The steps that follow a step run at once, so a message waits once at most.
     @discardableResult
     func runOnce(hold: Bool = true) -> Bool {
+        runRound(hold: hold, toBoundary: false)
+    }
+
+    /// Runs the messages streams are in the middle of to their answers, and nothing after
+    /// them: every stream is then between two messages, and what it has queued can be saved
+    /// as input. At most one message per stream (≤ 4,096 tokens), batched like any work.
+    func finishMessagesInProgress() {
+        while runRound(hold: false, toBoundary: true) {}
+    }
+
+    /// One round of `runOnce`; `toBoundary` takes only streams in the middle of a message and
+    /// stops each at its next answer. Returns whether a step ran.
+    private func runRound(hold: Bool, toBoundary: Bool) -> Bool {
         tick()
         publishImmediate()
-        guard !table.active.isEmpty else {
+        guard !halted, !table.active.isEmpty else {
             steppedLastRound = false
             return false
         }
@@ -159,7 +176,8 @@ final class StreamWorker {
         while scanned < n && taken < settings.maxBatch {
             let slot = active[(start + scanned) % n]
             scanned += 1
-            guard table.records[slot] != nil, runHead(slot) else { continue }
+            guard table.records[slot] != nil, !toBoundary || table[slot].midMessage,
+                  runHead(slot, toBoundary: toBoundary) else { continue }
             runtime(of: slot).batchSlots.append(slot)
             taken += 1
         }
@@ -167,7 +185,7 @@ final class StreamWorker {
         steppedLastRound = taken > 0
         for case let r? in runtimes where !r.batchSlots.isEmpty {
             step(r)
-            for slot in r.batchSlots where table.records[slot] != nil { _ = runHead(slot) }
+            for slot in r.batchSlots where table.records[slot] != nil { _ = runHead(slot, toBoundary: toBoundary) }
         }
         // Streams with nothing left leave the active list once per full turn of the scan.
         scannedSincePrune += scanned
@@ -177,13 +195,14 @@ final class StreamWorker {
         }
         bookkeeping()
         publishImmediate()
-        return true
+        return toBoundary ? taken > 0 : true
     }
 
     /// Executes a stream's ops until a token (or replay) is at the head (returns true) or none
-    /// are left.
-    private func runHead(_ slot: Int) -> Bool {
+    /// are left (or, `toBoundary`, its message is answered).
+    private func runHead(_ slot: Int, toBoundary: Bool = false) -> Bool {
         while let op = table[slot].ops.first {
+            if toBoundary && !table[slot].midMessage { return false }
             if !table[slot].midMessage {
                 // Between two messages: the moment to move to a new model, and to say so.
                 if let from = table[slot].pendingSwitch {
@@ -245,16 +264,19 @@ final class StreamWorker {
         }
         r.codes.withUnsafeBufferPointer { r.stepper.step(rows: rows, tokens: $0.baseAddress!, count: B) }
         r.stepper.scores(rows: rows, count: B, seeing: r.lookahead, into: r.scores.pointer)
+        var consumed = 0
         for (b, slot) in r.batchSlots.enumerated() {
-            advance(&table[slot], runtime: r, scores: r.scores.pointer + b * C)
+            if advance(&table[slot], runtime: r, scores: r.scores.pointer + b * C) { consumed += 1 }
         }
+        table.pendingTokens -= consumed
         steps += 1
         metrics.stepped(batch: B, since: started)
     }
 
     /// Books the step of a stream's head token: window, replay ring, and the final tag the
-    /// full window releases (scores of the final head for this stream's row).
-    private func advance(_ record: inout StreamRecord, runtime: ModelRuntime, scores: UnsafePointer<Float>) {
+    /// full window releases (scores of the final head for this stream's row). Returns whether
+    /// it consumed a queued input token (not a replay).
+    private func advance(_ record: inout StreamRecord, runtime: ModelRuntime, scores: UnsafePointer<Float>) -> Bool {
         let token: String
         switch record.ops.removeFirst() {
         case .token(let t):
@@ -262,14 +284,14 @@ final class StreamWorker {
         case .replay(_, let position):
             // A replayed token: the oldest waiting token is due once k' followers are stepped.
             let waiting = record.cursor.released
-            guard waiting < record.cursor.fed, position - waiting == runtime.lookahead else { return }
+            guard waiting < record.cursor.fed, position - waiting == runtime.lookahead else { return false }
             let (tag, name, p) = runtime.decode(scores, previous: record.cursor.previousTag)
             record.cursor = LookaheadCursor(lookahead: runtime.lookahead, fed: record.cursor.fed, released: waiting + 1,
                                             previousTag: tag)
             record.answer.append(OutputTag(i: waiting, token: record.window.removeFirst(), tag: name, p: p))
-            return
+            return false
         default:
-            return
+            return false
         }
         record.queuedTokens -= 1
         record.cursor.advance()
@@ -280,6 +302,7 @@ final class StreamWorker {
             record.cursor.previousTag = tag
             record.answer.append(OutputTag(i: position, token: record.window.removeFirst(), tag: name, p: p))
         }
+        return true
     }
 
     /// Final tags for the tokens still in the window, from the heads that see what they have.

@@ -24,7 +24,7 @@ final class WorkerPool: @unchecked Sendable {
 
     func start() { for w in workers { w.start() } }
 
-    /// Finishes all queued work and stops every worker thread.
+    /// Stops every worker thread once its inbox is empty (a halted worker runs nothing more).
     func stop() { for w in workers { w.stop() } }
 
     func worker(for stream: String) -> Int {

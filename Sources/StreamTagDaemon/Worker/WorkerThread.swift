@@ -77,7 +77,8 @@ final class WorkerThread: @unchecked Sendable {
         }
     }
 
-    /// Finishes every queued message, then stops the thread; returns when it has.
+    /// Stops the thread once its inbox is handled and it has nothing to run (nothing at all once
+    /// halted by the shutdown snapshot); returns when it has.
     func stop() {
         stopping.store(true, ordering: .releasing)
         wakeup.signal()

@@ -74,7 +74,17 @@ struct DaemonService: Service, CustomStringConvertible {
         } onGracefulShutdown: {
             daemon.requestStop()
         }
+        // The streams were not saved: exit non-zero, so systemd and operators see it.
+        if let reason = daemon.shutdownSnapshotError {
+            throw ShutdownSnapshotFailed(reason: reason)
+        }
     }
+}
+
+/// The shutdown snapshot could not be written (`serve` exits with status 1 and this message).
+struct ShutdownSnapshotFailed: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "the shutdown snapshot failed, streams were not saved: \(reason)" }
 }
 
 /// Where the configuration comes from: the file, the environment and the `--model` and
