@@ -4,8 +4,9 @@
 /// provisional (faded) then final, colored by tag, with the probability on hover and the
 /// latency of each answer, and replays a sample text at a chosen rate.
 ///
-/// `?text=…&auto=1` makes the page send that text itself (one message per word, then `end`)
-/// and mark `<body data-done="1">` when the stream has ended: the browser test loads it in
+/// `?text=…&auto=1` makes the page send that text itself (one message per word, each line
+/// then ended; `&end=0` leaves the last line open) and mark `<body data-done="1">` when a
+/// stream has ended: the browser test loads it in
 /// headless Chromium with `--dump-dom` and reads the tags from the DOM.
 enum LivePage {
     static let bytes: [UInt8] = Array(html.utf8)
@@ -139,9 +140,9 @@ document.getElementById("replay").onclick = () => {
 };
 connect();
 if(q.get("auto") && q.get("text")){
-  const words = q.get("text").split(/\s+/).filter(Boolean);
-  for(const w of words) send([w], false);
-  send([], true);
+  // One sentence per line, each ended; `end=0` leaves the last one open (its tail provisional).
+  const lines = q.get("text").split("\n").map(l => l.split(/\s+/).filter(Boolean)).filter(l => l.length);
+  lines.forEach((words, n) => { for(const w of words) send([w], false); if(n < lines.length - 1 || q.get("end") !== "0") send([], true); });
 }
 </script>
 </body></html>
