@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Synchronization
 import Testing
@@ -189,5 +190,82 @@ import Testing
         #expect(got.first?["seq"] == .integer(1))
         #expect(got.first?["type"] == .string("tags"))
         #expect(got.last?["event"] == .string("end"))
+    }
+
+    /// The gateway's load generator (`streamtag bench gateway`): its checks pass against the
+    /// real gateway, and it measures something.
+    @Test func loadGeneratorRunsCleanAgainstTheGateway() throws {
+        let h = try Self.harness()
+        defer { h.stop() }
+        let generator = GatewayLoadGenerator(address: h.daemon.webSocketAddress!, words: DaemonTests.words, prefix: "load-")
+        defer { generator.close() }
+        let saturated = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .saturated, warmup: 0.1, duration: 0.4))
+        #expect(saturated.verification.isClean, "\(saturated.verification.nonZero)")
+        #expect(saturated.tagsPerSecond > 0)
+        #expect(saturated.endsReceived == 8)
+        let paced = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .paced(tokensPerSecond: 400), warmup: 0.1, duration: 0.4))
+        #expect(paced.verification.isClean, "\(paced.verification.nonZero)")
+        #expect(paced.latency.count > 0)
+        #expect(paced.latency.p50 > 0)
+    }
+
+    /// The request rules alone: routes, tokens from the header or the query, bad ids.
+    @Test func admissionRules() {
+        let open = GatewayAdmission(tokens: [])
+        let guarded = GatewayAdmission(tokens: ["secret-token-1", "other-token-2"])
+        func head(_ uri: String, _ headers: [(String, String)] = [], method: HTTPMethod = .GET) -> HTTPRequestHead {
+            HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: HTTPHeaders(headers))
+        }
+        #expect(open.route(head("/")) == .page)
+        #expect(open.route(head("/v1/streams/call%2F42")) == .stream("call/42"))
+        #expect(open.route(head("/v1/streams/a?x=1")) == .stream("a"))
+        guard case .refuse(.badRequest, "bad_stream_id", _) = open.route(head("/v1/streams/")) else { Issue.record("empty id"); return }
+        guard case .refuse(.badRequest, "bad_stream_id", _) = open.route(head("/v1/streams/%24sys")) else { Issue.record("$ id"); return }
+        guard case .refuse(.notFound, "not_found", _) = open.route(head("/v2/x")) else { Issue.record("404"); return }
+        guard case .refuse(.methodNotAllowed, _, _) = open.route(head("/", method: .POST)) else { Issue.record("405"); return }
+        guard case .refuse(.unauthorized, "unauthorized", _) = guarded.route(head("/v1/streams/a")) else { Issue.record("401"); return }
+        guard case .refuse(.unauthorized, _, _) = guarded.route(head("/v1/streams/a?token=secret-token")) else { Issue.record("prefix"); return }
+        #expect(guarded.route(head("/v1/streams/a", [("Authorization", "Bearer other-token-2")])) == .stream("a"))
+        #expect(guarded.route(head("/v1/streams/a", [("authorization", "bearer   secret-token-1 ")])) == .stream("a"))
+        #expect(guarded.route(head("/v1/streams/a?x=1&token=secret-token-1")) == .stream("a"))
+        #expect(guarded.route(head("/")) == .page)      // the page itself holds no data
+    }
+
+    @Test func tokenFileAndListenSettings() throws {
+        let dir = NSTemporaryDirectory() + "streamtag-ws-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var ws = DaemonConfig.WebSocket()
+        ws.tokens = ["from-config"]
+        ws.tokenFile = dir + "/tokens"
+        try "# operators\nfirst-token-abc\n\n  second-token-xyz  \n".write(toFile: ws.tokenFile, atomically: true, encoding: .utf8)
+        #expect(try ws.loadTokens() == ["from-config", "first-token-abc", "second-token-xyz"])
+        ws.tokenFile = dir + "/missing"
+        #expect(throws: GatewayError.self) { try ws.loadTokens() }
+        ws.listen = "5564"
+        #expect(ws.bindAddress?.host == "127.0.0.1" && ws.bindAddress?.port == 5564)
+        ws.listen = "[::1]:7000"
+        #expect(ws.bindAddress?.host == "::1" && ws.bindAddress?.port == 7000)
+        #expect(throws: ConfigError.self) { try DaemonConfig.load(file: nil, environment: [:], overrides: ["websocket.listen": "nowhere"]) }
+        #expect(throws: ConfigError.self) { try DaemonConfig.load(file: nil, environment: [:], overrides: ["websocket.tokens": "short"]) }
+        #expect(throws: ConfigError.self) { try DaemonConfig.load(file: nil, environment: [:], overrides: ["websocket.on_close": "maybe"]) }
+    }
+
+    /// The inbox to the I/O thread: one wake-up per take, and full above its bound until taken.
+    @Test func inboxWakesOnceAndBoundsItsBytes() throws {
+        let wakes = Mutex(0)
+        let inbox = GatewayInbox(maxBytes: 100) { wakes.withLock { $0 += 1 } }
+        let channel = try ServerBootstrap(group: Self.group).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? channel.close().wait() }
+        let connection = GatewayConnection(streamID: "s", channel: channel)
+        #expect(inbox.push(.message(connection, Array(repeating: 32, count: 60))) == false)
+        #expect(inbox.push(.message(connection, Array(repeating: 32, count: 60))) == true)
+        #expect(wakes.withLock { $0 } == 1)
+        var events: [GatewayEvent] = []
+        #expect(inbox.take(into: &events) == true)
+        #expect(events.count == 2)
+        #expect(inbox.push(.message(connection, Array(repeating: 32, count: 60))) == false)
+        #expect(wakes.withLock { $0 } == 2)
+        #expect(inbox.take(into: &events) == false)
     }
 }

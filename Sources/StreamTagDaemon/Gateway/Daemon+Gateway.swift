@@ -33,7 +33,7 @@ extension Daemon {
     /// messages are dropped unanswered, as the ZeroMQ input is no longer read.
     func drainGateway(accepting: Bool) {
         guard let gateway else { return }
-        gateway.server.inbox.take(into: &gateway.events)
+        if gateway.server.inbox.take(into: &gateway.events) { gateway.server.resumeReading() }
         guard !gateway.events.isEmpty else { return }
         let now = monotonicSeconds()
         for event in gateway.events {

@@ -32,8 +32,10 @@ final class GatewayFrameHandler: ChannelInboundHandler {
         let interval = gateway.settings.pingInterval
         if interval > .zero {
             let amount = TimeAmount.nanoseconds(Int64(interval.seconds * 1e9))
-            ping = context.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { [weak self] _ in
-                self?.pingTick()
+            // Cancelled in handlerRemoved, so holding the handler does not outlive the connection.
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            ping = context.eventLoop.scheduleRepeatedTask(initialDelay: amount, delay: amount) { _ in
+                bound.value.pingTick()
             }
         }
     }
@@ -56,7 +58,7 @@ final class GatewayFrameHandler: ChannelInboundHandler {
             var data = frame.unmaskedData
             let body = data.readBytes(length: data.readableBytes) ?? []
             gateway.metrics.framesIn.increment()
-            gateway.inbox.push(.message(connection, body))
+            if gateway.inbox.push(.message(connection, body)) { gateway.pause(context.channel) }
         case .ping:
             var data = frame.unmaskedData
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: data.readSlice(length: data.readableBytes) ?? data)
@@ -85,15 +87,14 @@ final class GatewayFrameHandler: ChannelInboundHandler {
     /// Writes answers as text frames, one flush for the batch.
     func send(_ bodies: [[UInt8]]) {
         guard let context, !closing, !bodies.isEmpty else { return }
-        var total = 0
+        let total = bodies.reduce(0) { $0 + $1.count }
         for (n, body) in bodies.enumerated() {
             var buffer = context.channel.allocator.buffer(capacity: body.count)
             buffer.writeBytes(body)
-            total += body.count
             let frame = WebSocketFrame(fin: true, opcode: .text, data: buffer)
             if n == bodies.count - 1 {
                 let done = context.eventLoop.makePromise(of: Void.self)
-                done.futureResult.whenComplete { [weak self] _ in self?.buffered -= total }
+                done.futureResult.assumeIsolated().whenComplete { [weak self] _ in self?.buffered -= total }
                 context.write(wrapOutboundOut(frame), promise: done)
             } else {
                 context.write(wrapOutboundOut(frame), promise: nil)

@@ -51,7 +51,8 @@ final class GatewayLoadRun: @unchecked Sendable {
         measureStart = start + UInt64(phase.warmup * 1e9)
         measureEnd = measureStart + UInt64(phase.duration * 1e9)
         let loop = done.futureResult.eventLoop
-        loop.scheduleTask(deadline: .uptimeNanoseconds(measureEnd)) { [self] in stopSending() }
+        // Relative delays: NIO's deadlines need not be on this clock.
+        loop.scheduleTask(in: .nanoseconds(Int64(measureEnd - start))) { [self] in stopSending() }
         switch phase.mode {
         case .saturated, .open:
             for s in 0..<phase.streams {
@@ -61,7 +62,7 @@ final class GatewayLoadRun: @unchecked Sendable {
         case .paced(let rate):
             pacedTask = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { [self] _ in pace(rate) }
         }
-        loop.scheduleTask(deadline: .uptimeNanoseconds(measureEnd + UInt64(phase.drainTimeout * 1e9))) { [self] in finish() }
+        loop.scheduleTask(in: .nanoseconds(Int64(measureEnd - start) + Int64(phase.drainTimeout * 1e9))) { [self] in finish() }
     }
 
     private func pace(_ rate: Double) {

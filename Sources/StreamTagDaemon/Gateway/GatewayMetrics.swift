@@ -6,7 +6,7 @@ import Synchronization
 /// | metric | type | labels | meaning |
 /// |---|---|---|---|
 /// | `streamtag_ws_connections` | gauge | | open WebSocket connections |
-/// | `streamtag_ws_connections_total` | counter | | WebSocket connections accepted (upgraded) |
+/// | `streamtag_ws_connections_accepted_total` | counter | | WebSocket connections accepted (upgraded) |
 /// | `streamtag_ws_frames_in_total` | counter | | WebSocket messages received (input bodies) |
 /// | `streamtag_ws_frames_out_total` | counter | | WebSocket messages sent (answers and events) |
 /// | `streamtag_ws_errors_total` | counter | `code` | `error` events sent to WebSocket clients, by the ZeroMQ side's codes, and the gateway's refusals and closes: `unauthorized`, `conflict`, `too_many_connections`, `bad_stream_id`, `not_found`, `bad_method`, `upgrade_required`, `frame_too_large`, `slow_consumer`, `no_pong`, `bad_frame` |
@@ -31,7 +31,7 @@ final class GatewayMetrics: Sendable {
             MetricNameDescriptor(namespace: "streamtag", metricName: metric, unitName: unit, helpText: help)
         }
         connections = registry.makeGauge(descriptor: name("ws_connections", "", "Open WebSocket connections."))
-        connectionsTotal = registry.makeCounter(descriptor: name("ws_connections", "total", "WebSocket connections accepted."))
+        connectionsTotal = registry.makeCounter(descriptor: name("ws_connections_accepted", "total", "WebSocket connections accepted."))
         framesIn = registry.makeCounter(descriptor: name("ws_frames_in", "total", "WebSocket messages received."))
         framesOut = registry.makeCounter(descriptor: name("ws_frames_out", "total", "WebSocket messages sent."))
         let help = name("ws_errors", "total", "Errors sent to WebSocket clients and the gateway's refusals, by code.")

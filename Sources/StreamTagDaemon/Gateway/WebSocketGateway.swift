@@ -24,7 +24,11 @@ final class WebSocketGateway: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let listener = Mutex<(any Channel)?>(nil)
 
-    final class ClaimTable: @unchecked Sendable { var ids: Set<String> = [] }
+    final class ClaimTable: @unchecked Sendable {
+        var ids: Set<String> = []
+        /// Connections paused while the inbox is full.
+        var paused: [any Channel] = []
+    }
 
     /// Reads the token file; `start()` binds.
     init(settings: DaemonConfig.WebSocket, metrics: GatewayMetrics, wake: @escaping @Sendable () -> Void) throws {
@@ -91,6 +95,23 @@ final class WebSocketGateway: Sendable {
             }),
             withErrorHandling: true)
         try channel.pipeline.syncOperations.addHandler(http)
+    }
+
+    /// Event loop: stops reading `channel` until ``resumeReading()`` (the inbox is full).
+    func pause(_ channel: any Channel) {
+        if !claims.paused.contains(where: { $0 === channel }) {
+            claims.paused.append(channel)
+            channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
+    }
+
+    /// Any thread: the I/O thread has emptied the inbox; paused connections read again.
+    func resumeReading() {
+        let table = claims
+        group.next().execute {
+            for channel in table.paused { channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
+            table.paused.removeAll()
+        }
     }
 
     /// `shouldUpgrade`: the headers of the 101 answer, or nil (with the reason in `refusal`,
