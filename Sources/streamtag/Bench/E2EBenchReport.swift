@@ -169,14 +169,14 @@ struct E2EReport {
                 "\(c.saturated.first?.result.phase.window ?? 0)",
                 grouped(c.medianTagsPerSecond),
                 "\(grouped(rates.min() ?? 0))–\(grouped(rates.max() ?? 0))",
-                String(format: "%.2f %.2f/%.2f/%.2f", cpu.daemonCores, g["io"] ?? 0, g["workers"] ?? 0, g["zmq_io"] ?? 0),
-                String(format: "%.2f", cpu.daemonMicrosecondsPerTag),
-                grouped(c.projectedTagsPerSecond),
+                connected != nil ? "–" : String(format: "%.2f %.2f/%.2f/%.2f", cpu.daemonCores, g["io"] ?? 0, g["workers"] ?? 0, g["zmq_io"] ?? 0),
+                connected != nil ? "–" : String(format: "%.2f", cpu.daemonMicrosecondsPerTag),
+                connected != nil ? "–" : grouped(c.projectedTagsPerSecond),
             ]
             if !c.paced.isEmpty {
                 let l = c.pacedLatency
                 row += [grouped(median(c.paced.map(\.result.tagsPerSecond))), ms(l.p50), ms(l.p99), ms(l.p999),
-                        String(format: "%.0f ms/s", medianCPU(c.paced.map(\.cpu)).daemonRunQueueWait * 1e3)]
+                        connected != nil ? "–" : String(format: "%.0f ms/s", medianCPU(c.paced.map(\.cpu)).daemonRunQueueWait * 1e3)]
             } else {
                 row += ["–", "–", "–", "–", "–"]
             }

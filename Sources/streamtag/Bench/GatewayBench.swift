@@ -44,10 +44,22 @@ struct GatewayBenchCommand: ParsableCommand {
         do {
             let zmq = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "bz-\(getpid())-")
             try zmq.waitForHeartbeat(timeout: 30)
-            rows.append(try measure("zeromq") { try zmq.run($0) })
-            zmq.close()
             let ws = GatewayLoadGenerator(address: "127.0.0.1:\(port)", words: words, prefix: "bw-\(getpid())-")
-            rows.append(try measure("websocket") { try ws.run($0) })
+            // The two paths take turns, run by run, so that a change in the machine's load
+            // (other processes) weighs on both alike.
+            let paths: [(String, (LoadPhase) throws -> LoadResult)] = [("zeromq", { try zmq.run($0) }), ("websocket", { try ws.run($0) })]
+            var saturated: [[LoadResult]] = [[], []]
+            for i in 0..<max(1, bench.runs) {
+                for (p, path) in paths.enumerated() {
+                    saturated[p].append(try run(path.0, "saturated run \(i + 1)", path.1, .saturated))
+                }
+            }
+            for (p, path) in paths.enumerated() {
+                let rate = median(saturated[p].map(\.tagsPerSecond)) * pacedFraction
+                let paced = rate > 0 ? try run(path.0, "paced at \(Int(rate)) tokens/s", path.1, .paced(tokensPerSecond: rate)) : nil
+                rows.append((path.0, saturated[p], paced))
+            }
+            zmq.close()
             ws.close()
             daemon.stop(graceful: true)
         } catch {
@@ -55,7 +67,7 @@ struct GatewayBenchCommand: ParsableCommand {
             throw error
         }
         print("gateway vs ZeroMQ: \(streams) streams × \(tokensPerMessage) tokens/message, model \(model.id), ISA \(isa), "
-              + "\(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(bench.runs) saturated runs, paced at \(pacedFraction) × median")
+              + "\(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(bench.runs) saturated runs (the paths alternating), paced at \(pacedFraction) × median")
         print("path        tags/s (saturated)   paced tags/s   p50 ms   p99 ms   verified")
         var json: [[String: Any]] = []
         var clean = true
@@ -76,23 +88,12 @@ struct GatewayBenchCommand: ParsableCommand {
         if !clean { throw ExitCode(1) }
     }
 
-    private func measure(_ path: String, _ run: (LoadPhase) throws -> LoadResult) throws -> (path: String, saturated: [LoadResult], paced: LoadResult?) {
-        var saturated: [LoadResult] = []
-        for i in 0..<max(1, bench.runs) {
-            let result = try run(LoadPhase(streams: streams, tokensPerMessage: tokensPerMessage, mode: .saturated,
-                                           warmup: warmup, duration: duration))
-            saturated.append(result)
-            printError(String(format: "  %@ saturated run %d: %.0f tags/s%@", path as NSString, i + 1, result.tagsPerSecond,
-                              (result.verification.isClean ? "" : " — VERIFICATION FAILED: \(result.verification.nonZero)") as NSString))
-        }
-        let rate = median(saturated.map(\.tagsPerSecond)) * pacedFraction
-        guard rate > 0 else { return (path, saturated, nil) }
-        let paced = try run(LoadPhase(streams: streams, tokensPerMessage: tokensPerMessage, mode: .paced(tokensPerSecond: rate),
-                                      warmup: warmup, duration: duration))
-        printError(String(format: "  %@ paced at %.0f tokens/s: %.0f tags/s, p50 %.2f ms, p99 %.2f ms%@", path as NSString, rate,
-                          paced.tagsPerSecond, paced.latency.p50 * 1e3, paced.latency.p99 * 1e3,
-                          (paced.verification.isClean ? "" : " — VERIFICATION FAILED: \(paced.verification.nonZero)") as NSString))
-        return (path, saturated, paced)
+    private func run(_ path: String, _ what: String, _ body: (LoadPhase) throws -> LoadResult, _ mode: LoadPhase.Mode) throws -> LoadResult {
+        let result = try body(LoadPhase(streams: streams, tokensPerMessage: tokensPerMessage, mode: mode, warmup: warmup, duration: duration))
+        let latency = mode == .saturated ? "" : String(format: ", p50 %.2f ms, p99 %.2f ms", result.latency.p50 * 1e3, result.latency.p99 * 1e3)
+        printError("  \(path) \(what): \(Int(result.tagsPerSecond)) tags/s\(latency)"
+                   + (result.verification.isClean ? "" : " — VERIFICATION FAILED: \(result.verification.nonZero)"))
+        return result
     }
 }
 
