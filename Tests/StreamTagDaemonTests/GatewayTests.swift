@@ -32,12 +32,12 @@ import Testing
             let closeCode = Mutex<Int??>(nil)
         }
 
-        init(_ h: DaemonHarness, stream: String, headers: [(String, String)] = [], query: String = "") throws {
+        init(_ h: DaemonHarness, stream: String, headers: [(String, String)] = [], query: String = "", answerPings: Bool = true) throws {
             let inbox = Inbox()
             self.inbox = inbox
             client = try GatewayClient.connect(
                 group: GatewayTests.group, host: "127.0.0.1", port: GatewayTests.port(h),
-                path: "/v1/streams/\(stream)\(query)", headers: headers,
+                path: "/v1/streams/\(stream)\(query)", headers: headers, answerPings: answerPings,
                 onMessage: { bytes in
                     if case .success(let value) = JSONValue.parse(bytes) { inbox.messages.withLock { $0.append(value) } }
                 },
@@ -269,5 +269,20 @@ import Testing
         #expect(inbox.push(.message(connection, Array(repeating: 32, count: 60))) == false)
         #expect(wakes.withLock { $0 } == 2)
         #expect(inbox.take(into: &events) == false)
+    }
+
+    /// Keep-alive: a client that answers the pings stays; one that has hung is closed (1001)
+    /// after two silent periods, and counted.
+    @Test func silentConnectionsAreClosedAfterTwoPings() throws {
+        let h = try Self.harness { $0.websocket.pingInterval = .milliseconds(100) }
+        defer { h.stop() }
+        let alive = try Socket(h, stream: "alive")
+        let hung = try Socket(h, stream: "hung", answerPings: false)
+        #expect(hung.waitForClose(timeout: 5) == .some(1001))
+        #expect(alive.inbox.closeCode.withLock { $0 } == nil)
+        alive.client.send(#"{"tokens":["still","here"]}"#)
+        #expect(alive.messages(atLeast: 1).first?["type"] == .string("tags"))
+        let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
+        #expect(metrics.contains(#"streamtag_ws_errors_total{code="no_pong"} 1"#))
     }
 }

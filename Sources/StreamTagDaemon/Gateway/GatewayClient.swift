@@ -20,8 +20,9 @@ public final class GatewayClient: Sendable {
     /// Opens `ws://host:port` + `path` (e.g. `/v1/streams/ID`). The future fails with
     /// ``Refused`` when the server does not upgrade. `onMessage` gets each text or binary
     /// message, `onClose` the close code (nil when the socket went without a close frame).
+    /// `answerPings: false` plays a client that has hung (for tests of the keep-alive).
     public static func connect(group: any EventLoopGroup, host: String, port: Int, path: String,
-                               headers: [(String, String)] = [], maxFrameSize: Int = 1 << 24,
+                               headers: [(String, String)] = [], maxFrameSize: Int = 1 << 24, answerPings: Bool = true,
                                onMessage: @escaping @Sendable ([UInt8]) -> Void,
                                onClose: @escaping @Sendable (Int?) -> Void = { _ in }) -> EventLoopFuture<GatewayClient> {
         let upgraded = group.next().makePromise(of: GatewayClient.self)
@@ -32,7 +33,7 @@ public final class GatewayClient: Sendable {
                     let refusal = RefusalCatcher(promise: upgraded)
                     let upgrader = NIOWebSocketClientUpgrader(maxFrameSize: maxFrameSize, upgradePipelineHandler: { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(ClientFrameHandler(onMessage: onMessage, onClose: onClose))
+                            try channel.pipeline.syncOperations.addHandler(ClientFrameHandler(onMessage: onMessage, onClose: onClose, answerPings: answerPings))
                             upgraded.succeed(GatewayClient(channel: channel))
                         }
                     })
@@ -117,10 +118,12 @@ private final class ClientFrameHandler: ChannelInboundHandler {
     private let onClose: @Sendable (Int?) -> Void
     private var closeCode: Int?
     private var fragments: [UInt8] = []
+    private let answerPings: Bool
 
-    init(onMessage: @escaping @Sendable ([UInt8]) -> Void, onClose: @escaping @Sendable (Int?) -> Void) {
+    init(onMessage: @escaping @Sendable ([UInt8]) -> Void, onClose: @escaping @Sendable (Int?) -> Void, answerPings: Bool) {
         self.onMessage = onMessage
         self.onClose = onClose
+        self.answerPings = answerPings
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -133,7 +136,7 @@ private final class ClientFrameHandler: ChannelInboundHandler {
                 onMessage(fragments)
                 fragments.removeAll(keepingCapacity: true)
             }
-        case .ping:
+        case .ping where answerPings:
             context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: payload)), promise: nil)
         case .connectionClose:
             closeCode = payload.readInteger(as: UInt16.self).map(Int.init)
