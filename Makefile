@@ -6,13 +6,24 @@ SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 APT_PACKAGES := libopenblas-dev libzmq3-dev pkg-config
+# What only the tests need: a real browser for the live page's test (LivePageBrowserTests).
+TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/streamtag
 
-.PHONY: deps build demo test bench clean install install-files uninstall check-units deps-units
+.PHONY: deps deps-test build demo test bench clean install install-files uninstall check-units deps-units
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+deps-test:
+	@missing=""; for p in $(TEST_APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -26,7 +37,7 @@ build: deps
 demo: build
 	$(BIN) demo
 
-test: deps
+test: deps deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 

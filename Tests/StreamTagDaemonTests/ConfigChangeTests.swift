@@ -39,6 +39,14 @@ struct ConfigChangeTests {
         c.batching.workers = 3
         c.batching.maxBatch = 8
         c.batching.batchWait = .milliseconds(1)
+        c.websocket.listen = "127.0.0.1:6004"
+        c.websocket.tokens = ["a-long-token"]
+        c.websocket.tokenFile = "/etc/streamtag/tokens"
+        c.websocket.maxConnections = 10
+        c.websocket.maxFrameBytes = 1 << 20
+        c.websocket.maxBufferedBytes = 1 << 20
+        c.websocket.pingInterval = .seconds(5)
+        c.websocket.onClose = .keep
         c.heartbeatInterval = .seconds(2)
         c.snapshotInterval = .zero
         c.stateDir = "/var/lib/elsewhere"

@@ -25,6 +25,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var streams = Streams()
     /// How streams are advanced together (SPEC §5).
     public var batching = Batching()
+    /// The WebSocket gateway and live page (README "WebSocket gateway and live page").
+    public var websocket = WebSocket()
     /// Period of the `heartbeat` event on `$sys`. Key `heartbeat_interval`.
     public var heartbeatInterval: Duration = .seconds(1)
     /// Period of state snapshots; zero writes one only at shutdown. Key `snapshot_interval`.

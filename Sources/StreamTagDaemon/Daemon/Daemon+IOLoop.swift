@@ -38,6 +38,7 @@ extension Daemon {
             if poller.isReadable(wakeIndex) { _ = try? wake.drain() }
             for task in ioTasks.withLock({ tasks in defer { tasks.removeAll() }; return tasks }) { task() }
             if !stopping && poller.isReadable(inputIndex) { readInput() }
+            drainGateway(accepting: !stopping)      // WebSocket gateway seam (Daemon+Gateway.swift)
             if !controlBusy && poller.isReadable(controlIndex) { handleControl() }
             if outputIndex >= 0 && poller.isReadable(outputIndex) {
                 while (try? output.receive(dontWait: true)) != nil {}
@@ -56,6 +57,7 @@ extension Daemon {
             }
             if later >= timers.nextHeartbeat {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams))
+                gatewayTick()                       // WebSocket gateway seam
                 timers.nextHeartbeat = later + timers.heartbeat
                 if !timers.restoredInputReleased && !stopping {
                     timers.restoredInputReleased = true
@@ -106,6 +108,7 @@ extension Daemon {
         control.close()
         output.close()
         context.terminate()
+        stopGateway()                               // WebSocket gateway seam
         logger.info("stopped")
         markStopped()
     }
@@ -147,6 +150,7 @@ extension Daemon {
         outgoing.removeAll(keepingCapacity: true)
         for w in pool.workers { w.takeOutput(into: &outgoing) }
         for message in outgoing { send(topic: message.topic, body: message.body) }
+        gateway?.route(outgoing)                    // WebSocket gateway seam: also to its connections
         metrics.published(outgoing)
     }
 

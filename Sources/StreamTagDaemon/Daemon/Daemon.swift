@@ -69,6 +69,9 @@ public final class Daemon: @unchecked Sendable {
     var shutdownSnapshot: Result<Int, any Error>? = nil
     /// systemd notifications (`enableSystemd`), nil when not under systemd.
     var notifier: DaemonNotifier?
+    // WebSocket gateway seam (Gateway/Daemon+Gateway.swift): its routes (I/O thread), its address.
+    var gateway: GatewayRouter?
+    let gatewayAddress = Mutex<String?>(nil)
 
     public init(config: DaemonConfig, model: Model, logger: Logger) throws {
         configState = Mutex(config)
@@ -93,6 +96,7 @@ public final class Daemon: @unchecked Sendable {
         try snapshots.checkWritable()
         try openSockets()
         monitorSockets()
+        try startGateway()      // WebSocket gateway seam: nothing when websocket.listen is ""
         restoreSnapshot()
         pool.start()
         let thread = Thread { [self] in

@@ -63,8 +63,10 @@ public struct InputParser: Sendable {
     }
 
     /// Parses a two-frame message given as its frames' bytes (e.g. straight from `zmq_msg_data`,
-    /// without copying). The frame count must already have been checked.
-    public mutating func parse(streamID idBytes: UnsafeBufferPointer<UInt8>, body: UnsafeBufferPointer<UInt8>) -> Result<InputMessage, WireError> {
+    /// without copying). The frame count must already have been checked. `defaultSeq` is the
+    /// seq of a body without one (the WebSocket gateway numbers messages); nil: `seq` is required.
+    public mutating func parse(streamID idBytes: UnsafeBufferPointer<UInt8>, body: UnsafeBufferPointer<UInt8>,
+                               defaultSeq: UInt64? = nil) -> Result<InputMessage, WireError> {
         let streamID: String
         switch StreamID.validate(idBytes) {
         case .success(let id): streamID = id
@@ -86,7 +88,7 @@ public struct InputParser: Sendable {
         if let problem = reader.seqProblem {
             return .failure(WireError(code: .badSeq, message: problem.message, streamID: streamID))
         }
-        guard let seq = reader.seq else {
+        guard let seq = reader.seq ?? defaultSeq else {
             return .failure(WireError(code: .badSeq, message: "seq is missing; every message needs one", streamID: streamID))
         }
         if let problem = reader.tokensProblem {

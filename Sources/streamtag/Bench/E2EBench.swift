@@ -43,6 +43,8 @@ struct E2EBenchCommand: ParsableCommand {
     var generatorPriority: GeneratorPriority = .normal
     @Option(name: .long, parsing: .singleValue, help: "Daemon setting KEY=VALUE for the child daemon (repeatable), e.g. model.partial=false.")
     var set: [String] = []
+    @Option(name: .long, help: "Drive an already-running daemon at INPUT,OUTPUT[,CONTROL] (its input's and output's endpoints to connect to) instead of starting a child; no daemon CPU figures and no idle-stream measure.")
+    var connect: String?
 
     func run() throws {
         guard bench.runs > 0 || pacedRate != nil else { throw ValidationError("--runs 0 needs --paced-rate") }
@@ -58,6 +60,20 @@ struct E2EBenchCommand: ParsableCommand {
         var report = E2EReport(model: model.id, lookahead: model.k, rawStateBytes: rawState, settings: set,
                                runs: bench.runs, pacedText: pacedText, duration: duration, warmup: warmup, loadBefore: loadBefore)
         report.generatorPriority = generatorPriority
+        if let connect {
+            // --connect: a daemon that is already running (another host, build or implementation).
+            let target = try ConnectTarget(connect)
+            report.model = target.model() ?? "(unknown: no control endpoint given)"
+            report.connected = connect
+            printError("e2e: load average \(loadBefore); driving \(target.input) → \(target.output), model \(report.model)")
+            let generator = try LoadGenerator(input: target.input, output: target.output, words: words, prefix: "e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-")
+            try generator.waitForHeartbeat(timeout: 30)
+            for n in streamCounts {
+                for k in tokenCounts { report.configs.append(try measure(generator, pid: nil, streams: n, tokens: k)) }
+            }
+            generator.close()
+            return try finish(report)
+        }
         printError("e2e: load average \(loadBefore) on \(ProcessInfo.processInfo.activeProcessorCount) cores; starting the daemon")
 
         // Throughput and latency: one daemon for the whole matrix.
@@ -70,7 +86,7 @@ struct E2EBenchCommand: ParsableCommand {
             printError("e2e: daemon pid \(daemon.pid) ready (\(daemon.input) → \(daemon.output))")
             for n in streamCounts {
                 for k in tokenCounts {
-                    report.configs.append(try measure(generator, daemon: daemon, streams: n, tokens: k))
+                    report.configs.append(try measure(generator, pid: daemon.pid, streams: n, tokens: k))
                 }
             }
             generator.close()
@@ -84,6 +100,11 @@ struct E2EBenchCommand: ParsableCommand {
         if idleStreams > 0 {
             report.idle = try measureIdle(words: words, rawState: rawState)
         }
+        try finish(report)
+    }
+
+    private func finish(_ finished: E2EReport) throws {
+        var report = finished
         report.loadAfter = loadAverage()
         report.printTable()
         if bench.json { print(report.jsonText()) }
@@ -93,11 +114,11 @@ struct E2EBenchCommand: ParsableCommand {
     }
 
     /// Saturated runs (median), then paced runs at a fraction of the median rate.
-    private func measure(_ generator: LoadGenerator, daemon: DaemonProcess, streams n: Int, tokens k: Int) throws -> E2EConfigResult {
+    private func measure(_ generator: LoadGenerator, pid: Int32?, streams n: Int, tokens k: Int) throws -> E2EConfigResult {
         var config = E2EConfigResult(streams: n, tokensPerMessage: k)
         for run in 0..<bench.runs {
             let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .saturated, warmup: warmup, duration: duration, window: window)
-            let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
+            let (result, cpu) = try runSampled(generator, pid: pid, phase)
             config.saturated.append(E2ERun(result: result, cpu: cpu))
             printError(String(format: "  %6d × %d saturated run %d: %.0f tags/s, daemon %.2f cores%@", n, k, run + 1,
                             result.tagsPerSecond, cpu.daemonCores, result.verification.isClean ? "" : " — VERIFICATION FAILED"))
@@ -117,7 +138,7 @@ struct E2EBenchCommand: ParsableCommand {
             for _ in 0..<pacedRuns {
                 let phase = LoadPhase(streams: n, tokensPerMessage: k, mode: .paced(tokensPerSecond: rate),
                                       warmup: warmup, duration: duration)
-                let (result, cpu) = try runSampled(generator, daemon: daemon, phase)
+                let (result, cpu) = try runSampled(generator, pid: pid, phase)
                 config.paced.append(E2ERun(result: result, cpu: cpu))
                 printError(String(format: "  %6d × %d paced at %.0f tokens/s: %.0f tags/s, p50 %.3f ms, p99 %.3f ms, max %.3f ms, daemon %.2f cores, %.0f µs CPU/tag, run-queue wait %.0f ms/s%@",
                                 n, k, rate, result.tagsPerSecond, result.latency.p50 * 1e3, result.latency.p99 * 1e3,
@@ -130,19 +151,19 @@ struct E2EBenchCommand: ParsableCommand {
 
     /// Runs a phase, sampling the daemon's and this process's thread CPU times at the edges of
     /// the measurement interval.
-    private func runSampled(_ generator: LoadGenerator, daemon: DaemonProcess, _ phase: LoadPhase) throws -> (LoadResult, E2ECPU) {
+    private func runSampled(_ generator: LoadGenerator, pid: Int32?, _ phase: LoadPhase) throws -> (LoadResult, E2ECPU) {
         var daemonBefore: [Int: ThreadSample] = [:], selfBefore = daemonBefore
         var daemonGroups: [String: Double] = [:], selfSeconds = 0.0, daemonWaiting = 0.0
         var startTime = 0.0, seconds = 0.0
         let me = getpid()
         let result = try generator.run(phase) { starting in
             if starting {
-                daemonBefore = threadTimes(daemon.pid)
+                daemonBefore = pid.map(threadTimes) ?? [:]
                 selfBefore = threadTimes(me)
                 startTime = now()
             } else {
                 seconds = now() - startTime
-                (daemonGroups, daemonWaiting) = cpuByGroup(from: daemonBefore, to: threadTimes(daemon.pid))
+                if let pid { (daemonGroups, daemonWaiting) = cpuByGroup(from: daemonBefore, to: threadTimes(pid)) }
                 selfSeconds = cpuByGroup(from: selfBefore, to: threadTimes(me)).cpu.values.reduce(0, +)
             }
         }
@@ -194,5 +215,30 @@ struct E2EBenchCommand: ParsableCommand {
             throw ValidationError("\(name) takes positive integers separated by commas, got \(text)")
         }
         return values.map { $0! }
+    }
+}
+
+/// `--connect INPUT,OUTPUT[,CONTROL]`: the endpoints of a daemon that is already running.
+struct ConnectTarget {
+    var input: String
+    var output: String
+    var control: String?
+
+    init(_ text: String) throws {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+            throw ValidationError("--connect takes INPUT,OUTPUT[,CONTROL] (e.g. tcp://10.0.0.5:5560,tcp://10.0.0.5:5561,tcp://10.0.0.5:5562), got \(text)")
+        }
+        input = parts[0]
+        output = parts[1]
+        control = parts.count > 2 ? parts[2] : nil
+    }
+
+    /// The serving model's id, from the control `status` answer (nil without control).
+    func model() -> String? {
+        guard let control,
+              let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 5),
+              case .string(let id)? = answer["model"] else { return nil }
+        return id
     }
 }

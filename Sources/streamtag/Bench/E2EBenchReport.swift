@@ -105,7 +105,9 @@ struct E2EIdleResult {
 }
 
 struct E2EReport {
-    let model: String
+    var model: String
+    /// `--connect`: the endpoints of the external daemon driven (no child, no daemon CPU figures).
+    var connected: String?
     let lookahead: Int
     let rawStateBytes: Int
     let settings: [String]
@@ -149,7 +151,11 @@ struct E2EReport {
 
     func printTable() {
         let settingsText = settings.isEmpty ? "defaults" : settings.joined(separator: " ")
-        print("e2e over loopback TCP: daemon = `streamtag serve` child process (\(settingsText)), model \(model) (k=\(lookahead)), load generator in the parent")
+        if let connected {
+            print("e2e against a running daemon at \(connected), model \(model); daemon CPU and memory not measured (not our child)")
+        } else {
+            print("e2e over loopback TCP: daemon = `streamtag serve` child process (\(settingsText)), model \(model) (k=\(lookahead)), load generator in the parent")
+        }
         print("  saturated: median of \(runs) runs × \(fmt(duration)) s after \(fmt(warmup)) s warm-up; paced: \(pacedText); load average \(loadBefore) → \(loadAfter)")
         let header = ["streams×K", "window", "saturated tags/s", "(min–max)", "daemon cores io/wrk/zmq", "µs CPU/tag", "all-cores proj.",
                       "paced tags/s", "p50", "p99", "p99.9", "rq wait", "verified"]
@@ -163,14 +169,14 @@ struct E2EReport {
                 "\(c.saturated.first?.result.phase.window ?? 0)",
                 grouped(c.medianTagsPerSecond),
                 "\(grouped(rates.min() ?? 0))–\(grouped(rates.max() ?? 0))",
-                String(format: "%.2f %.2f/%.2f/%.2f", cpu.daemonCores, g["io"] ?? 0, g["workers"] ?? 0, g["zmq_io"] ?? 0),
-                String(format: "%.2f", cpu.daemonMicrosecondsPerTag),
-                grouped(c.projectedTagsPerSecond),
+                connected != nil ? "–" : String(format: "%.2f %.2f/%.2f/%.2f", cpu.daemonCores, g["io"] ?? 0, g["workers"] ?? 0, g["zmq_io"] ?? 0),
+                connected != nil ? "–" : String(format: "%.2f", cpu.daemonMicrosecondsPerTag),
+                connected != nil ? "–" : grouped(c.projectedTagsPerSecond),
             ]
             if !c.paced.isEmpty {
                 let l = c.pacedLatency
                 row += [grouped(median(c.paced.map(\.result.tagsPerSecond))), ms(l.p50), ms(l.p99), ms(l.p999),
-                        String(format: "%.0f ms/s", medianCPU(c.paced.map(\.cpu)).daemonRunQueueWait * 1e3)]
+                        connected != nil ? "–" : String(format: "%.0f ms/s", medianCPU(c.paced.map(\.cpu)).daemonRunQueueWait * 1e3)]
             } else {
                 row += ["–", "–", "–", "–", "–"]
             }
@@ -186,7 +192,7 @@ struct E2EReport {
         }
         print("  all-cores proj. = (cores − generator CPU) / daemon CPU per tag: the saturated rate if the daemon had the machine to itself")
         print("  rq wait = time the daemon's threads spent runnable but waiting for a CPU during the paced runs (schedstat), per second")
-        print(String(format: "  daemon peak RSS (VmHWM) over the matrix: %.1f MiB", Double(peakRSS) / 1048576))
+        if connected == nil { print(String(format: "  daemon peak RSS (VmHWM) over the matrix: %.1f MiB", Double(peakRSS) / 1048576)) }
         if let idle {
             print(String(format: "  idle streams: %@ opened in %.1f s (daemon reports %@ open); RSS %.1f → %.1f MiB = %.0f B/stream; raw state %d B → overhead %.0f B/stream",
                          grouped(Double(idle.streams)), idle.openSeconds, grouped(Double(idle.openStreamsReported)),

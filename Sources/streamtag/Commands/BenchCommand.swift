@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: kernel (step latency, batched throughput), train (tokens/s), e2e (daemon over sockets).",
-        subcommands: [KernelBenchCommand.self, TrainBenchCommand.self, E2EBenchCommand.self]
+        subcommands: [KernelBenchCommand.self, TrainBenchCommand.self, E2EBenchCommand.self, GatewayBenchCommand.self]
     )
 }
 

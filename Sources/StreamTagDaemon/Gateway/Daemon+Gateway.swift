@@ -1,0 +1,89 @@
+import Foundation
+
+/// The daemon's side of the WebSocket gateway (README "WebSocket gateway and live page"): the
+/// I/O thread takes the gateway's events, parses message bodies with the same `InputParser`
+/// as the ZeroMQ input and stages them for the same workers; `publishOutputs` routes each
+/// stream's output to its connection as well as publishing it on ZeroMQ.
+extension Daemon {
+    /// `host:port` the gateway is bound to; nil when `websocket.listen` is empty.
+    public var webSocketAddress: String? { gatewayAddress.withLock { $0 } }
+
+    /// In `start()`: binds the gateway when `websocket.listen` is set.
+    func startGateway() throws {
+        let settings = config.websocket
+        guard !settings.listen.isEmpty else { return }
+        let wake = self.wake
+        let server = try WebSocketGateway(settings: settings, metrics: GatewayMetrics(registry: metrics.registry),
+                                          wake: { try? wake.signal() })
+        let address: String
+        do {
+            address = try server.start()
+        } catch {
+            server.shutdown()
+            throw error
+        }
+        gateway = GatewayRouter(server: server)
+        gatewayAddress.withLock { $0 = address }
+        logger.info("websocket gateway listening", metadata: [
+            "address": "\(address)", "page": "http://\(address)/", "streams": "ws://\(address)\(GatewayAdmission.streamPrefix)ID",
+        ])
+    }
+
+    /// I/O thread, each loop iteration: the gateway's news. While stopping (`accepting` false)
+    /// messages are dropped unanswered, as the ZeroMQ input is no longer read.
+    func drainGateway(accepting: Bool) {
+        guard let gateway else { return }
+        if gateway.server.inbox.take(into: &gateway.events) { gateway.server.resumeReading() }
+        guard !gateway.events.isEmpty else { return }
+        let now = monotonicSeconds()
+        for event in gateway.events {
+            switch event {
+            case .open(let connection):
+                gateway.open(connection)
+            case .message(let connection, let body):
+                guard accepting else { continue }
+                stageGatewayMessage(connection, body: body)
+            case .close(let connection):
+                if gateway.close(connection, now: now) && accepting {
+                    // As a final message with `end: true` and no tokens would.
+                    let end = InputMessage(streamID: connection.streamID, seq: connection.nextSeq, end: true)
+                    connection.streamOpen = false
+                    metrics.counts.add(EventCount.messagesIn)
+                    pool.stage(.message(end), stream: end.streamID)
+                }
+            }
+        }
+        gateway.events.removeAll(keepingCapacity: true)
+        pool.flush()
+    }
+
+    private func stageGatewayMessage(_ connection: GatewayConnection, body: [UInt8]) {
+        let result = connection.streamIDBytes.withUnsafeBufferPointer { id in
+            body.withUnsafeBufferPointer { parser.parse(streamID: id, body: $0, defaultSeq: connection.nextSeq) }
+        }
+        switch result {
+        case .success(let message):
+            connection.nextSeq = message.seq + 1
+            connection.streamOpen = !message.end
+            metrics.counts.add(EventCount.messagesIn)
+            pool.stage(.message(message), stream: message.streamID)
+        case .failure(let error):
+            // The same error event as on the ZeroMQ side, on the stream's topic (so it reaches
+            // the connection in order with its answers).
+            metrics.rejected(error.code)
+            pool.stage(.reject(stream: connection.streamID, error: error.event), stream: connection.streamID)
+        }
+    }
+
+    /// I/O thread, about once a second: forget kept streams the daemon has evicted by now.
+    func gatewayTick() {
+        gateway?.forgetKept(olderThan: config.streams.idleTimeout.seconds, now: monotonicSeconds())
+    }
+
+    /// After the I/O loop: closes the listener and the connections.
+    func stopGateway() {
+        gateway?.server.shutdown()
+        gateway = nil
+        gatewayAddress.withLock { $0 = nil }
+    }
+}
