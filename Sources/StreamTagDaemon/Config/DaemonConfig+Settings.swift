@@ -31,6 +31,14 @@ extension DaemonConfig {
               check: { (value: String) throws(ValueProblem) in
                   if !value.isEmpty { try EndpointSyntax.checkListen(value) }
               }),
+        .text("security.server_key", \.security.serverKey,
+              "the daemon's secret certificate (NAME.key_secret, mode 0600); \"\" = no CURVE (plaintext)"),
+        .text("security.clients", \.security.clients,
+              "directory of public certificates allowed on input and output; \"\" = none"),
+        .text("security.control_clients", \.security.controlClients,
+              "directory of public certificates allowed on every socket, control included; \"\" = none"),
+        .flag("security.allow_plaintext", \.security.allowPlaintext,
+              "allow a non-loopback bind or connect without CURVE"),
         .text("model.path", \.model.path, "model file to serve; \"\" = the built-in model"),
         .choice("model.precision", \.model.precision, "recurrent weight precision: fp32 or bf16"),
         .optionalInteger("model.lookahead", \.model.lookahead,

@@ -25,6 +25,7 @@ extension Daemon {
         let result = Result { () throws(ConfigError) in try read() }
         onIOThread { [self] in
             applyConfigReload(result, source: source, completion: completion)
+            security?.reloadKeys(source: source)
             startReload(source: source, completion: nil)
         }
     }
