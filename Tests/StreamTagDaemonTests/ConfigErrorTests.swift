@@ -87,6 +87,8 @@ struct ConfigErrorTests {
 
     @Test func validEndpointsLoad() throws {
         let config = try loadYAML("""
+            security:
+              allow_plaintext: true
             input:
               bind: "tcp://*:*"
             output:
@@ -175,7 +177,7 @@ struct ConfigErrorTests {
             message: #""tcp://127.0.0.1:5561" takes the same address as output.bind ("tcp://127.0.0.1:5561"); give each socket its own port"#))
         #expect(try loadError("metrics:\n  listen: 0.0.0.0:5560\n")?.key == "metrics.listen")
         // A connecting input binds nothing, and ephemeral ports never collide.
-        #expect(try loadError("input:\n  connect: [tcp://p:1]\n  bind: tcp://127.0.0.1:5561\n") == nil)
+        #expect(try loadError("input:\n  connect: [tcp://p:1]\n  bind: tcp://127.0.0.1:5561\nsecurity:\n  allow_plaintext: true\n") == nil)
         #expect(try loadError("input:\n  bind: tcp://127.0.0.1:0\noutput:\n  bind: tcp://127.0.0.1:0\n") == nil)
     }
 

@@ -53,11 +53,12 @@ final class SecureDaemon {
             .filter { $0.hasPrefix("streamtag_auth_failures_total") && !$0.hasSuffix(" 0") }.joined(separator: "; ")
     }
 
-    /// Waits until the failure count of `socket`/`reason` reaches `count` (true) or 10 s pass.
-    func waitForFailures(_ socket: String, _ reason: String, atLeast count: Double = 1) throws -> Bool {
+    /// Waits until the failure count of `socket`/`reason` (plus `other`'s) reaches `count`
+    /// (true) or 10 s pass.
+    func waitForFailures(_ socket: String, _ reason: String, or other: String? = nil, atLeast count: Double = 1) throws -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if try failures(socket, reason) >= count { return true }
+            if try failures(socket, reason) + (other.map { try failures(socket, $0) } ?? 0) >= count { return true }
             usleep(20_000)
         }
         return false
