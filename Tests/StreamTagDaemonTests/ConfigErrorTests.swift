@@ -99,7 +99,7 @@ struct ConfigErrorTests {
               listen: "[::1]:0"
             """)
         #expect(config.input.bind == "tcp://*:*")
-        #expect(try loadYAML("output:\n  bind: tcp://eth0:5561\n").output.bind == "tcp://eth0:5561")
+        #expect(try loadYAML("output:\n  bind: tcp://eth0:5561\nsecurity:\n  allow_plaintext: true\n").output.bind == "tcp://eth0:5561")
         let longPath = "ipc:///" + String(repeating: "x", count: EndpointSyntax.maxIPCPathBytes)
         #expect(try loadError("output:\n  bind: \"\(longPath)\"\n")
             == ConfigError(key: "output.bind", message: "\(longPath.quotedForMessage) has a path longer than 107 bytes"))
