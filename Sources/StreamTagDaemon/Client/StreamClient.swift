@@ -57,7 +57,7 @@ public final class StreamClient {
                 return
             }
         }
-        throw ClientError("no heartbeat from the daemon within \(Int(timeout)) s: is it running, and are the endpoints right?")
+        throw ClientError("no heartbeat from the daemon within \(Int(timeout)) s: is it running, are the endpoints right (and, with CURVE, the keys: README \"Security\")?")
     }
 
     /// Publishes one input message.
