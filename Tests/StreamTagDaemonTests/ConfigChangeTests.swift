@@ -50,6 +50,10 @@ struct ConfigChangeTests {
         c.heartbeatInterval = .seconds(2)
         c.snapshotInterval = .zero
         c.stateDir = "/var/lib/elsewhere"
+        c.security.serverKey = "/etc/streamtag/keys/server.key_secret"
+        c.security.clients = "/etc/streamtag/keys/clients"
+        c.security.controlClients = "/etc/streamtag/keys/control"
+        c.security.allowPlaintext = true
         c.logLevel = .debug
         return c
     }

@@ -87,6 +87,8 @@ struct ConfigErrorTests {
 
     @Test func validEndpointsLoad() throws {
         let config = try loadYAML("""
+            security:
+              allow_plaintext: true
             input:
               bind: "tcp://*:*"
             output:
@@ -97,7 +99,7 @@ struct ConfigErrorTests {
               listen: "[::1]:0"
             """)
         #expect(config.input.bind == "tcp://*:*")
-        #expect(try loadYAML("output:\n  bind: tcp://eth0:5561\n").output.bind == "tcp://eth0:5561")
+        #expect(try loadYAML("output:\n  bind: tcp://eth0:5561\nsecurity:\n  allow_plaintext: true\n").output.bind == "tcp://eth0:5561")
         let longPath = "ipc:///" + String(repeating: "x", count: EndpointSyntax.maxIPCPathBytes)
         #expect(try loadError("output:\n  bind: \"\(longPath)\"\n")
             == ConfigError(key: "output.bind", message: "\(longPath.quotedForMessage) has a path longer than 107 bytes"))
@@ -175,7 +177,7 @@ struct ConfigErrorTests {
             message: #""tcp://127.0.0.1:5561" takes the same address as output.bind ("tcp://127.0.0.1:5561"); give each socket its own port"#))
         #expect(try loadError("metrics:\n  listen: 0.0.0.0:5560\n")?.key == "metrics.listen")
         // A connecting input binds nothing, and ephemeral ports never collide.
-        #expect(try loadError("input:\n  connect: [tcp://p:1]\n  bind: tcp://127.0.0.1:5561\n") == nil)
+        #expect(try loadError("input:\n  connect: [tcp://p:1]\n  bind: tcp://127.0.0.1:5561\nsecurity:\n  allow_plaintext: true\n") == nil)
         #expect(try loadError("input:\n  bind: tcp://127.0.0.1:0\noutput:\n  bind: tcp://127.0.0.1:0\n") == nil)
     }
 

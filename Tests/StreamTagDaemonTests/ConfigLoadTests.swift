@@ -78,6 +78,8 @@ struct ConfigLoadTests {
               hwm: 1_000
               max_message_bytes: 1MiB
               max_zmq_message_bytes: 32MiB
+            security:
+              allow_plaintext: true     # producers on other hosts, in plaintext
             output:
               bind: ipc:///run/streamtag/out.sock
               no_drop: true
@@ -125,7 +127,7 @@ struct ConfigLoadTests {
     }
 
     @Test func environmentBeatsFile() throws {
-        let yaml = "streams:\n  idle_timeout: 20m\n  on_gap: reset\ninput:\n  connect: [tcp://a:1]\n"
+        let yaml = "streams:\n  idle_timeout: 20m\n  on_gap: reset\ninput:\n  connect: [tcp://a:1]\nsecurity:\n  allow_plaintext: true\n"
         let config = try loadYAML(yaml, environment: [
             "STREAMTAG_STREAMS_IDLE_TIMEOUT": "5m",
             "STREAMTAG_INPUT_CONNECT": "tcp://b:2, tcp://c:3",
@@ -177,6 +179,7 @@ struct ConfigLoadTests {
     @Test func describeReadsBackToAnEqualConfig() throws {
         var config = DaemonConfig()
         config.input.connect = ["tcp://a:1", "ipc:///tmp/x \"quoted\""]
+        config.security.allowPlaintext = true
         config.input.subscribe = ["shard,1", ""]
         config.input.maxZMQMessageBytes = 3_000_000
         config.model.lookahead = 2

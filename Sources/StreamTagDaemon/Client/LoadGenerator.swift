@@ -26,12 +26,16 @@ public final class LoadGenerator {
     private var topic: [UInt8] = []
     private var body: [UInt8] = []
 
-    public init(input inputEndpoint: String, output outputEndpoint: String, words: [String], prefix: String) throws {
+    /// Connects to a daemon; with `security`, over CURVE (README "Security").
+    public init(input inputEndpoint: String, output outputEndpoint: String, words: [String], prefix: String,
+                security: ClientSecurity? = nil) throws {
         context = try ZMQContext()
         input = try context.socket(.pub)
+        try security?.apply(to: input)
         try input.setOption(.sendHighWaterMark, 0)
         try input.connect(inputEndpoint)
         output = try context.socket(.sub)
+        try security?.apply(to: output)
         try output.setOption(.receiveHighWaterMark, 0)
         try output.subscribe(Array(prefix.utf8))
         try output.subscribe(Array(OutputEncoder.systemTopic.utf8))

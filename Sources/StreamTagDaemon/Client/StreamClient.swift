@@ -19,12 +19,16 @@ public final class StreamClient {
         public var event: String? { if case .string(let e)? = body["event"] { e } else { nil } }
     }
 
-    public init(input inputEndpoint: String, output outputEndpoint: String, context: ZMQContext? = nil) throws {
+    /// Connects to a daemon; with `security`, over CURVE (README "Security").
+    public init(input inputEndpoint: String, output outputEndpoint: String, context: ZMQContext? = nil,
+                security: ClientSecurity? = nil) throws {
         self.context = try context ?? ZMQContext()
         input = try self.context.socket(.pub)
+        try security?.apply(to: input)
         try input.setOption(.sendHighWaterMark, 0)
         try input.connect(inputEndpoint)
         output = try self.context.socket(.sub)
+        try security?.apply(to: output)
         try output.setOption(.receiveHighWaterMark, 0)
         try output.subscribe(Array("$sys".utf8))
         try output.connect(outputEndpoint)
@@ -53,7 +57,7 @@ public final class StreamClient {
                 return
             }
         }
-        throw ClientError("no heartbeat from the daemon within \(Int(timeout)) s: is it running, and are the endpoints right?")
+        throw ClientError("no heartbeat from the daemon within \(Int(timeout)) s: is it running, are the endpoints right (and, with CURVE, the keys: README \"Security\")?")
     }
 
     /// Publishes one input message.
@@ -97,11 +101,13 @@ public struct ClientError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// Sends one control request and waits for the answer.
-public func controlRequest(_ request: JSONValue, endpoint: String, timeout: Double, context: ZMQContext? = nil) throws -> JSONValue {
+/// Sends one control request and waits for the answer; with `security`, over CURVE.
+public func controlRequest(_ request: JSONValue, endpoint: String, timeout: Double, context: ZMQContext? = nil,
+                           security: ClientSecurity? = nil) throws -> JSONValue {
     let context = try context ?? ZMQContext()
     let socket = try context.socket(.req)
     defer { socket.close() }
+    try security?.apply(to: socket)
     try socket.setOption(.receiveTimeout, Int32(timeout * 1000))
     try socket.connect(endpoint)
     _ = try socket.send(frames: [request.encoded])

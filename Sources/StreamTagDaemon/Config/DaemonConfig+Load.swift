@@ -44,6 +44,7 @@ extension DaemonConfig {
                 message: "\(ByteSizeSyntax.format(guardBytes)) is below input.max_message_bytes (\(ByteSizeSyntax.format(input.maxMessageBytes))); ZeroMQ would drop messages the daemon should answer with too_large")
         }
         try checkDistinctListeners()
+        try validateSecurity()
     }
 
     /// Two sockets bound to the same address would fail at start with "address in use";

@@ -17,6 +17,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var control = Control()
     /// The HTTP endpoint for `/metrics`, `/healthz`, `/readyz` (SPEC §6).
     public var metrics = Metrics()
+    /// CURVE encryption and the keys allowed on each socket (README "Security").
+    public var security = Security()
     /// Which model serves and how it is decoded and watched (SPEC §2, §5).
     public var model = Model()
     /// What happens to streams in flight when a new model is swapped in (SPEC §5).

@@ -29,6 +29,7 @@ extension Daemon {
             // built-in model serves).
             notifyReloading(status: "reloading the configuration")
             applyConfigReload(result, source: source, completion: completion)
+            security?.reloadKeys(source: source)
             startReload(source: source, completion: nil)
         }
     }

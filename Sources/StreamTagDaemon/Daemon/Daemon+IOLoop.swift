@@ -15,6 +15,7 @@ extension Daemon {
         // The watcher's inotify descriptor has a slot of its own, re-pointed when a config
         // reload replaces the watcher; with none, the slot holds the eventfd waiting for nothing.
         let watchIndex = poller.add(fd: wake.fd, events: [])
+        security?.addToPoller(poller)
         var watchedFD: Int32 = -1
         publishSystem(.started(model: model.id))
 
@@ -46,6 +47,7 @@ extension Daemon {
             publishOutputs()
 
             let later = monotonicSeconds()
+            security?.service(poller, now: later)
             if let watcher, !stopping {
                 let event = watchedFD >= 0 && poller.isReadable(watchIndex) && watcher.drainEvents()
                 var due = false
@@ -107,6 +109,7 @@ extension Daemon {
         input.close()
         control.close()
         output.close()
+        security?.close(now: monotonicSeconds())
         context.terminate()
         stopGateway()                               // WebSocket gateway seam
         logger.info("stopped")

@@ -4,7 +4,13 @@ import StreamTagCore
 extension Daemon {
     /// Creates and binds/connects the three sockets.
     func openSockets() throws {
+        if config.security.isEnabled {
+            // The ZAP handler is bound here, before any socket it guards can take a connection.
+            security = try DaemonSecurity(config.security, context: context, registry: metrics.registry, logger: logger,
+                                          now: monotonicSeconds(), onIOThread: { [weak self] task in self?.onIOThread(task) })
+        }
         input = try context.socket(.sub)
+        try security?.secure(input, as: .input)
         try input.setOption(.receiveHighWaterMark, Int32(clamping: config.input.hwm))
         try input.setMaxMessageSize(Int64(config.input.effectiveMaxZMQMessageBytes))
         for prefix in config.input.subscribe { try input.subscribe(Array(prefix.utf8)) }
@@ -17,12 +23,14 @@ extension Daemon {
         }
 
         output = try context.socket(config.output.noDrop ? .xpub : .pub)
+        try security?.secure(output, as: .output)
         try output.setOption(.sendHighWaterMark, Int32(clamping: config.output.hwm))
         if config.output.noDrop { try output.setOption(.xpubNoDrop, 1) }
         try endpoint("output.bind", config.output.bind) { try output.bind($0) }
         outputEndpoint = try output.lastEndpoint
 
         control = try context.socket(.rep)
+        try security?.secure(control, as: .control)
         try endpoint("control.bind", config.control.bind) { try control.bind($0) }
         controlEndpoint = try control.lastEndpoint
     }

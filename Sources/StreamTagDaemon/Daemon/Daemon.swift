@@ -49,6 +49,8 @@ public final class Daemon: @unchecked Sendable {
     var input: ZMQSocket!
     var output: ZMQSocket!
     var control: ZMQSocket!
+    /// CURVE, the ZAP handler and the key ring; nil without `security.server_key`.
+    var security: DaemonSecurity?
     var parser: InputParser
     var outgoing: [Outgoing] = []
     var controlBusy = false

@@ -45,6 +45,8 @@ struct E2EBenchCommand: ParsableCommand {
     var set: [String] = []
     @Option(name: .long, help: "Drive an already-running daemon at INPUT,OUTPUT[,CONTROL] (its input's and output's endpoints to connect to) instead of starting a child; no daemon CPU figures and no idle-stream measure.")
     var connect: String?
+    @Option(name: .long, help: "plaintext; curve (the daemon runs CURVE with fresh keys, the generator is an allowed client); or both: a plaintext and a CURVE daemon, each configuration measured on one then the other, and the ratio.")
+    var security: E2ESecurity = .plaintext
 
     func run() throws {
         guard bench.runs > 0 || pacedRate != nil else { throw ValidationError("--runs 0 needs --paced-rate") }
@@ -74,26 +76,48 @@ struct E2EBenchCommand: ParsableCommand {
             generator.close()
             return try finish(report)
         }
+        report.security = security
         printError("e2e: load average \(loadBefore) on \(ProcessInfo.processInfo.activeProcessorCount) cores; starting the daemon")
 
         // Throughput and latency: one daemon for the whole matrix.
-        let daemon = try DaemonProcess(settings: set, tag: "matrix")
+        // With --security both, a second daemon runs CURVE; each configuration is measured on
+        // one daemon and then on the other, so that both see the same machine.
+        let daemon = try DaemonProcess(settings: set, tag: "matrix", curve: security == .curve)
         report.daemonPID = Int(daemon.pid)
         defer { daemon.removeFiles() }
+        var curveDaemon: DaemonProcess?
+        defer { curveDaemon?.removeFiles() }
         do {
-            let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "e2e-\(getpid())-")
+            let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "e2e-\(getpid())-",
+                                              security: daemon.clientSecurity)
             try generator.waitForHeartbeat(timeout: 30)
-            printError("e2e: daemon pid \(daemon.pid) ready (\(daemon.input) → \(daemon.output))")
+            printError("e2e: daemon pid \(daemon.pid) ready (\(daemon.input) → \(daemon.output), \(security == .curve ? "CURVE" : "plaintext"))")
+            var curveGenerator: LoadGenerator?
+            if security == .both {
+                let second = try DaemonProcess(settings: set, tag: "curve", curve: true)
+                curveDaemon = second
+                curveGenerator = try LoadGenerator(input: second.input, output: second.output, words: words,
+                                                   prefix: "e2e-curve-\(getpid())-", security: second.clientSecurity)
+                try curveGenerator?.waitForHeartbeat(timeout: 30)
+                printError("e2e: CURVE daemon pid \(second.pid) ready (\(second.input) → \(second.output))")
+            }
             for n in streamCounts {
                 for k in tokenCounts {
                     report.configs.append(try measure(generator, pid: daemon.pid, streams: n, tokens: k))
+                    if let curveGenerator, let curveDaemon {
+                        printError("  (CURVE)")
+                        report.curveConfigs.append(try measure(curveGenerator, pid: curveDaemon.pid, streams: n, tokens: k))
+                    }
                 }
             }
             generator.close()
+            curveGenerator?.close()
             report.peakRSS = processMemory(daemon.pid).peak
             daemon.stop(graceful: true)
+            curveDaemon?.stop(graceful: true)
         } catch {
             daemon.stop(graceful: false)
+            curveDaemon?.stop(graceful: false)
             throw error
         }
 
@@ -182,13 +206,14 @@ struct E2EBenchCommand: ParsableCommand {
     /// each) and letting them go idle.
     private func measureIdle(words: [String], rawState: Int) throws -> E2EIdleResult {
         printError("e2e: idle streams: fresh daemon, \(idleStreams) streams")
-        let daemon = try DaemonProcess(settings: set, tag: "idle")
+        let daemon = try DaemonProcess(settings: set, tag: "idle", curve: security == .curve)
         defer {
             // 100,000 streams' shutdown snapshot is not what this measures: kill, don't stop.
             daemon.stop(graceful: false)
             daemon.removeFiles()
         }
-        let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "idle-\(getpid())-")
+        let generator = try LoadGenerator(input: daemon.input, output: daemon.output, words: words, prefix: "idle-\(getpid())-",
+                                          security: daemon.clientSecurity)
         defer { generator.close() }
         try generator.waitForHeartbeat(timeout: 30)
         printError("e2e: idle-streams daemon pid \(daemon.pid) ready")

@@ -15,11 +15,15 @@ final class DaemonProcess {
     let input: String
     let output: String
     let control: String
+    /// The keys of a client allowed on every socket, when the daemon runs CURVE.
+    let clientSecurity: ClientSecurity?
 
     var pid: Int32 { process.processIdentifier }
 
-    /// Starts the daemon and waits until its control socket answers.
-    init(settings: [String], tag: String) throws {
+    /// Starts the daemon and waits until its control socket answers. With `curve`, the daemon
+    /// gets a fresh server key and one allowed client key (in `security.control_clients`, so
+    /// the same key works on every socket): `clientSecurity`.
+    init(settings: [String], tag: String, curve: Bool = false) throws {
         directory = NSTemporaryDirectory() + "streamtag-e2e-\(getpid())-\(tag)"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -45,8 +49,10 @@ final class DaemonProcess {
         log_level: warning
 
         """
+        let security = try curve ? Self.writeKeys(directory + "/keys") : nil
+        clientSecurity = security?.client
         let configPath = directory + "/streamtag.yaml"
-        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try (config + (security?.yaml ?? "")).write(toFile: configPath, atomically: true, encoding: .utf8)
         logPath = directory + "/daemon.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -64,7 +70,8 @@ final class DaemonProcess {
             if !process.isRunning {
                 throw BenchError("the daemon exited (status \(process.terminationStatus)) before it was ready:\n\(logTail())")
             }
-            if let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 1),
+            if let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 1,
+                                                security: clientSecurity),
                case .bool(true)? = answer["ok"] {
                 break
             }
@@ -76,9 +83,34 @@ final class DaemonProcess {
         }
     }
 
+    /// A server key and a client key (allowed on every socket) under `directory`, and the
+    /// config section that uses them.
+    private static func writeKeys(_ directory: String) throws -> (client: ClientSecurity, yaml: String) {
+        let allowed = directory + "/control"
+        try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
+        func make(_ name: String, _ dir: String) throws -> Certificate {
+            let pair = try CurveKey.generatePair()
+            let certificate = Certificate(publicKey: pair.public, secretKey: pair.secret)
+            try CertificateFile.write(certificate, name: name, directory: dir)
+            return certificate
+        }
+        let server = try make("server", directory)
+        let client = try make("bench", allowed)
+        // The allowed directory holds public certificates only.
+        try FileManager.default.removeItem(atPath: allowed + "/bench.key_secret")
+        let yaml = """
+        security:
+          server_key: "\(directory)/server.key_secret"
+          control_clients: "\(allowed)"
+
+        """
+        return (ClientSecurity(publicKey: client.publicKey, secretKey: client.secretKey!, serverKey: server.publicKey), yaml)
+    }
+
     /// Streams open, as the control `status` says.
     func openStreams() -> Int? {
-        guard let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 5),
+        guard let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 5,
+                                               security: clientSecurity),
               case .integer(let n)? = answer["streams"] else { return nil }
         return n
     }

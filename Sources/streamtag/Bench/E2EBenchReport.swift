@@ -124,8 +124,13 @@ struct E2EReport {
     var configs: [E2EConfigResult] = []
     var peakRSS = 0
     var idle: E2EIdleResult?
+    /// `--security`: plaintext, curve, or both (then `curveConfigs` holds the CURVE daemon's).
+    var security = E2ESecurity.plaintext
+    var curveConfigs: [E2EConfigResult] = []
 
-    var allVerified: Bool { configs.allSatisfy(\.verified) && (idle?.verification.isClean ?? true) }
+    var allVerified: Bool {
+        (configs + curveConfigs).allSatisfy(\.verified) && (idle?.verification.isClean ?? true)
+    }
 
     /// The targets of the brief, where the matrix measured them.
     var targets: [(name: String, value: String, pass: Bool)] {
@@ -157,6 +162,30 @@ struct E2EReport {
             print("e2e over loopback TCP: daemon = `streamtag serve` child process (\(settingsText)), model \(model) (k=\(lookahead)), load generator in the parent")
         }
         print("  saturated: median of \(runs) runs × \(fmt(duration)) s after \(fmt(warmup)) s warm-up; paced: \(pacedText); load average \(loadBefore) → \(loadAfter)")
+        if security != .both {
+            if security == .curve { print("  CURVE on every socket (the generator is an allowed client)") }
+            printConfigTable(configs)
+        } else {
+            print("  plaintext daemon:")
+            printConfigTable(configs)
+            print("  CURVE daemon (the same configurations, each measured right after its plaintext run):")
+            printConfigTable(curveConfigs)
+            printCurveRatios()
+        }
+        print("  all-cores proj. = (cores − generator CPU) / daemon CPU per tag: the saturated rate if the daemon had the machine to itself")
+        print("  rq wait = time the daemon's threads spent runnable but waiting for a CPU during the paced runs (schedstat), per second")
+        if connected == nil { print(String(format: "  daemon peak RSS (VmHWM) over the matrix: %.1f MiB", Double(peakRSS) / 1048576)) }
+        if let idle {
+            print(String(format: "  idle streams: %@ opened in %.1f s (daemon reports %@ open); RSS %.1f → %.1f MiB = %.0f B/stream; raw state %d B → overhead %.0f B/stream",
+                         grouped(Double(idle.streams)), idle.openSeconds, grouped(Double(idle.openStreamsReported)),
+                         Double(idle.rssBefore) / 1048576, Double(idle.rssAfter) / 1048576, idle.bytesPerStream,
+                         idle.rawStateBytes, idle.overheadPerStream) + (idle.verification.isClean ? "" : " — VERIFICATION FAILED"))
+        }
+        for t in targets { print("  target \(t.name): \(t.value) \(t.pass ? "PASS" : "MISS")") }
+    }
+
+    /// One row per configuration: saturated throughput and CPU, paced latency, verification.
+    func printConfigTable(_ configs: [E2EConfigResult]) {
         let header = ["streams×K", "window", "saturated tags/s", "(min–max)", "daemon cores io/wrk/zmq", "µs CPU/tag", "all-cores proj.",
                       "paced tags/s", "p50", "p99", "p99.9", "rq wait", "verified"]
         var rows: [[String]] = [header]
@@ -190,16 +219,6 @@ struct E2EReport {
                     : String(repeating: " ", count: widths[i] - row[i].count) + row[i]
             }.joined(separator: "  "))
         }
-        print("  all-cores proj. = (cores − generator CPU) / daemon CPU per tag: the saturated rate if the daemon had the machine to itself")
-        print("  rq wait = time the daemon's threads spent runnable but waiting for a CPU during the paced runs (schedstat), per second")
-        if connected == nil { print(String(format: "  daemon peak RSS (VmHWM) over the matrix: %.1f MiB", Double(peakRSS) / 1048576)) }
-        if let idle {
-            print(String(format: "  idle streams: %@ opened in %.1f s (daemon reports %@ open); RSS %.1f → %.1f MiB = %.0f B/stream; raw state %d B → overhead %.0f B/stream",
-                         grouped(Double(idle.streams)), idle.openSeconds, grouped(Double(idle.openStreamsReported)),
-                         Double(idle.rssBefore) / 1048576, Double(idle.rssAfter) / 1048576, idle.bytesPerStream,
-                         idle.rawStateBytes, idle.overheadPerStream) + (idle.verification.isClean ? "" : " — VERIFICATION FAILED"))
-        }
-        for t in targets { print("  target \(t.name): \(t.value) \(t.pass ? "PASS" : "MISS")") }
     }
 
     func jsonText() -> String {
@@ -214,6 +233,8 @@ struct E2EReport {
             "targets": targets.map { ["name": $0.name, "value": $0.value, "pass": $0.pass] },
         ]
         if let idle { object["idle"] = idle.json }
+        object["security"] = security.rawValue
+        if security == .both { object["curve"] = curveJSON }
         return jsonLine(object)
     }
 }

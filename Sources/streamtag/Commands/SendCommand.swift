@@ -23,6 +23,7 @@ struct SendCommand: ParsableCommand {
     var partial = false
     @Option(name: .long, help: "Seconds to wait for the daemon's heartbeat, and for each answer.")
     var timeout: Double = 10
+    @OptionGroup var keys: ClientKeyOptions
 
     func run() throws {
         let text: String
@@ -38,7 +39,7 @@ struct SendCommand: ParsableCommand {
             .map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init) }
             .filter { !$0.isEmpty }
         let id = stream ?? "send-\(getpid())"
-        let client = try StreamClient(input: input, output: output)
+        let client = try StreamClient(input: input, output: output, security: keys.security())
         defer { client.close() }
         try client.follow(id)
         try client.waitForHeartbeat(timeout: timeout)
@@ -95,6 +96,7 @@ struct CtlCommand: ParsableCommand {
     var control = "tcp://127.0.0.1:5562"
     @Option(name: .long, help: "Seconds to wait for the answer.")
     var timeout: Double = 30
+    @OptionGroup var keys: ClientKeyOptions
 
     func run() throws {
         var request: [(key: String, value: JSONValue)] = [("cmd", .string(command))]
@@ -112,7 +114,7 @@ struct CtlCommand: ParsableCommand {
         default:
             throw ValidationError("unknown command \(command) (status, streams, drop, snapshot, reload)")
         }
-        let answer = try controlRequest(.object(request), endpoint: control, timeout: timeout)
+        let answer = try controlRequest(.object(request), endpoint: control, timeout: timeout, security: keys.security())
         print(String(decoding: answer.encoded, as: UTF8.self))
         if case .bool(false)? = answer["ok"] { throw ExitCode(1) }
     }

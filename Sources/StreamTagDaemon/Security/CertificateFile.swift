@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Reading and writing certificate files (see ``Certificate``), with the checks a secret key
+/// needs: it must not be readable by anyone but its owner.
+public enum CertificateFile {
+    /// The largest certificate file read (real ones are about 400 bytes).
+    static let maxBytes = 64 << 10
+
+    /// Reads a public certificate (`NAME.key`), or the public half of a secret one.
+    public static func loadPublic(_ path: String) throws(SecurityError) -> Certificate {
+        try Certificate.parse(read(path), path: path)
+    }
+
+    /// Reads a secret certificate (`NAME.key_secret`): it must hold a secret key and be
+    /// accessible by its owner only (mode 0600 or 0400).
+    public static func loadSecret(_ path: String) throws(SecurityError) -> Certificate {
+        let certificate = try Certificate.parse(read(path), path: path)
+        guard certificate.secretKey != nil else {
+            throw SecurityError(path: path, message: "holds no secret-key: this is a public certificate (NAME.key); give the NAME.key_secret file")
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw SecurityError(path: path, message: "cannot read the secret key file: \(String(cString: strerror(errno)))")
+        }
+        let mode = info.st_mode & 0o777
+        if mode & 0o077 != 0 {
+            throw SecurityError(path: path, message: "the secret key file is accessible by group or others (mode \(String(mode, radix: 8))); anyone who reads it can pose as its owner: run chmod 600 \(path)")
+        }
+        return certificate
+    }
+
+    private static func read(_ path: String) throws(SecurityError) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+            throw SecurityError(path: path, message: "cannot read the key file: \(reason)")
+        }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
+        guard data.count <= maxBytes else {
+            throw SecurityError.malformed(path, "larger than \(maxBytes / 1024) KiB")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SecurityError.malformed(path, "not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Writes `NAME.key` (0644) and `NAME.key_secret` (0600, created so: never readable by
+    /// others, not even for a moment) into `directory`; refuses to overwrite either.
+    /// Returns the two paths.
+    @discardableResult
+    public static func write(_ certificate: Certificate, name: String, directory: String) throws(SecurityError) -> (public: String, secret: String) {
+        let base = (directory as NSString).appendingPathComponent(name)
+        let publicPath = base + ".key", secretPath = base + ".key_secret"
+        for path in [publicPath, secretPath] where FileManager.default.fileExists(atPath: path) {
+            throw SecurityError(path: path, message: "exists already; remove it first or choose another name (keys are never overwritten)")
+        }
+        let stamp = Certificate.timestamp()
+        try create(secretPath, certificate.text(includingSecret: true, generated: stamp), mode: 0o600)
+        try create(publicPath, certificate.text(includingSecret: false, generated: stamp), mode: 0o644)
+        return (publicPath, secretPath)
+    }
+
+    private static func create(_ path: String, _ text: String, mode: mode_t) throws(SecurityError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw SecurityError(path: path, message: "cannot create: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        // The umask may have taken bits away from the public file; never adds any.
+        fchmod(fd, mode)
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else {
+            throw SecurityError(path: path, message: "cannot write: \(String(cString: strerror(errno)))")
+        }
+    }
+}

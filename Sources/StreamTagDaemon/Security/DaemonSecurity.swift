@@ -1,0 +1,150 @@
+import CZeroMQ
+import Dispatch
+import Logging
+import Prometheus
+import Synchronization
+
+/// CURVE on the daemon's three sockets (README "Security"): the server key, the key ring, the
+/// ZAP handler, handshake monitors, the key-directory watcher and the refusal counts.
+///
+/// Thread rules: created by `Daemon.openSockets()` before the I/O thread starts, then used on
+/// the I/O thread only (its sockets are in the I/O loop's poller); key directories are read on
+/// a queue of their own and the result handed back through `onIOThread`. `@unchecked
+/// Sendable` only so that closure can carry it there.
+final class DaemonSecurity: @unchecked Sendable {
+    let settings: DaemonConfig.Security
+    let server: Certificate
+    private(set) var ring: KeyRing
+    let failures: AuthFailures
+    private let zap: ZAPHandler
+    private var monitors: [(socket: KeyRing.Socket, pair: ZMQSocket)] = []
+    private let watcher: KeyDirectoryWatcher
+    private let logger: Logger
+    private let context: ZMQContext
+    private let onIOThread: @Sendable (@escaping @Sendable () -> Void) -> Void
+    private let reader = DispatchQueue(label: "streamtag.key-directories")
+    private var reloading = false, reloadAgain = false
+    /// Poller slots (see `addToPoller`).
+    private var zapSlot = -1, monitorSlots: [Int] = [], watchSlot = -1
+    /// The stat check of the key directories (the inotify fallback).
+    private var nextCheck = 0.0
+    static let checkInterval = 2.0
+    /// How many times the key directories were read and swapped in, the first at start (any
+    /// thread; tests wait on it).
+    let keyReads = Atomic<Int>(1)
+
+    /// Loads the server key and the key directories (any problem throws, naming the file) and
+    /// binds the ZAP handler: call before the sockets it secures bind.
+    init(_ settings: DaemonConfig.Security, context: ZMQContext, registry: PrometheusCollectorRegistry, logger: Logger,
+         now: Double, onIOThread: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) throws {
+        guard CurveKey.isAvailable else {
+            throw SecurityError(path: settings.serverKey, message: "this libzmq has no CURVE support (zmq_has(\"curve\") is 0): install a libzmq built with libsodium")
+        }
+        self.settings = settings
+        server = try CertificateFile.loadSecret(settings.serverKey)
+        let (clients, control) = Self.readDirectories(settings)
+        if let problem = (clients.problems + control.problems).first { throw problem }
+        ring = KeyRing(clients: clients.keys, controlClients: control.keys)
+        failures = AuthFailures(registry: registry, now: now)
+        self.context = context
+        self.logger = logger
+        self.onIOThread = onIOThread
+        zap = try ZAPHandler(context: context)
+        watcher = KeyDirectoryWatcher(directories: [settings.clients, settings.controlClients].filter { !$0.isEmpty })
+        nextCheck = now + Self.checkInterval
+        logger.info("CURVE on: input, output and control accept only allowed keys", metadata: [
+            "server_key": "\(server.publicKey.z85)", "clients": "\(ring.clients.count)", "control_clients": "\(ring.controlClients.count)",
+        ])
+    }
+
+    private static func readDirectories(_ settings: DaemonConfig.Security) -> (KeyDirectory, KeyDirectory) {
+        (settings.clients.isEmpty ? KeyDirectory() : KeyDirectory(path: settings.clients),
+         settings.controlClients.isEmpty ? KeyDirectory() : KeyDirectory(path: settings.controlClients))
+    }
+
+    /// Makes `socket` a CURVE server checked by the ZAP handler as `role`, and monitors its
+    /// failed handshakes. Before the socket binds or connects.
+    func secure(_ socket: ZMQSocket, as role: KeyRing.Socket) throws {
+        try socket.makeCurveServer(secretKey: server.secretKey!, zapDomain: role.rawValue)
+        let endpoint = "inproc://streamtag.monitor.\(role.rawValue)"
+        try socket.monitor(endpoint, events: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        let pair = try context.socket(.pair)
+        try pair.connect(endpoint)
+        monitors.append((role, pair))
+    }
+
+    /// Adds the ZAP socket, the monitors and the watcher to the I/O loop's poller.
+    func addToPoller(_ poller: ZMQPoller) {
+        zapSlot = poller.add(zap.socket)
+        monitorSlots = monitors.map { poller.add($0.pair) }
+        if watcher.fd >= 0 { watchSlot = poller.add(fd: watcher.fd) }
+    }
+
+    /// I/O thread, after each poll: answers ZAP requests, counts failed handshakes, re-reads
+    /// the key directories when they changed, logs the refusal summary when due. Never waits.
+    func service(_ poller: ZMQPoller, now: Double) {
+        if poller.isReadable(zapSlot) {
+            zap.serve(ring) { failures.count($0.socket, $0.reason) }
+        }
+        for (index, slot) in monitorSlots.enumerated() where poller.isReadable(slot) {
+            let (role, pair) = monitors[index]
+            while let frames = try? pair.receive(dontWait: true, maxFrames: 3) {
+                guard let event = MonitorEvent(frames: frames) else { continue }
+                let mismatch = event.event == UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+                    && event.value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+                failures.count(role, mismatch ? .plaintext : .handshake)
+            }
+        }
+        var changed = watchSlot >= 0 && poller.isReadable(watchSlot) && watcher.drainEvents()
+        if now >= nextCheck {
+            nextCheck = now + Self.checkInterval
+            changed = watcher.changed() || changed
+        }
+        if changed { reloadKeys(source: "key directory changed") }
+        failures.summarize(now: now, logger: logger)
+    }
+
+    /// I/O thread: re-reads the key directories (off this thread) and swaps the key ring in.
+    /// Connections made after the swap are checked against the new keys; open ones stay.
+    func reloadKeys(source: String) {
+        guard !reloading else { reloadAgain = true; return }
+        reloading = true
+        watcher.markSeen()
+        let settings = self.settings
+        reader.async { [self] in
+            let (clients, control) = Self.readDirectories(settings)
+            onIOThread { [self] in finishReload(clients, control, source: source) }
+        }
+    }
+
+    private func finishReload(_ clients: KeyDirectory, _ control: KeyDirectory, source: String) {
+        let old = ring
+        ring = KeyRing(clients: clients.keys, controlClients: control.keys)
+        keyReads.add(1, ordering: .releasing)
+        for problem in clients.problems + control.problems {
+            // The key of a file that cannot be read is not admitted: fail closed.
+            logger.error("key directory: \(problem.description); that file's key is refused until it is fixed",
+                         metadata: ["source": "\(source)"])
+        }
+        func diff(_ a: [CurveKey: String], _ b: [CurveKey: String]) -> String {
+            let added = b.keys.filter { a[$0] == nil }.compactMap { b[$0] }.sorted()
+            let removed = a.keys.filter { b[$0] == nil }.compactMap { a[$0] }.sorted()
+            return "\(b.count) (added: \(added.isEmpty ? "none" : added.joined(separator: " ")), removed: \(removed.isEmpty ? "none" : removed.joined(separator: " ")))"
+        }
+        logger.info("keys re-read: clients \(diff(old.clients, ring.clients)), control_clients \(diff(old.controlClients, ring.controlClients))",
+                    metadata: ["source": "\(source)"])
+        reloading = false
+        if reloadAgain {
+            reloadAgain = false
+            reloadKeys(source: "changed during the last read")
+        }
+    }
+
+    /// At stop: the last summary, then the sockets. Call after the secured sockets are closed
+    /// (libzmq admits every key while no ZAP handler is bound).
+    func close(now: Double) {
+        failures.summarize(now: now, logger: logger, force: true)
+        for (_, pair) in monitors { pair.close() }
+        zap.close()
+    }
+}
