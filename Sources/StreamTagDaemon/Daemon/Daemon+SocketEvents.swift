@@ -8,17 +8,22 @@ extension Daemon {
     /// connections closed (a producer went away, or sent a frame over
     /// `input.max_zmq_message_bytes`, which libzmq drops by closing the connection without
     /// saying why). The first descriptor shortage is logged at once; the log summary reports
-    /// both every 10 s.
+    /// both every 10 s. With CURVE on, failed handshakes go to the security's refusal counts
+    /// (on the I/O thread): libzmq allows one monitor per socket, so this is the only one.
     func monitorSockets() {
         let counts = metrics.counts, logger = self.logger
         let reported = Mutex(false)
+        let handshakes = security == nil ? 0 : DaemonSecurity.monitoredEvents
         do {
             _ = try ZMQEventMonitor(context: context, sockets: [
-                ("input", input, ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED),
-                ("output", output, ZMQ_EVENT_ACCEPT_FAILED),
-                ("control", control, ZMQ_EVENT_ACCEPT_FAILED),
-            ]) { event in
+                ("input", input, ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED | handshakes),
+                ("output", output, ZMQ_EVENT_ACCEPT_FAILED | handshakes),
+                ("control", control, ZMQ_EVENT_ACCEPT_FAILED | handshakes),
+            ]) { [weak self] event in
                 switch event.event {
+                case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                    guard let self, let socket = KeyRing.Socket(rawValue: event.socket) else { return }
+                    onIOThread { [self] in security?.handshakeFailed(socket, event: event.event, value: event.value) }
                 case ZMQ_EVENT_ACCEPT_FAILED where event.value == EMFILE || event.value == ENFILE:
                     counts.add(EventCount.fdExhaustedZMQ)
                     if reported.withLock({ r in defer { r = true }; return !r }) {

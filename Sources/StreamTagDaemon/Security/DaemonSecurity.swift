@@ -5,7 +5,9 @@ import Prometheus
 import Synchronization
 
 /// CURVE on the daemon's three sockets (README "Security"): the server key, the key ring, the
-/// ZAP handler, handshake monitors, the key-directory watcher and the refusal counts.
+/// ZAP handler, the key-directory watcher and the refusal counts. Failed handshakes reach it
+/// from the daemon's one socket monitor (`Daemon.monitorSockets`: libzmq allows one monitor
+/// per socket) through ``handshakeFailed(_:event:value:)``.
 ///
 /// Thread rules: created by `Daemon.openSockets()` before the I/O thread starts, then used on
 /// the I/O thread only (its sockets are in the I/O loop's poller); key directories are read on
@@ -17,7 +19,6 @@ final class DaemonSecurity: @unchecked Sendable {
     private(set) var ring: KeyRing
     let failures: AuthFailures
     private let zap: ZAPHandler
-    private var monitors: [(socket: KeyRing.Socket, pair: ZMQSocket)] = []
     private let watcher: KeyDirectoryWatcher
     private let logger: Logger
     private let context: ZMQContext
@@ -25,7 +26,7 @@ final class DaemonSecurity: @unchecked Sendable {
     private let reader = DispatchQueue(label: "streamtag.key-directories")
     private var reloading = false, reloadAgain = false
     /// Poller slots (see `addToPoller`).
-    private var zapSlot = -1, monitorSlots: [Int] = [], watchSlot = -1
+    private var zapSlot = -1, watchSlot = -1
     /// The stat check of the key directories (the inotify fallback).
     private var nextCheck = 0.0
     static let checkInterval = 2.0
@@ -62,38 +63,33 @@ final class DaemonSecurity: @unchecked Sendable {
          settings.controlClients.isEmpty ? KeyDirectory() : KeyDirectory(path: settings.controlClients))
     }
 
-    /// Makes `socket` a CURVE server checked by the ZAP handler as `role`, and monitors its
-    /// failed handshakes. Before the socket binds or connects.
+    /// Makes `socket` a CURVE server checked by the ZAP handler as `role`. Before the socket
+    /// binds or connects.
     func secure(_ socket: ZMQSocket, as role: KeyRing.Socket) throws {
         try socket.makeCurveServer(secretKey: server.secretKey!, zapDomain: role.rawValue)
-        let endpoint = "inproc://streamtag.monitor.\(role.rawValue)"
-        try socket.monitor(endpoint, events: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-        let pair = try context.socket(.pair)
-        try pair.connect(endpoint)
-        monitors.append((role, pair))
     }
 
-    /// Adds the ZAP socket, the monitors and the watcher to the I/O loop's poller.
+    /// The socket-monitor events a secured socket reports here.
+    static let monitoredEvents = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+
+    /// I/O thread: a handshake failed on `socket` (a ``monitoredEvents`` event and its value).
+    /// A mechanism mismatch is a plaintext client; anything else a failed handshake.
+    func handshakeFailed(_ socket: KeyRing.Socket, event: Int32, value: Int32) {
+        let mismatch = event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+        failures.count(socket, mismatch ? .plaintext : .handshake)
+    }
+
+    /// Adds the ZAP socket and the watcher to the I/O loop's poller.
     func addToPoller(_ poller: ZMQPoller) {
         zapSlot = poller.add(zap.socket)
-        monitorSlots = monitors.map { poller.add($0.pair) }
         if watcher.fd >= 0 { watchSlot = poller.add(fd: watcher.fd) }
     }
 
-    /// I/O thread, after each poll: answers ZAP requests, counts failed handshakes, re-reads
-    /// the key directories when they changed, logs the refusal summary when due. Never waits.
+    /// I/O thread, after each poll: answers ZAP requests, re-reads the key directories when
+    /// they changed, logs the refusal summary when due. Never waits.
     func service(_ poller: ZMQPoller, now: Double) {
         if poller.isReadable(zapSlot) {
             zap.serve(ring) { failures.count($0.socket, $0.reason) }
-        }
-        for (index, slot) in monitorSlots.enumerated() where poller.isReadable(slot) {
-            let (role, pair) = monitors[index]
-            while let frames = try? pair.receive(dontWait: true, maxFrames: 3) {
-                guard let event = MonitorEvent(frames: frames) else { continue }
-                let mismatch = event.event == UInt16(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-                    && event.value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
-                failures.count(role, mismatch ? .plaintext : .handshake)
-            }
         }
         var changed = watchSlot >= 0 && poller.isReadable(watchSlot) && watcher.drainEvents()
         if now >= nextCheck {
@@ -144,7 +140,6 @@ final class DaemonSecurity: @unchecked Sendable {
     /// (libzmq admits every key while no ZAP handler is bound).
     func close(now: Double) {
         failures.summarize(now: now, logger: logger, force: true)
-        for (_, pair) in monitors { pair.close() }
         zap.close()
     }
 }

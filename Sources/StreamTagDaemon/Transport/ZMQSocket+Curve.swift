@@ -36,14 +36,6 @@ extension ZMQSocket {
         }
     }
 
-    /// Publishes this socket's connection events `events` (`ZMQ_EVENT_…`) on the PAIR
-    /// endpoint `endpoint` (`zmq_socket_monitor`); connect a `.pair` socket there to read them
-    /// (``MonitorEvent``).
-    public func monitor(_ endpoint: String, events: Int32) throws {
-        let socket = try live("zmq_socket_monitor")
-        if zmq_socket_monitor(socket, endpoint, events) != 0 { throw ZMQError.last("zmq_socket_monitor") }
-    }
-
     private func setIntOption(_ name: Int32, _ value: Int32) throws {
         var value = value
         let socket = try live("zmq_setsockopt")
@@ -56,21 +48,5 @@ extension ZMQSocket {
         let socket = try live("zmq_setsockopt")
         let result = bytes.withUnsafeBytes { zmq_setsockopt(socket, name, $0.baseAddress, $0.count) }
         if result != 0 { throw ZMQError.last("zmq_setsockopt") }
-    }
-}
-
-/// One event from a socket monitor: the event (`ZMQ_EVENT_…`), its value (for handshake
-/// failures the protocol error or the ZAP status code) and the endpoint.
-public struct MonitorEvent: Sendable, Equatable {
-    public var event: UInt16
-    public var value: UInt32
-    public var endpoint: String
-
-    /// Reads the monitor's two-frame message; nil when it is not one.
-    public init?(frames: [[UInt8]]) {
-        guard frames.count == 2, frames[0].count == 6 else { return nil }
-        event = UInt16(frames[0][0]) | UInt16(frames[0][1]) << 8
-        value = frames[0][2...5].reversed().reduce(0) { $0 << 8 | UInt32($1) }
-        endpoint = String(decoding: frames[1], as: UTF8.self)
     }
 }
