@@ -5,8 +5,8 @@ import StreamTagCore
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: kernel (step latency, batched throughput), train (tokens/s), e2e (daemon over sockets).",
-        subcommands: [KernelBenchCommand.self, TrainBenchCommand.self, E2EBenchCommand.self]
+        abstract: "Benchmarks: kernel (step latency, batched throughput), train (tokens/s), e2e (daemon over sockets), faults (fault drills), soak (long run).",
+        subcommands: [KernelBenchCommand.self, TrainBenchCommand.self, E2EBenchCommand.self, FaultBenchCommand.self, SoakBenchCommand.self]
     )
 }
 
