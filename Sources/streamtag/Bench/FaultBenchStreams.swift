@@ -48,6 +48,8 @@ final class DrillStreams {
     var check = DrillCheck()
     /// `$sys` events by name (heartbeats too).
     private(set) var system: [String: Int] = [:]
+    /// The models of `model_loaded` events, in order.
+    private(set) var loadedModels: [String] = []
     private(set) var messagesSent = 0
     private(set) var answers = 0
     /// Events that are expected in this drill (counted in `check.allowed`, not as problems).
@@ -151,6 +153,7 @@ final class DrillStreams {
         }
         if m.topic == "$sys" {
             system[m.event ?? "message", default: 0] += 1
+            if m.event == "model_loaded", case .string(let model)? = m.body["model"] { loadedModels.append(model) }
             return
         }
         guard let s = index[m.topic] else {
