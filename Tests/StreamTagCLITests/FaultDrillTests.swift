@@ -24,6 +24,14 @@ import Testing
         #expect((lost["max"] as? Double ?? .infinity) <= Double(kill["tokens_sent"] as? Int ?? 0))
     }
 
+    /// Model paths the daemon already rejects cleanly: a directory (rejected at once, naming
+    /// the path; a valid model put there afterwards loads), and a valid model written slowly in
+    /// place (never served half-written; served once complete).
+    @Test(arguments: ["directory", "slow-write"])
+    func modelPathDrillHolds(drill: String) throws {
+        try expectDrillPasses(["--drills", "model", "--model-cases", drill], key: "model_path")
+    }
+
     /// An unknown drill is refused, naming it.
     @Test func unknownDrillIsRefused() throws {
         let result = try CLI.run(["bench", "faults", "--drills", "explode"])
@@ -43,7 +51,7 @@ struct FaultDrillPendingTests {
         try expectDrillPasses(["--drills", "state-dir", "--state-dir-cases", drill], key: "state_dir")
     }
 
-    @Test(arguments: ["directory", "fifo", "dev-zero", "growing-garbage", "slow-write"])
+    @Test(arguments: ["fifo", "dev-zero", "growing-garbage"])
     func modelPath(drill: String) throws {
         try expectDrillPasses(["--drills", "model", "--model-cases", drill], key: "model_path")
     }

@@ -298,7 +298,8 @@ final class DrillStreams {
     /// Makes every open stream's next message its last (`end: true`).
     func endAll() {
         for s in active where !streams[s].done && streams[s].fate == .end && !streams[s].sendingDone {
-            streams[s].planned = streams[s].nextSeq + 1
+            // After a rewind, the stream first catches up with what it had sent before.
+            streams[s].planned = max(streams[s].nextSeq, streams[s].sent) + 1
         }
     }
 
@@ -315,7 +316,7 @@ final class DrillStreams {
                 check.restoreInconsistent += 1
             }
             lost += max(0, streams[s].answered * T - position)
-            resent += max(0, streams[s].sent * T - position)
+            resent += max(0, streams[s].nextSeq * T - position)
             streams[s].nextSeq = seq + 1
             streams[s].answered = seq + 1
             streams[s].lifetimeNext = nil

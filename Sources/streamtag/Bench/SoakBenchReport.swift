@@ -84,6 +84,10 @@ struct SoakReport {
             "scrape_ms": stats(monitor.scrapeSeconds.map { $0 * 1e3 }),
             "system_events": systemEvents, "daemon_metrics": daemonMetrics, "check": check.json,
             "exit_status": exitStatus.map { Int($0) } ?? -1, "failures": failures, "passed": passed,
+            // Every 10th sample (one per 10 s): the shape of the curve, for the record.
+            "rss_series_mib": monitor.samples.enumerated().filter { $0.offset % 10 == 0 }
+                .map { (Double($0.element.rss) / 104857.6).rounded() / 10 },
+            "reload_times_s": monitor.reloads.map { $0.t.rounded() },
         ]
     }
 
