@@ -5,8 +5,9 @@ import StreamTagCore
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: kernel (step latency, batched throughput), train (tokens/s), e2e (daemon over sockets).",
-        subcommands: [KernelBenchCommand.self, TrainBenchCommand.self, E2EBenchCommand.self, GatewayBenchCommand.self]
+        abstract: "Benchmarks: kernel (step latency, batched throughput), train (tokens/s), e2e (daemon over sockets), gateway (WebSocket against ZeroMQ), faults (fault drills), soak (long run).",
+        subcommands: [KernelBenchCommand.self, TrainBenchCommand.self, E2EBenchCommand.self, GatewayBenchCommand.self,
+                      FaultBenchCommand.self, SoakBenchCommand.self]
     )
 }
 

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import StreamTagCore
+import StreamTagDaemon
+
+/// Fault drills against a real daemon child (README "Fault drills and soak"): `kill -9` under
+/// load with restarts, the state directory full or unwritable, the model path replaced by
+/// things that are not model files. Each drill states the behaviour it expects and reports
+/// every expectation that failed; the exit status is non-zero when one did.
+struct FaultBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faults",
+        abstract: "Fault drills: kill -9 under load, state directory full or unwritable, bad model paths.",
+        discussion: """
+        kill       N streams under paced load; the daemon is killed (SIGKILL) at random moments, --kills
+                   times per --snapshot-interval, and started again on the same ports and state
+                   directory. After each start the client reads where every stream was restored
+                   (ctl streams) and sends again from there. Reports restart times and the tokens
+                   answered before a kill that the restarted daemon no longer knew (tokens lost per kill).
+        state-dir  state_dir on a full tmpfs, remounted read-only while running, read-only from the
+                   start, and under a regular file (needs root for the mounts; skipped otherwise).
+        model      model.path replaced by a directory, a FIFO, a symlink to /dev/zero, a file of
+                   garbage growing while it is read, and a valid model written slowly in place.
+        """
+    )
+
+    @Flag(name: .long, help: "Print one JSON object on the last line.") var json = false
+    @Option(name: .long, help: "Drills to run, comma-separated: kill, state-dir, model.") var drills = "kill,state-dir,model"
+    @Option(name: .long, help: "Kills per snapshot interval (kill drill).") var kills = 50
+    @Option(name: .long, help: "snapshot_interval values, comma-separated (kill drill), e.g. 1s,5s.") var snapshotInterval = "1s"
+    @Option(name: .long, help: "Concurrent streams (kill drill).") var streams = 20
+    @Option(name: .long, help: "Tokens per message.") var tokensPerMessage = 4
+    @Option(name: .long, help: "Tokens per second offered in total (kill drill).") var rate = 4000.0
+    @Option(name: .long, help: "Seed of the kill moments.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Model drills to run, comma-separated: directory, fifo, dev-zero, growing-garbage, slow-write.")
+    var modelCases = "directory,fifo,dev-zero,growing-garbage,slow-write"
+    @Option(name: .long, help: "State directory drills to run, comma-separated: full, read-only-while-running, read-only-at-start, under-a-regular-file.")
+    var stateDirCases = "full,read-only-while-running,read-only-at-start,under-a-regular-file"
+
+    func run() throws {
+        let names = drills.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let known: Set<String> = ["kill", "state-dir", "model"]
+        if let bad = names.first(where: { !known.contains($0) }) {
+            throw ValidationError("--drills: unknown drill \(bad) (known: kill, state-dir, model)")
+        }
+        let model = try BuiltinModel.load()
+        let words = drillWords(model)
+        var report: [String: Any] = ["model": model.id, "cpus": ProcessInfo.processInfo.activeProcessorCount,
+                                     "load_before": loadAverage()]
+        var failed: [String] = []
+        if names.contains("kill") {
+            var runs: [[String: Any]] = []
+            for text in snapshotInterval.split(separator: ",") {
+                guard let interval = parseSeconds(String(text)), interval > 0 else {
+                    throw ValidationError("--snapshot-interval: \(text) is not a positive duration (e.g. 1s, 500ms)")
+                }
+                let drill = KillDrill(kills: kills, snapshotInterval: interval, intervalText: String(text), streams: streams,
+                                      tokensPerMessage: tokensPerMessage, rate: rate, seed: seed, words: words, lookahead: model.k)
+                let result = drill.run()
+                result.printSummary()
+                if !result.passed { failed.append("kill@\(text)") }
+                runs.append(result.json)
+            }
+            report["kill"] = runs
+        }
+        if names.contains("state-dir") {
+            let cases = stateDirCases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let results = StateDirDrill(words: words, lookahead: model.k).run(cases: cases)
+            for r in results { r.printSummary(); if !r.passed && !r.skipped { failed.append("state-dir:\(r.name)") } }
+            report["state_dir"] = results.map(\.json)
+        }
+        if names.contains("model") {
+            let cases = modelCases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let results = ModelPathDrill(words: words, lookahead: model.k).run(cases: cases)
+            for r in results { r.printSummary(); if !r.passed && !r.skipped { failed.append("model:\(r.name)") } }
+            report["model_path"] = results.map(\.json)
+        }
+        report["failed"] = failed
+        report["passed"] = failed.isEmpty
+        report["load_after"] = loadAverage()
+        print(failed.isEmpty ? "faults: every drill passed" : "faults: FAILED \(failed.joined(separator: ", "))")
+        if json { print(jsonLine(report)) }
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// One expectation of a drill: what should hold, whether it did, what was seen.
+struct DrillExpectation {
+    var name: String
+    var passed: Bool
+    var detail: String
+
+    var json: [String: Any] { ["name": name, "passed": passed, "detail": detail] }
+}
+
+/// A drill made of expectations (state directory, model path).
+struct DrillCase {
+    var name: String
+    var expectations: [DrillExpectation] = []
+    var skipped = false
+    var skipReason = ""
+    var figures: [String: Any] = [:]
+
+    init(_ name: String) { self.name = name }
+
+    var passed: Bool { expectations.allSatisfy(\.passed) }
+
+    mutating func expect(_ name: String, _ passed: Bool, _ detail: String) {
+        expectations.append(DrillExpectation(name: name, passed: passed, detail: detail))
+    }
+
+    mutating func skip(_ reason: String) {
+        skipped = true
+        skipReason = reason
+    }
+
+    var json: [String: Any] {
+        var object: [String: Any] = ["name": name, "passed": passed && !skipped, "skipped": skipped,
+                                     "expectations": expectations.map(\.json)]
+        if skipped { object["skip_reason"] = skipReason }
+        object["figures"] = figures
+        return object
+    }
+
+    func printSummary() {
+        if skipped {
+            print("  \(name): skipped (\(skipReason))")
+            return
+        }
+        print("  \(name): \(passed ? "passed" : "FAILED")")
+        for e in expectations { print("    [\(e.passed ? "ok" : "FAIL")] \(e.name): \(e.detail)") }
+    }
+}
+
+/// Words of the model's vocabulary that need no JSON escaping (the drills compare echoes).
+func drillWords(_ model: Model) -> [String] {
+    let words = model.vocabulary.words.dropFirst().filter { word in
+        !word.isEmpty && word.utf8.count <= 32
+            && word.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    }
+    return Array(words.prefix(2000))
+}
+
+/// `1s`, `500ms`, `2m`, `1h`, or plain seconds.
+func parseSeconds(_ text: String) -> Double? {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where t.hasSuffix(suffix) {
+        return Double(t.dropLast(suffix.count)).map { $0 * scale }
+    }
+    return Double(t)
+}
+
+/// A small deterministic generator (SplitMix64) for kill moments and stream plans.
+struct DrillRandom {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+}
+
+/// Summary figures of a list of numbers.
+func stats(_ values: [Double]) -> [String: Any] {
+    guard !values.isEmpty else { return ["count": 0] }
+    let sorted = values.sorted()
+    return ["count": values.count, "min": round3(sorted[0]), "median": round3(median(values)),
+            "mean": round3(values.reduce(0, +) / Double(values.count)), "max": round3(sorted[sorted.count - 1])]
+}

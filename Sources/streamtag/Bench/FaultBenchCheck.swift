@@ -1,0 +1,74 @@
+/// What a fault drill or the soak verifies, per stream, over real sockets. Every message of a
+/// stream is answered once, in seq order, within one daemon lifetime; final positions come
+/// 0, 1, 2, … once each within a lifetime, each echoing the token sent at that position; an
+/// ended stream gets one `end` whose count is every token sent, and by then every position
+/// has its final tag; an evicted (idle) stream has every position but the lookahead window.
+///
+/// Across a `kill -9` and restart (the kill drill), the client learns from `ctl streams` where
+/// each stream was restored (seq S, position P), checks P = (S+1)·T (T tokens per message) and
+/// S below what it sent, and sends again from seq S+1, the same tokens. Positions the daemon
+/// releases again are `redelivered`: each must carry the tag it had the first time (same model,
+/// same state: the snapshot is exact). A position released before the snapshot whose answer
+/// never arrived is `positionsLost` (reported, a problem: the daemon can never release it again).
+/// Tokens answered before the kill but after the snapshot are not problems: they are the
+/// figure the drill measures (tokens lost per kill), sent again and answered again.
+struct DrillCheck {
+    var answersMissing = 0
+    var answersOutOfOrder = 0
+    var positionsSkipped = 0
+    var positionsRepeated = 0
+    var positionsMissing = 0
+    var positionsLost = 0
+    var tokenMismatches = 0
+    var redelivered = 0
+    var redeliveredChanged = 0
+    var endsMissing = 0
+    var endsRepeated = 0
+    var endCountMismatches = 0
+    var restoreInconsistent = 0
+    var unreadable = 0
+    var foreign = 0
+    var streamsCompleted = 0
+    /// Unexpected events by name: problems.
+    var events: [String: Int] = [:]
+    /// Events this drill expects (`model` after reloads, `evicted` for idle streams, `duplicate`
+    /// for a message sent again while its answer was under way): counted, not problems.
+    var allowed: [String: Int] = [:]
+
+    var problems: Int {
+        answersMissing + answersOutOfOrder + positionsSkipped + positionsRepeated + positionsMissing + positionsLost
+            + tokenMismatches + redeliveredChanged + endsMissing + endsRepeated + endCountMismatches + restoreInconsistent
+            + unreadable + foreign + events.values.reduce(0, +)
+    }
+
+    var isClean: Bool { problems == 0 }
+
+    var json: [String: Any] {
+        var object: [String: Any] = [
+            "answers_missing": answersMissing, "answers_out_of_order": answersOutOfOrder,
+            "positions_skipped": positionsSkipped, "positions_repeated": positionsRepeated,
+            "positions_missing": positionsMissing, "positions_lost": positionsLost, "token_mismatches": tokenMismatches,
+            "redelivered_same_tag": redelivered, "redelivered_other_tag": redeliveredChanged,
+            "ends_missing": endsMissing, "ends_repeated": endsRepeated, "end_count_mismatches": endCountMismatches,
+            "restore_inconsistent": restoreInconsistent, "unreadable": unreadable, "foreign": foreign,
+            "streams_completed": streamsCompleted, "problems": problems, "verified": isClean,
+        ]
+        object["unexpected_events"] = events
+        object["expected_events"] = allowed
+        return object
+    }
+
+    /// Non-zero problem counters, for a one-line summary.
+    var summary: String {
+        let named: [(String, Int)] = [
+            ("answers_missing", answersMissing), ("answers_out_of_order", answersOutOfOrder),
+            ("positions_skipped", positionsSkipped), ("positions_repeated", positionsRepeated),
+            ("positions_missing", positionsMissing), ("positions_lost", positionsLost), ("token_mismatches", tokenMismatches),
+            ("redelivered_other_tag", redeliveredChanged), ("ends_missing", endsMissing), ("ends_repeated", endsRepeated),
+            ("end_count_mismatches", endCountMismatches), ("restore_inconsistent", restoreInconsistent),
+            ("unreadable", unreadable), ("foreign", foreign),
+        ] + events.sorted { $0.key < $1.key }.map { ("event:" + $0.key, $0.value) }
+        let bad = named.filter { $0.1 != 0 }.map { "\($0.0)=\($0.1)" }
+        return bad.isEmpty ? "verified" : "PROBLEMS " + bad.joined(separator: " ")
+    }
+}

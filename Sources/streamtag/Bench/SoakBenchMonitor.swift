@@ -1,0 +1,147 @@
+import Foundation
+import StreamTagDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The soak's operator, on a thread of its own so that the stream driver never waits for it:
+/// every second it samples the daemon's RSS and open fds and scrapes /metrics; on schedule it
+/// replaces the model file (renamed into place, the files taken in turn) and asks `ctl reload`,
+/// and sends SIGHUP.
+final class SoakMonitor: @unchecked Sendable {
+    struct Sample {
+        var t: Double
+        var rss: Int
+        var fds: Int
+    }
+
+    struct Reload {
+        var t: Double
+        var ok: Bool
+        var seconds: Double
+        /// The served model's hash was the file's after the reload.
+        var served: Bool
+        var answer: String
+    }
+
+    struct State {
+        var samples: [Sample] = []
+        var reloads: [Reload] = []
+        var sighups = 0
+        var scrapes = 0
+        var scrapeFailures = 0
+        var scrapeSeconds: [Double] = []
+    }
+
+    let pid: Int32
+    let control: String
+    let metrics: String
+    let modelPath: String
+    let files: [[UInt8]]
+    let reloadEvery: Double
+    let sighupEvery: Double
+    private let lock = NSLock()
+    private var state = State()
+    private var stopped = false
+    private var running = false
+
+    init(pid: Int32, control: String, metrics: String, modelPath: String, files: [[UInt8]], reloadEvery: Double, sighupEvery: Double) {
+        self.pid = pid
+        self.control = control
+        self.metrics = metrics
+        self.modelPath = modelPath
+        self.files = files
+        self.reloadEvery = reloadEvery
+        self.sighupEvery = sighupEvery
+    }
+
+    func snapshot() -> State {
+        lock.lock()
+        defer { lock.unlock() }
+        return state
+    }
+
+    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+
+    private func update(_ body: (inout State) -> Void) {
+        lock.lock()
+        body(&state)
+        lock.unlock()
+    }
+
+    func start() {
+        lock.lock()
+        running = true
+        lock.unlock()
+        let thread = Thread { [self] in
+            loop()
+            lock.lock()
+            running = false
+            lock.unlock()
+        }
+        thread.start()
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        while true {
+            lock.lock()
+            let r = running
+            lock.unlock()
+            if !r { return }
+            usleep(10_000)
+        }
+    }
+
+    private func loop() {
+        let start = now()
+        var tick = 0.0
+        var nextReload = reloadEvery, nextSighup = sighupEvery
+        var fileIndex = 0
+        while !isStopped {
+            let t = now() - start
+            let memory = processMemory(pid)
+            let sample = Sample(t: t, rss: memory.rss, fds: openFileDescriptors(pid))
+            update { $0.samples.append(sample) }
+            let scrapeStart = now()
+            let scrape = httpGet(metrics, path: "/metrics", timeout: 5)
+            let scrapeSeconds = now() - scrapeStart
+            update {
+                $0.scrapes += 1
+                if scrape?.status == 200 { $0.scrapeSeconds.append(scrapeSeconds) } else { $0.scrapeFailures += 1 }
+            }
+            if reloadEvery > 0 && t >= nextReload {
+                nextReload += reloadEvery
+                fileIndex = (fileIndex + 1) % files.count
+                reload(files[fileIndex], at: t)
+            }
+            if sighupEvery > 0 && t >= nextSighup {
+                nextSighup += sighupEvery
+                kill(pid, SIGHUP)
+                update { $0.sighups += 1 }
+            }
+            tick += 1
+            let wait = start + tick - now()
+            if wait > 0 { usleep(UInt32(wait * 1e6)) }
+        }
+    }
+
+    private func reload(_ bytes: [UInt8], at t: Double) {
+        let began = now()
+        var ok = false, answerText = ""
+        do {
+            try writeAtomically(bytes, to: modelPath)
+            let answer = try controlRequest(.object([("cmd", .string("reload"))]), endpoint: control, timeout: 30)
+            if case .bool(true)? = answer["ok"] { ok = true }
+            answerText = describe(answer)
+        } catch {
+            answerText = "\(error)"
+        }
+        let seconds = now() - began
+        let status = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 10)
+        let served = describe(status?["model"]).contains(modelHash(bytes))
+        update { $0.reloads.append(Reload(t: t, ok: ok, seconds: seconds, served: served, answer: answerText)) }
+    }
+}
