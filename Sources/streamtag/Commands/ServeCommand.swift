@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import Logging
 import ServiceLifecycle
 import StreamTagCore
@@ -33,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
         // glibc's dynamic mmap threshold those land in arenas that never shrink, and RSS grew
         // from 131 to ~475 MiB over a 25-minute soak (`bench soak`). Blocks of 1 MiB and more
         // go straight to mmap and back to the system when freed.
-        _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
+        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
         let source = try ConfigSource(file: config, model: model, sets: set)
         let settings = try source.loadForStart()
         if printConfig {
@@ -153,3 +152,7 @@ func bootstrapLogging(level: Logger.Level) -> Logger {
     logger.logLevel = level
     return logger
 }
+
+/// glibc's `mallopt(3)` (`<malloc.h>` is not part of Swift's Glibc module).
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
