@@ -44,20 +44,11 @@ import Testing
     func streamAndSequenceTaggersAgreeOnIOB(lookahead: Int) throws {
         let model = try Self.model(lookahead: lookahead)
         #expect(TagDecoder(tags: model.tags).constrained)
-        var batched = SequenceTagger(model: model, maxBatch: 3)
-        let together = batched.tag(Self.sentences)
-        var sawInside = false
-        for (s, sentence) in Self.sentences.enumerated() {
-            var single = StreamTagger(model: model)
-            var alone: [TagEmission] = []
-            for token in sentence { if let e = single.feed(token) { alone.append(e) } }
-            alone += single.finish()
-            #expect(alone.map(\.position) == Array(0..<sentence.count))
-            #expect(alone.map(\.tag) == together[s].map(\.tag), "sentence \(s)")
-            for (a, b) in zip(alone, together[s]) { #expect(abs(a.p - b.p) < 1e-5) }
-            #expect(Self.isValidIOB(alone.map(\.tag)), "sentence \(s): \(alone.map { Self.tags[Int($0.tag)] })")
-            sawInside = sawInside || alone.contains { Self.tags[Int($0.tag)].hasPrefix("I-") }
+        let tagged = SteppingTests.expectBatchedEqualsSingleStream(model, Self.sentences)
+        for (s, tags) in tagged.enumerated() {
+            #expect(Self.isValidIOB(tags.map(\.tag)), "sentence \(s): \(tags.map { Self.tags[Int($0.tag)] })")
         }
+        let sawInside = tagged.joined().contains { Self.tags[Int($0.tag)].hasPrefix("I-") }
         #expect(sawInside, "the fixture should produce some I- tags, else the carry is not exercised")
     }
 
