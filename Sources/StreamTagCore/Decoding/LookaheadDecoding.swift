@@ -45,11 +45,14 @@ extension BatchStepper {
                              scratch: UnsafeMutablePointer<Float>, carry: Bool = true,
                              _ emit: (TagEmission) -> Void) -> Int32 {
         var previous = cursor.previousTag
-        for j in (0..<cursor.pending).reversed() {
+        // A plain countdown (not `reversed()`), so that even an unoptimised build allocates nothing.
+        var j = cursor.pending - 1
+        while j >= 0 {
             scores(states: row, count: 1, seeing: j, into: scratch)
             let (tag, p) = decoder.decode(scratch, previous: carry ? previous : cursor.previousTag)
             previous = tag
             emit(TagEmission(position: cursor.position(seeing: j), tag: tag, p: p))
+            j -= 1
         }
         return previous
     }
