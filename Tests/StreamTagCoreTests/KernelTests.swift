@@ -5,16 +5,8 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 
-/// Deterministic random numbers (SplitMix64), so failures reproduce.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
+/// Deterministic random numbers (Core's SplitMix64), so failures reproduce.
+extension SplitMix64 {
     /// Uniform in [-scale, scale).
     mutating func float(_ scale: Float = 1) -> Float {
         Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) * scale
@@ -65,7 +57,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     /// B = 1 goes to the gemv kernels unless `gemm` is set; `packed` (bf16, B = 1) to the packed
     /// gemv.
     func checkProduct(B: Int, M: Int, K: Int, accumulate: Bool, bf16: Bool, level: String,
-                      gemm: Bool = false, packed: Bool = false, rng: inout SplitMix) {
+                      gemm: Bool = false, packed: Bool = false, rng: inout SplitMix64) {
         let ldx = K + 3, ldy = M + 5
         let X = rng.floats(B * ldx)
         var W = rng.floats(M * K)
@@ -108,7 +100,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     static let sizes = [1, 3, 15, 16, 17, 33, 255, 256, 1024]
 
     @Test func gemvMatchesReference() {
-        var rng = SplitMix(state: 1)
+        var rng = SplitMix64(seed: 1)
         forEachLevel { level in
             for bf16 in [false, true] {
                 for M in Self.sizes {
@@ -126,7 +118,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     /// The packed bf16 gemv (vdpbf16ps on x split in two at the AVX512-BF16 level) on the same
     /// shapes, and the packed layout itself.
     @Test func packedBF16GemvMatchesReference() {
-        var rng = SplitMix(state: 3)
+        var rng = SplitMix64(seed: 3)
         forEachLevel { level in
             for M in Self.sizes {
                 for K in Self.sizes where M * K <= 65536 || (M, K) == (1024, 256) {
@@ -157,7 +149,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     /// The row-pointer products (st_gemm_nt_small_rows and its bf16 counterpart) on rows placed
     /// apart in reverse order behind an offset: within 1e-5 of the reference and bit for bit the
     /// strided kernel's result, padding of Y untouched.
-    func checkRowsProduct(B: Int, M: Int, K: Int, accumulate: Bool, bf16: Bool, level: String, rng: inout SplitMix) {
+    func checkRowsProduct(B: Int, M: Int, K: Int, accumulate: Bool, bf16: Bool, level: String, rng: inout SplitMix64) {
         let ldy = M + 5, offset = 3, spacing = K + offset + 7
         let X = rng.floats(B * K)
         var W = rng.floats(M * K)
@@ -191,7 +183,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     }
 
     @Test func rowsGemmMatchesReferenceAndStrided() {
-        var rng = SplitMix(state: 8)
+        var rng = SplitMix64(seed: 8)
         forEachLevel { level in
             for bf16 in [false, true] {
                 for B in [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33] {
@@ -207,7 +199,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     }
 
     @Test func smallGemmMatchesReference() {
-        var rng = SplitMix(state: 2)
+        var rng = SplitMix64(seed: 2)
         forEachLevel { level in
             for bf16 in [false, true] {
                 for B in [2, 3, 4, 5, 7, 8, 15, 16, 17, 33] {
@@ -247,7 +239,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     }
 
     @Test func halfConversionsMatchFloat16() {
-        var rng = SplitMix(state: 3)
+        var rng = SplitMix64(seed: 3)
         forEachLevel { level in
             // Every half to float and back.
             let halves = (0...0xffff).map { UInt16($0) }
@@ -311,7 +303,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     }
 
     @Test func bf16Conversions() {
-        var rng = SplitMix(state: 4)
+        var rng = SplitMix64(seed: 4)
         let special: [UInt32] = [0x3f80_0000, 0x3f80_8000, 0x3f81_8000, 0x3f80_8001, 0x7f7f_ffff, 0xff7f_8000,
                                  0x7f80_0000, 0x7f80_0001, 0x7fc1_2345, 0xffc0_0000, 0x0000_8000, 0x0001_8000,
                                  0x0000_0001, 0x8000_0000, 0x7fff_ffff]
@@ -354,7 +346,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
 
     @Test func activationsMatchLibm() {
         var inp = (0...40000).map { Float(-20 + Double($0) * 0.001) }
-        var rng = SplitMix(state: 5)
+        var rng = SplitMix64(seed: 5)
         inp += rng.floats(4001, 20) + rng.floats(999, 0.01) + rng.floats(999, 1e-6)
         inp += (0..<300).map { Float(sign: .plus, exponent: -$0 / 2, significand: 1.3) }
         forEachLevel { level in
@@ -414,7 +406,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     func sig(_ x: Double) -> Double { sigmoidRef(x) }
 
     @Test func lstmCellMatchesReference() {
-        var rng = SplitMix(state: 6)
+        var rng = SplitMix64(seed: 6)
         forEachLevel { level in
             for (B, H) in [(1, 1), (3, 7), (2, 16), (5, 17), (2, 33), (4, 256)] {
                 for fused in [false, true] {
@@ -464,7 +456,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     }
 
     @Test func gruAndRnnCellsMatchReference() {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         forEachLevel { level in
             for (B, H) in [(1, 1), (3, 7), (2, 16), (5, 17), (2, 33), (4, 256)] {
                 for train in [false, true] {
@@ -519,7 +511,7 @@ func worstRelativeError(_ Y: [Float], _ Y0: [Float], ldy: Int, X: [Float], ldx: 
     /// Bit for bit the strided cells' results (which the tests above hold to the reference), and
     /// nothing else in the rows touched.
     @Test func rowCellsMatchStridedCells() {
-        var rng = SplitMix(state: 9)
+        var rng = SplitMix64(seed: 9)
         forEachLevel { level in
             for (B, H) in [(1, 1), (3, 7), (2, 16), (5, 17), (2, 33), (4, 256), (9, 128)] {
                 // Row layout: [pad 2][c H][pad 1][h H][pad 3]

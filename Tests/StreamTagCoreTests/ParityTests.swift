@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 
-/// SPEC §3: a model with no features, lookahead 0 and lowercase false is exactly
-/// embedding → rnn → linear head, and must give PyTorch's scores within 1e-4.
+/// A model with no features, lookahead 0 and lowercase false is exactly
+/// embedding → rnn → linear head, and must give PyTorch's scores within 1e-4
+/// (`docs/model-format.md#pytorch-parity`).
 ///
 /// The fixtures (Fixtures/parity-CELL.safetensors and .json) were written by
 /// scripts/make_parity_fixture.py with torch: the model file by the script itself, the

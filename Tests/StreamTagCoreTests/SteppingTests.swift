@@ -25,10 +25,16 @@ import Testing
     /// the row-major kernels: the same tags, probabilities within float rounding.
     @Test(arguments: CellKind.allCases, Model.Precision.allCases)
     func batchedEqualsSingleStream(cell: CellKind, precision: Model.Precision) throws {
-        let model = try Self.model(cell: cell, precision: precision)
+        _ = Self.expectBatchedEqualsSingleStream(try Self.model(cell: cell, precision: precision), Self.sentences)
+    }
+
+    /// Tags `sentences` with a `SequenceTagger` (3 rows a batch) and each alone with a
+    /// `StreamTagger`, expects the same tags (probabilities within 1e-5) and every position
+    /// once, in order; returns the single-stream tags.
+    static func expectBatchedEqualsSingleStream(_ model: Model, _ sentences: [[String]]) -> [[TagEmission]] {
         var batched = SequenceTagger(model: model, maxBatch: 3)
-        let together = batched.tag(Self.sentences)
-        for (s, sentence) in Self.sentences.enumerated() {
+        let together = batched.tag(sentences)
+        return sentences.enumerated().map { s, sentence in
             var single = StreamTagger(model: model)
             var alone: [TagEmission] = []
             for token in sentence { if let e = single.feed(token) { alone.append(e) } }
@@ -36,6 +42,7 @@ import Testing
             #expect(alone.map(\.position) == Array(0..<sentence.count))
             #expect(alone.map(\.tag) == together[s].map(\.tag), "sentence \(s)")
             for (a, b) in zip(alone, together[s]) { #expect(abs(a.p - b.p) < 1e-5) }
+            return alone
         }
     }
 

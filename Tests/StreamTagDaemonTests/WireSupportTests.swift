@@ -1,3 +1,4 @@
+import StreamTagCore
 import StreamTagDaemon
 import Testing
 
@@ -48,18 +49,8 @@ func wireBody(seq: UInt64, tokens: [String], extra: String = "") -> [UInt8] {
     return out
 }
 
-/// A small deterministic generator, so that randomized tests are reproducible.
-struct WireRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A small deterministic generator (Core's), so that randomized tests are reproducible.
+typealias WireRandom = SplitMix64
 
 extension Result {
     var failureValue: Failure? {

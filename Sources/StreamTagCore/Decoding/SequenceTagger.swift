@@ -56,10 +56,8 @@ public struct SequenceTagger: ~Copyable {
             codes.withUnsafeBufferPointer { stepper.step(states: states.pointer, tokens: $0.baseAddress!, count: B) }
             stepper.scores(states: states.pointer, count: B, seeing: k, into: scores.pointer)
             for b in 0..<B {
-                if let position = cursors[b].release() {
-                    let (tag, p) = decoder.decode(scores.pointer + b * C, previous: cursors[b].previousTag)
-                    cursors[b].previousTag = tag
-                    results[rowSequence[b]].append(TagEmission(position: position, tag: tag, p: p))
+                if let emission = cursors[b].releaseDue(scores: scores.pointer + b * C, decoder: decoder) {
+                    results[rowSequence[b]].append(emission)
                 }
             }
             if let provisional {
@@ -94,13 +92,8 @@ public struct SequenceTagger: ~Copyable {
     /// Releases the tokens still in a row's window, oldest first, each from the head that sees
     /// all the followers it has.
     public func flush(row: Int, cursor: inout LookaheadCursor, emit: (TagEmission) -> Void) {
-        let S = stepper.layout.floats
-        for j in (0..<cursor.pending).reversed() {
-            stepper.scores(states: states.pointer + row * S, count: 1, seeing: j, into: scores.pointer)
-            let (tag, p) = decoder.decode(scores.pointer, previous: cursor.previousTag)
-            cursor.previousTag = tag
-            emit(TagEmission(position: cursor.position(seeing: j), tag: tag, p: p))
-        }
+        _ = stepper.decodeWindow(row: states.pointer + row * stepper.layout.floats, cursor: cursor, decoder: decoder,
+                                 scratch: scores.pointer, emit)
         cursor.reset()
     }
 }

@@ -24,8 +24,9 @@ public struct StreamTagger: ~Copyable {
         var code = model.encode(token)
         cursor.advance()
         stepper.step(states: state.pointer, tokens: &code, count: 1)
-        guard let position = cursor.release() else { return nil }
-        return decode(position: position, seeing: model.k)
+        guard cursor.pending > cursor.lookahead else { return nil }
+        stepper.scores(states: state.pointer, count: 1, seeing: model.k, into: scoreBuffer.pointer)
+        return cursor.releaseDue(scores: scoreBuffer.pointer, decoder: decoder)
     }
 
     /// Scores of head j for the token it sees now (C values), e.g. for parity tests.
@@ -34,30 +35,23 @@ public struct StreamTagger: ~Copyable {
         return scoreBuffer.array
     }
 
-    /// Provisional tags for the tokens still inside the window, oldest first.
+    /// Provisional tags for the tokens still inside the window, oldest first, each decoded
+    /// after the last final tag.
     public func provisional() -> [TagEmission] {
-        (0..<cursor.pending).reversed().map { j in
-            stepper.scores(states: state.pointer, count: 1, seeing: j, into: scoreBuffer.pointer)
-            let (tag, p) = decoder.decode(scoreBuffer.pointer, previous: cursor.previousTag)
-            return TagEmission(position: cursor.position(seeing: j), tag: tag, p: p)
-        }
+        var out: [TagEmission] = []
+        _ = stepper.decodeWindow(row: state.pointer, cursor: cursor, decoder: decoder, scratch: scoreBuffer.pointer,
+                                 carry: false) { out.append($0) }
+        return out
     }
 
     /// Releases every waiting token (end of stream) and clears the state for a fresh start.
     public mutating func finish() -> [TagEmission] {
         var out: [TagEmission] = []
-        for j in (0..<cursor.pending).reversed() {
-            out.append(decode(position: cursor.position(seeing: j), seeing: j))
+        _ = stepper.decodeWindow(row: state.pointer, cursor: cursor, decoder: decoder, scratch: scoreBuffer.pointer) {
+            out.append($0)
         }
         cursor.reset()
         state.buffer.update(repeating: 0)
         return out
-    }
-
-    private mutating func decode(position: Int, seeing j: Int) -> TagEmission {
-        stepper.scores(states: state.pointer, count: 1, seeing: j, into: scoreBuffer.pointer)
-        let (tag, p) = decoder.decode(scoreBuffer.pointer, previous: cursor.previousTag)
-        cursor.previousTag = tag
-        return TagEmission(position: position, tag: tag, p: p)
     }
 }

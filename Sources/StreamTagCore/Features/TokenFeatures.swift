@@ -1,17 +1,7 @@
 // How a token becomes feature bucket ids. The hash and the normalisations are part of the
 // model file format (a model trained elsewhere must compute the same buckets), so they are
-// spelled out here and in the README: FNV-1a 64 over UTF-8 bytes, bucket = hash % buckets.
-
-/// FNV-1a, 64 bit, over UTF-8 bytes.
-@inlinable
-func fnv1a64<S: Sequence<UInt8>>(_ bytes: S, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-    var hash = seed
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01b3
-    }
-    return hash
-}
+// spelled out here and in docs/model-format.md#features: FNV-1a 64 (`fnv1a64`) over UTF-8
+// bytes, bucket = hash % buckets.
 
 public enum TokenFeatures {
     /// The lowercased form used for vocabulary lookups and affixes. ASCII is lowered in place

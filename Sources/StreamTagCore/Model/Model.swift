@@ -10,7 +10,8 @@ public final class Model: @unchecked Sendable {
     public let tags: [String]
     /// Hex SHA-256 of the model file (or of its serialised bytes for a model built in memory).
     public let sha256: String
-    /// `NAME@HASH`: the model's name and the first 12 hex digits of `sha256` (SPEC §4.2).
+    /// `NAME@HASH`: the model's name and the first 12 hex digits of `sha256`, as answers and
+    /// events name it (`docs/model-format.md#model-id`).
     public let id: String
     /// Recurrent weight precision in use.
     public let precision: Precision

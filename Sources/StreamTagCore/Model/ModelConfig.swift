@@ -23,7 +23,7 @@ public enum CellKind: String, Codable, Sendable, CaseIterable {
 }
 
 /// The shape of a model: everything needed to lay out its tensors and run it.
-/// Stored as the `config` metadata entry of a model file (SPEC §3).
+/// Stored as the `config` metadata entry of a model file (`docs/model-format.md#config`).
 public struct ModelConfig: Codable, Sendable, Equatable {
     public var cell: CellKind
     /// L ≥ 1 stacked layers.

@@ -1,4 +1,5 @@
-/// Every tensor of a model, row-major, named and shaped as PyTorch stores them (SPEC §3).
+/// Every tensor of a model, row-major, named and shaped as PyTorch stores them
+/// (`docs/model-format.md#tensors`).
 ///
 /// Lookahead heads: the final tag of token t is scored from the concatenated top-layer states
 /// [h_t, h_t+1, ..., h_t+k]. `head` is that final head; `lookaheadHeads[j]` (j < k) scores token

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// Reads and writes model files: one safetensors file whose tensors carry PyTorch's names and
-/// whose `__metadata__` holds the name, config, vocabulary and tags (SPEC §3).
+/// whose `__metadata__` holds the name, config, vocabulary and tags (`docs/model-format.md`).
 ///
 /// `decode` checks everything (structure, dtypes, offsets, metadata, every shape against the
 /// config, finite values) and reports the first problem as a `ModelError` naming the tensor or

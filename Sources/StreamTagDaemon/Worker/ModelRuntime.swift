@@ -78,10 +78,9 @@ final class ModelRuntime: @unchecked Sendable {
         return tagIndex[other.model.tags[Int(tag)]] ?? -1
     }
 
-    /// Final tag and probability for `scores` (C values) after `previous`.
+    /// The wire form of a tag decoded by this model (`LookaheadDecoding`) for `token`.
     @inline(__always)
-    func decode(_ scores: UnsafePointer<Float>, previous: Int32) -> (tag: Int32, name: String, p: Double) {
-        let (tag, p) = decoder.decode(scores, previous: previous)
-        return (tag, model.tags[Int(tag)], Double(p))
+    func outputTag(_ emission: TagEmission, token: String) -> OutputTag {
+        OutputTag(i: emission.position, token: token, tag: model.tags[Int(emission.tag)], p: Double(emission.p))
     }
 }

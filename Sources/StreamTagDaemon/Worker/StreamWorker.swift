@@ -285,10 +285,8 @@ final class StreamWorker {
             // A replayed token: the oldest waiting token is due once k' followers are stepped.
             let waiting = record.cursor.released
             guard waiting < record.cursor.fed, position - waiting == runtime.lookahead else { return false }
-            let (tag, name, p) = runtime.decode(scores, previous: record.cursor.previousTag)
-            record.cursor = LookaheadCursor(lookahead: runtime.lookahead, fed: record.cursor.fed, released: waiting + 1,
-                                            previousTag: tag)
-            record.answer.append(OutputTag(i: waiting, token: record.window.removeFirst(), tag: name, p: p))
+            let emission = record.cursor.releaseOldest(scores: scores, decoder: runtime.decoder)
+            record.answer.append(runtime.outputTag(emission, token: record.window.removeFirst()))
             return false
         default:
             return false
@@ -297,10 +295,8 @@ final class StreamWorker {
         record.cursor.advance()
         record.window.append(token)
         record.replay.append(token)
-        if let position = record.cursor.release() {
-            let (tag, name, p) = runtime.decode(scores, previous: record.cursor.previousTag)
-            record.cursor.previousTag = tag
-            record.answer.append(OutputTag(i: position, token: record.window.removeFirst(), tag: name, p: p))
+        if let emission = record.cursor.releaseDue(scores: scores, decoder: runtime.decoder) {
+            record.answer.append(runtime.outputTag(emission, token: record.window.removeFirst()))
         }
         return true
     }
@@ -321,14 +317,11 @@ final class StreamWorker {
         let row = r.row(slot)
         let cursor = table[slot].cursor, window = table[slot].window
         assert(window.count == cursor.pending, "the window holds exactly the tokens not yet released")
-        var previous = cursor.previousTag
-        for j in (0..<cursor.pending).reversed() {
-            r.stepper.scores(states: row, count: 1, seeing: j, into: r.scores.pointer)
-            let (tag, name, p) = r.decode(r.scores.pointer, previous: previous)
-            previous = tag
-            out.append(OutputTag(i: cursor.position(seeing: j), token: window[window.count - 1 - j], tag: name, p: p))
+        // Position fed - 1 is the window's last token.
+        let offset = window.count - cursor.fed
+        return r.stepper.decodeWindow(row: row, cursor: cursor, decoder: r.decoder, scratch: r.scores.pointer) { emission in
+            out.append(r.outputTag(emission, token: window[offset + emission.position]))
         }
-        return previous
     }
 
     func clearState(_ slot: Int) {

@@ -27,13 +27,9 @@ final class WorkerPool: @unchecked Sendable {
     /// Stops every worker thread once its inbox is empty (a halted worker runs nothing more).
     func stop() { for w in workers { w.stop() } }
 
+    /// The worker of a stream: FNV-1a 64 of its id's UTF-8 bytes, modulo the worker count.
     func worker(for stream: String) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in stream.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return Int(hash % UInt64(workers.count))
+        Int(fnv1a64(stream.utf8) % UInt64(workers.count))
     }
 
     /// Stages an item for its stream's worker (I/O thread only); `flush` hands them over.

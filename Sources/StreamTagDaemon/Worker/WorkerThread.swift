@@ -142,8 +142,3 @@ func nameCurrentThread(_ name: String) {
     close(fd)
     #endif
 }
-
-/// Seconds on a monotonic clock.
-@Sendable func monotonicSeconds() -> Double {
-    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-}

@@ -30,9 +30,9 @@ struct TrainBenchCommand: ParsableCommand {
         let trainer = try Trainer(options: options, train: sentences, dev: [], name: "bench")
         var rates: [Double] = []
         for run in 0..<max(1, bench.runs) {
-            let start = now()
+            let start = monotonicSeconds()
             let tokens = trainer.runEpoch(run + 1, learningRate: options.learningRate)
-            rates.append(Double(tokens) / (now() - start))
+            rates.append(Double(tokens) / (monotonicSeconds() - start))
         }
         let rate = median(rates)
         let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import StreamTagCore
 import StreamTagTraining
@@ -97,10 +96,10 @@ struct Evaluation: Encodable {
         var finalTags: [[String]] = []
         var seconds = 0.0
         for k in 0...model.k {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = monotonicSeconds()
             let predicted = Trainer.predict(model: model, sentences: tokens, lookahead: k)
             if k == model.k {
-                seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                seconds = monotonicSeconds() - start
                 finalTags = predicted
             }
             scores.append(try LookaheadScore(lookahead: k, gold: gold, predicted: predicted, entities: isIOB))

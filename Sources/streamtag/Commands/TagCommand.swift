@@ -76,7 +76,7 @@ struct TagCommand: ParsableCommand {
     /// The model's training column when its metadata names one (xpos models fill column 5).
     private func targetColumn(_ model: Model) -> CoNLLUColumn {
         if let column { return column.column }
-        if let training = model.bundle.training, training.contains("\"column\":\"xpos\"") { return .xpos }
+        if let training = model.bundle.training, TrainingMetadata.column(in: training) == "xpos" { return .xpos }
         return .upos
     }
 

@@ -163,7 +163,7 @@ struct TrainCommand: ParsableCommand {
 
         let readOptions = CorpusReadOptions(column: column.column, tags: .required)
         var trainSentences: [Sentence] = []
-        var dataFacts: [[String: Any]] = []
+        var dataFacts: [TrainingMetadata.DataFile] = []
         for path in train {
             let corpus = try readCorpus(path, format: format, options: readOptions)
             trainSentences += corpus.sentences
@@ -198,25 +198,11 @@ struct TrainCommand: ParsableCommand {
         let result = trainer.run()
         printer.finish()
 
-        var training: [String: Any] = [
-            "data": dataFacts,
-            "options": try jsonObject(options),
-            "dev_metric": metric,
-            "epochs_run": result.epochsRun,
-            "best_epoch": result.bestEpoch,
-            "seconds": (result.seconds * 10).rounded() / 10,
-            "tokens_per_s": result.tokensPerSecond.rounded(),
-            "threads": options.threads,
-            "streamtag": streamtagVersion,
-            "column": column.rawValue,
-        ]
-        var scores: [String: Double] = [:]
-        for (k, score) in result.devScores.enumerated() { scores["k\(k)"] = (score * 1e6).rounded() / 1e6 }
-        training["dev_scores"] = scores
+        let training = TrainingMetadata(data: dataFacts, options: options, devMetric: metric, result: result,
+                                        streamtag: streamtagVersion, column: column.rawValue)
         var bundle = result.bundle
         bundle.created = ISO8601DateFormatter().string(from: Date())
-        bundle.training = String(decoding: try JSONSerialization.data(withJSONObject: training, options: [.sortedKeys]),
-                                 as: UTF8.self)
+        bundle.training = try training.json()
         do {
             try ModelFile.write(bundle, to: out, dtype: dtype)
         } catch {
@@ -252,12 +238,8 @@ func readCorpus(_ path: String, format: CorpusFormat?, options: CorpusReadOption
 }
 
 /// Name, SHA-256 and size of a data file, for the model's training metadata.
-private func fileFacts(_ path: String, corpus: Corpus, role: String) throws -> [String: Any] {
+private func fileFacts(_ path: String, corpus: Corpus, role: String) throws -> TrainingMetadata.DataFile {
     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-    return ["role": role, "file": (path as NSString).lastPathComponent, "sha256": ModelFile.sha256Hex(bytes),
-            "sentences": corpus.sentences.count, "tokens": corpus.tokenCount]
-}
-
-private func jsonObject<T: Encodable>(_ value: T) throws -> Any {
-    try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))
+    return TrainingMetadata.DataFile(role: role, file: (path as NSString).lastPathComponent, sha256: ModelFile.sha256Hex(bytes),
+                                     sentences: corpus.sentences.count, tokens: corpus.tokenCount)
 }

@@ -35,5 +35,5 @@ import Testing
     e.add(provisional: [], final: "A")
     #expect(e.overhead == 0)
     #expect(e.tokens == 1)
-    #expect(throws: MetricsError.self) { try e.add(provisional: [["A"]], final: []) }
+    #expect(throws: ScoringError.self) { try e.add(provisional: [["A"]], final: []) }
 }

@@ -39,9 +39,9 @@ public struct EditOverhead: Codable, Sendable, Equatable {
 
     /// Adds a sequence of tokens: `provisional[i]` are token i's provisional tags, `final[i]`
     /// its final tag.
-    public mutating func add(provisional: [[String]], final: [String]) throws(MetricsError) {
+    public mutating func add(provisional: [[String]], final: [String]) throws(ScoringError) {
         guard provisional.count == final.count else {
-            throw MetricsError(.lengthMismatch,
+            throw ScoringError(.lengthMismatch,
                                "provisional tags for \(provisional.count) tokens, final tags for \(final.count)")
         }
         for (tags, tag) in zip(provisional, final) { add(provisional: tags, final: tag) }

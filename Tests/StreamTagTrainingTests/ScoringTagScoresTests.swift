@@ -80,8 +80,8 @@ func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) < 1e-9 }
 }
 
 @Test func tagScoresRejectMismatchedLengths() {
-    #expect(throws: MetricsError.self) { try TagScores(gold: [["A"]], predicted: [["A", "B"]]) }
-    #expect(throws: MetricsError.self) { try TagScores(gold: [["A"]], predicted: []) }
+    #expect(throws: ScoringError.self) { try TagScores(gold: [["A"]], predicted: [["A", "B"]]) }
+    #expect(throws: ScoringError.self) { try TagScores(gold: [["A"]], predicted: []) }
 }
 
 @Test func tagScoresOfNothing() throws {

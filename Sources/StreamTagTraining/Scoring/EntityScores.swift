@@ -52,7 +52,7 @@ public struct EntityScores: Codable, Sendable, Equatable {
     }
 
     /// Scores of whole corpora: one tag array per sentence on each side.
-    public init(gold: [[String]], predicted: [[String]]) throws(MetricsError) {
+    public init(gold: [[String]], predicted: [[String]]) throws(ScoringError) {
         var counts = EntityCounts()
         try counts.add(gold: gold, predicted: predicted)
         self = counts.scores

@@ -33,14 +33,14 @@ public struct TagCounts: Sendable, Equatable {
     }
 
     /// Counts one sentence (same length on both sides).
-    public mutating func add(gold goldTags: [String], predicted predictedTags: [String]) throws(MetricsError) {
-        try MetricsError.checkLengths(goldTags.count, predictedTags.count, "tag counts differ")
+    public mutating func add(gold goldTags: [String], predicted predictedTags: [String]) throws(ScoringError) {
+        try ScoringError.checkLengths(goldTags.count, predictedTags.count, "tag counts differ")
         for (g, p) in zip(goldTags, predictedTags) { add(gold: g, predicted: p) }
     }
 
     /// Counts many sentences.
-    public mutating func add(gold goldSentences: [[String]], predicted predictedSentences: [[String]]) throws(MetricsError) {
-        try MetricsError.checkLengths(goldSentences.count, predictedSentences.count, "sentence counts differ")
+    public mutating func add(gold goldSentences: [[String]], predicted predictedSentences: [[String]]) throws(ScoringError) {
+        try ScoringError.checkLengths(goldSentences.count, predictedSentences.count, "sentence counts differ")
         for (g, p) in zip(goldSentences, predictedSentences) { try add(gold: g, predicted: p) }
     }
 

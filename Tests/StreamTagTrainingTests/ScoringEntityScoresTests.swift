@@ -81,8 +81,8 @@ func entityScores(_ gold: [[String]], _ predicted: [[String]]) throws -> EntityS
 }
 
 @Test func entityScoresRejectMismatchedLengths() {
-    #expect(throws: MetricsError.self) { try EntityScores(gold: [["O"]], predicted: [["O", "O"]]) }
-    #expect(throws: MetricsError.self) { try EntityScores(gold: [["O"]], predicted: []) }
+    #expect(throws: ScoringError.self) { try EntityScores(gold: [["O"]], predicted: [["O", "O"]]) }
+    #expect(throws: ScoringError.self) { try EntityScores(gold: [["O"]], predicted: []) }
 }
 
 @Test func entityScoresOfNothingAreZero() throws {

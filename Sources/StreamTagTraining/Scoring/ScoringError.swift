@@ -1,5 +1,5 @@
-/// A misuse of the metrics API, such as gold and predicted sequences of different lengths.
-public struct MetricsError: Error, CustomStringConvertible, Equatable, Sendable {
+/// A misuse of the scoring API, such as gold and predicted sequences of different lengths.
+public struct ScoringError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Code: String, Sendable, Codable {
         /// Gold and predicted (or provisional and final) sequences differ in count or length.
         case lengthMismatch
@@ -16,7 +16,7 @@ public struct MetricsError: Error, CustomStringConvertible, Equatable, Sendable 
     public var description: String { message }
 
     /// Throws `.lengthMismatch` unless the two counts agree.
-    static func checkLengths(_ a: Int, _ b: Int, _ what: String) throws(MetricsError) {
-        guard a == b else { throw MetricsError(.lengthMismatch, "\(what): \(a) gold vs \(b) predicted") }
+    static func checkLengths(_ a: Int, _ b: Int, _ what: String) throws(ScoringError) {
+        guard a == b else { throw ScoringError(.lengthMismatch, "\(what): \(a) gold vs \(b) predicted") }
     }
 }

@@ -72,7 +72,7 @@ public struct TagScores: Codable, Sendable, Equatable {
     }
 
     /// Scores of whole corpora: one tag array per sentence on each side.
-    public init(gold: [[String]], predicted: [[String]]) throws(MetricsError) {
+    public init(gold: [[String]], predicted: [[String]]) throws(ScoringError) {
         var counts = TagCounts()
         try counts.add(gold: gold, predicted: predicted)
         self.init(counts: counts)

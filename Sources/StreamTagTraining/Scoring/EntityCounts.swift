@@ -22,8 +22,8 @@ public struct EntityCounts: Sendable, Equatable {
     public init() {}
 
     /// Adds one sentence's gold and predicted tags (same length), then a sentence boundary.
-    public mutating func add(gold goldTags: [String], predicted predictedTags: [String]) throws(MetricsError) {
-        try MetricsError.checkLengths(goldTags.count, predictedTags.count, "tag counts differ")
+    public mutating func add(gold goldTags: [String], predicted predictedTags: [String]) throws(ScoringError) {
+        try ScoringError.checkLengths(goldTags.count, predictedTags.count, "tag counts differ")
         for (g, p) in zip(goldTags, predictedTags) {
             step(ChunkTag(g), ChunkTag(p))
             tokens += 1
@@ -34,8 +34,8 @@ public struct EntityCounts: Sendable, Equatable {
     }
 
     /// Adds many sentences.
-    public mutating func add(gold goldSentences: [[String]], predicted predictedSentences: [[String]]) throws(MetricsError) {
-        try MetricsError.checkLengths(goldSentences.count, predictedSentences.count, "sentence counts differ")
+    public mutating func add(gold goldSentences: [[String]], predicted predictedSentences: [[String]]) throws(ScoringError) {
+        try ScoringError.checkLengths(goldSentences.count, predictedSentences.count, "sentence counts differ")
         for (g, p) in zip(goldSentences, predictedSentences) { try add(gold: g, predicted: p) }
     }
 
