@@ -13,8 +13,8 @@ def start_daemon(tmp_path):
     """Starts daemons (`start_daemon(settings=[...], name=...)`); all are stopped at the end."""
     started = []
 
-    def start(settings=None, name="d"):
-        daemon = Daemon(tmp_path, settings, name).start()
+    def start(settings=None, name="d", control_keys=None):
+        daemon = Daemon(tmp_path, settings, name, control_keys).start()
         started.append(daemon)
         return daemon
 

@@ -9,9 +9,10 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Tuple, List, Optional
 
 import zmq
+import zmq.auth
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -43,8 +44,12 @@ def free_ports(n: int) -> List[int]:
 class Daemon:
     """One daemon process; `restart()` keeps its ports and state_dir."""
 
-    def __init__(self, directory: Path, settings: Optional[List[str]] = None, name: str = "d") -> None:
+    def __init__(self, directory: Path, settings: Optional[List[str]] = None, name: str = "d",
+                 control_keys: Optional[Tuple[str, str]] = None) -> None:
+        """`control_keys`: (client secret certificate, server public certificate) for the
+        harness's own control requests when the daemon runs CURVE."""
         self.directory = directory
+        self.control_keys = control_keys
         self.name = name
         self.state_dir = directory / f"{name}-state"
         p = free_ports(3)
@@ -84,6 +89,10 @@ class Daemon:
         ctx = zmq.Context.instance()
         s = ctx.socket(zmq.REQ)
         s.setsockopt(zmq.LINGER, 0)
+        if self.control_keys is not None:
+            public, secret = zmq.auth.load_certificate(self.control_keys[0])
+            server_public, _ = zmq.auth.load_certificate(self.control_keys[1])
+            s.curve_publickey, s.curve_secretkey, s.curve_serverkey = public, secret, server_public
         try:
             s.connect(self.control)
             s.send(json.dumps(command).encode())
