@@ -184,9 +184,9 @@ struct E2EBenchCommand: ParsableCommand {
             if starting {
                 daemonBefore = pid.map(threadTimes) ?? [:]
                 selfBefore = threadTimes(me)
-                startTime = now()
+                startTime = monotonicSeconds()
             } else {
-                seconds = now() - startTime
+                seconds = monotonicSeconds() - startTime
                 if let pid { (daemonGroups, daemonWaiting) = cpuByGroup(from: daemonBefore, to: threadTimes(pid)) }
                 selfSeconds = cpuByGroup(from: selfBefore, to: threadTimes(me)).cpu.values.reduce(0, +)
             }

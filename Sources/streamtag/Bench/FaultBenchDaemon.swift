@@ -59,7 +59,7 @@ final class DrillDaemon {
     /// seconds that took. Throws if it exits first or does not answer within `timeout`.
     @discardableResult
     func start(timeout: Double = 60) throws -> Double {
-        let started = now()
+        let started = monotonicSeconds()
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         let process = Process()
@@ -77,9 +77,9 @@ final class DrillDaemon {
             }
             if let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 1),
                case .bool(true)? = answer["ok"] {
-                return now() - started
+                return monotonicSeconds() - started
             }
-            if now() - started > timeout {
+            if monotonicSeconds() - started > timeout {
                 kill9()
                 throw BenchError("the daemon did not answer on \(control) within \(Int(timeout)) s:\n\(logTail())")
             }
@@ -101,8 +101,8 @@ final class DrillDaemon {
         try process.run()
         self.process = process
         starts += 1
-        let deadline = now() + timeout
-        while process.isRunning && now() < deadline { usleep(20_000) }
+        let deadline = monotonicSeconds() + timeout
+        while process.isRunning && monotonicSeconds() < deadline { usleep(20_000) }
         return process.isRunning ? nil : process.terminationStatus
     }
 
@@ -119,8 +119,8 @@ final class DrillDaemon {
         guard let process else { return nil }
         guard process.isRunning else { return process.terminationStatus }
         kill(process.processIdentifier, SIGTERM)
-        let deadline = now() + timeout
-        while process.isRunning && now() < deadline { usleep(20_000) }
+        let deadline = monotonicSeconds() + timeout
+        while process.isRunning && monotonicSeconds() < deadline { usleep(20_000) }
         if process.isRunning {
             kill9()
             return nil

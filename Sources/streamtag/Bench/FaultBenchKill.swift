@@ -52,7 +52,7 @@ struct KillDrill {
             throw BenchError("no heartbeat or probe answer from the daemon within 30 s")
         }
         var random = DrillRandom(seed: seed)
-        let started = now()
+        let started = monotonicSeconds()
         for k in 0..<kills {
             // A random moment: somewhere in the first two snapshot intervals of this life,
             // never in the first 0.2 s (the restart's own start-up).
@@ -89,14 +89,14 @@ struct KillDrill {
         try load(driver, seconds: 0.5)
         // The end: every stream's next message is its last; wait for every end.
         driver.endAll()
-        let deadline = now() + 60
-        while driver.pending > 0 && now() < deadline {
+        let deadline = monotonicSeconds() + 60
+        while driver.pending > 0 && monotonicSeconds() < deadline {
             _ = try driver.sendSome(streams, window: 64)
             try driver.pump(timeout: 0.02)
             _ = try driver.resendStalled(after: 3)
         }
         driver.close()
-        result.seconds = now() - started
+        result.seconds = monotonicSeconds() - started
         result.tokensSent = driver.streams.reduce(0) { $0 + $1.sent } * tokensPerMessage
         result.check = driver.check
         result.exitStatus = daemon.terminate(timeout: 30)
@@ -106,10 +106,10 @@ struct KillDrill {
     /// Paced load for `seconds`: `rate` tokens/s round-robin, at most 32 messages unanswered per stream.
     private func load(_ driver: DrillStreams, seconds: Double) throws {
         let messagesPerSecond = rate / Double(tokensPerMessage)
-        let end = now() + seconds
-        var credit = 0.0, last = now()
-        while now() < end {
-            let t = now()
+        let end = monotonicSeconds() + seconds
+        var credit = 0.0, last = monotonicSeconds()
+        while monotonicSeconds() < end {
+            let t = monotonicSeconds()
             credit = min(credit + (t - last) * messagesPerSecond, messagesPerSecond * 0.05 + 1)
             last = t
             if credit >= 1 { credit -= Double(try driver.sendSome(Int(credit), window: 32)) }

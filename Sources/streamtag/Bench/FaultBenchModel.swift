@@ -74,15 +74,15 @@ struct ModelPathDrill {
         }
         if name == "growing-garbage" {
             // The reload should meet a file that is large and still growing.
-            let deadline = now() + 10
-            while now() < deadline && ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) < 32 << 20 {
+            let deadline = monotonicSeconds() + 10
+            while monotonicSeconds() < deadline && ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) < 32 << 20 {
                 try session.load(seconds: 0.05)
             }
         }
         let reload = controlInBackground([("cmd", .string("reload"))], endpoint: daemon.control, timeout: 10)
         var rssMax = rssBefore, killed = false
-        let waitStart = now()
-        while now() - waitStart < 11 && !(reload.isDone && (name != "slow-write" || writer.isDone)) {
+        let waitStart = monotonicSeconds()
+        while monotonicSeconds() - waitStart < 11 && !(reload.isDone && (name != "slow-write" || writer.isDone)) {
             try session.load(seconds: 0.05)
             let rss = processMemory(daemon.pid).rss
             rssMax = max(rssMax, rss)
@@ -92,7 +92,7 @@ struct ModelPathDrill {
                 break
             }
         }
-        let answerSeconds = now() - waitStart
+        let answerSeconds = monotonicSeconds() - waitStart
         writer.stop()
         c.figures["rss_before_mib"] = rssBefore >> 20
         c.figures["rss_max_mib"] = rssMax >> 20

@@ -28,7 +28,7 @@ extension DrillStreams {
             streams[s].nextSeq = seq + 1
             streams[s].answered = seq + 1
             streams[s].lifetimeNext = nil
-            streams[s].lastAnswer = now()
+            streams[s].lastAnswer = monotonicSeconds()
         }
         return (lost, resent)
     }
@@ -38,7 +38,7 @@ extension DrillStreams {
     /// daemon). Covers a first message lost while the input connection was being re-made.
     func resendStalled(after: Double) throws -> Int {
         var count = 0
-        let t = now()
+        let t = monotonicSeconds()
         for s in active where !streams[s].done && streams[s].nextSeq > streams[s].answered && t - streams[s].lastAnswer > after {
             streams[s].nextSeq = streams[s].answered
             streams[s].lastAnswer = t

@@ -75,7 +75,7 @@ final class DrillStreams {
     func addStream(planned: Int, fate: Fate) -> Int {
         let number = streams.count
         let id = "\(prefix)\(number)"
-        streams.append(Stream(id: id, number: number, planned: max(1, planned), fate: fate, lastAnswer: now()))
+        streams.append(Stream(id: id, number: number, planned: max(1, planned), fate: fate, lastAnswer: monotonicSeconds()))
         index[id] = number
         active.append(number)
         openCount += 1
@@ -118,11 +118,11 @@ final class DrillStreams {
 
     /// Receives and books everything that arrives within `timeout` s (at least one wait).
     func pump(timeout: Double) throws {
-        let deadline = now() + timeout
+        let deadline = monotonicSeconds() + timeout
         while true {
-            guard let m = try client.receive(timeout: max(0, deadline - now())) else { return }
+            guard let m = try client.receive(timeout: max(0, deadline - monotonicSeconds())) else { return }
             book(m)
-            if now() >= deadline { break }
+            if monotonicSeconds() >= deadline { break }
         }
         // Whatever is queued already.
         while let m = try client.receive(timeout: 0) { book(m) }
@@ -131,8 +131,8 @@ final class DrillStreams {
     /// Receives until a `$sys` heartbeat arrives (booking everything else); false on timeout.
     func waitForHeartbeat(timeout: Double) throws -> Bool {
         let before = system["heartbeat", default: 0]
-        let deadline = now() + timeout
-        while now() < deadline {
+        let deadline = monotonicSeconds() + timeout
+        while monotonicSeconds() < deadline {
             try pump(timeout: 0.1)
             if system["heartbeat", default: 0] > before { return true }
         }
@@ -187,7 +187,7 @@ final class DrillStreams {
 
     private func bookTags(_ s: Int, _ body: JSONValue) {
         answers += 1
-        streams[s].lastAnswer = now()
+        streams[s].lastAnswer = monotonicSeconds()
         guard case .integer(let seq)? = body["seq"] else {
             check.unreadable += 1
             return
@@ -282,13 +282,13 @@ final class DrillStreams {
     /// reconnects on its own schedule, and a message sent before that is lost, which would
     /// make the next one a gap).
     func probe(timeout: Double) throws -> Bool {
-        let deadline = now() + timeout
-        while now() < deadline {
+        let deadline = monotonicSeconds() + timeout
+        while monotonicSeconds() < deadline {
             let seq = probeSeq
             probeSeq += 1
             try client.publish(stream: probeID, seq: UInt64(seq), tokens: [])
-            let wait = now() + 0.2
-            while now() < wait {
+            let wait = monotonicSeconds() + 0.2
+            while monotonicSeconds() < wait {
                 try pump(timeout: 0.02)
                 if probeAnswered >= seq { return true }
             }

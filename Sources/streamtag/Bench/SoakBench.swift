@@ -81,14 +81,14 @@ struct SoakBenchCommand: ParsableCommand {
                                   modelPath: modelPath, files: [a, b], reloadEvery: reloadSeconds, sighupEvery: sighupSeconds)
         monitor.start()
         var random = DrillRandom(seed: seed)
-        let started = now()
+        let started = monotonicSeconds()
         let messagesPerSecond = rate / Double(tokensPerMessage)
-        var credit = 0.0, last = now(), lastReport = now()
-        while now() - started < seconds {
+        var credit = 0.0, last = monotonicSeconds(), lastReport = monotonicSeconds()
+        while monotonicSeconds() - started < seconds {
             while driver.sendingCount < streams {
                 driver.addStream(planned: random.int(5...60), fate: random.int(0...4) == 0 ? .idle : .end)
             }
-            let t = now()
+            let t = monotonicSeconds()
             credit = min(credit + (t - last) * messagesPerSecond, messagesPerSecond * 0.05 + 1)
             last = t
             if credit >= 1 { credit -= Double(try driver.sendSome(Int(credit), window: 16)) }
@@ -102,8 +102,8 @@ struct SoakBenchCommand: ParsableCommand {
         }
         // Wind down: every open stream ends; silent ones are evicted.
         driver.endAll()
-        let deadline = now() + 60
-        while driver.pending > 0 && now() < deadline {
+        let deadline = monotonicSeconds() + 60
+        while driver.pending > 0 && monotonicSeconds() < deadline {
             _ = try driver.sendSome(1000, window: 16)
             try driver.pump(timeout: 0.01)
         }

@@ -96,18 +96,18 @@ final class SoakMonitor: @unchecked Sendable {
     }
 
     private func loop() {
-        let start = now()
+        let start = monotonicSeconds()
         var tick = 0.0
         var nextReload = reloadEvery, nextSighup = sighupEvery
         var fileIndex = 0
         while !isStopped {
-            let t = now() - start
+            let t = monotonicSeconds() - start
             let memory = processMemory(pid)
             let sample = Sample(t: t, rss: memory.rss, fds: openFileDescriptors(pid))
             update { $0.samples.append(sample) }
-            let scrapeStart = now()
+            let scrapeStart = monotonicSeconds()
             let scrape = httpGet(metrics, path: "/metrics", timeout: 5)
-            let scrapeSeconds = now() - scrapeStart
+            let scrapeSeconds = monotonicSeconds() - scrapeStart
             update {
                 $0.scrapes += 1
                 if scrape?.status == 200 { $0.scrapeSeconds.append(scrapeSeconds) } else { $0.scrapeFailures += 1 }
@@ -123,13 +123,13 @@ final class SoakMonitor: @unchecked Sendable {
                 update { $0.sighups += 1 }
             }
             tick += 1
-            let wait = start + tick - now()
+            let wait = start + tick - monotonicSeconds()
             if wait > 0 { usleep(UInt32(wait * 1e6)) }
         }
     }
 
     private func reload(_ bytes: [UInt8], at t: Double) {
-        let began = now()
+        let began = monotonicSeconds()
         var ok = false, answerText = ""
         do {
             try writeAtomically(bytes, to: modelPath)
@@ -139,7 +139,7 @@ final class SoakMonitor: @unchecked Sendable {
         } catch {
             answerText = "\(error)"
         }
-        let seconds = now() - began
+        let seconds = monotonicSeconds() - began
         let status = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 10)
         let served = describe(status?["model"]).contains(modelHash(bytes))
         update { $0.reloads.append(Reload(t: t, ok: ok, seconds: seconds, served: served, answer: answerText)) }

@@ -26,9 +26,6 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-/// Old name of `monotonicSeconds()`, still called by Bench/E2EBench.swift (being changed on
-/// another branch): rename those calls when both are merged, then delete this.
-func now() -> Double { monotonicSeconds() }
 
 /// Compact JSON for the last line of `--json` output.
 func jsonLine(_ object: [String: Any]) -> String {
