@@ -21,6 +21,8 @@ test "${PIPESTATUS[0]}" = 0 || { echo "fuzz: the build failed" >&2; exit 1; }
 bin=$(swift build "${flags[@]}" --show-bin-path)
 echo "fuzz: built in $(( $(date +%s) - start )) s"
 
+# The Swift runtime's backtracer would race ASan's report on a trap (and take a minute).
+export SWIFT_BACKTRACE=enable=no
 work=.build/fuzz
 mkdir -p "$work/crashes"
 status=0
