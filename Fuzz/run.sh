@@ -48,7 +48,7 @@ for target in $targets; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-    echo "fuzz $target: $result, ${execs:-?} execs in ${seconds} s (${rate:-?}/s), ${cov:-cov: ?}"
+    echo "fuzz $target: $result, ${execs:-?} execs (limit ${seconds} s, ${rate:-?}/s), ${cov:-cov: ?}"
     if [ "$result" = FAILED ]; then
         grep -A30 -m1 'ERROR: \|Fatal error\|==ERROR' "$log" >&2 || tail -40 "$log" >&2
         ls "$work/crashes/$target-"* 2>/dev/null >&2 || true
