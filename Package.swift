@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "streamtag", targets: ["streamtag"]),
         .library(name: "StreamTagCore", targets: ["StreamTagCore"]),
         .library(name: "StreamTagTraining", targets: ["StreamTagTraining"]),
+        // For the fuzz targets, a separate package in Fuzz/ (README "Reliability").
+        .library(name: "StreamTagDaemon", targets: ["StreamTagDaemon"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -74,11 +74,3 @@ import Testing
     }
 }
 
-extension SnapshotLimits {
-    /// The limits a daemon serving `model` with default settings checks records against.
-    static func serving(_ model: Model, settings: StreamSettings = StreamSettings()) -> SnapshotLimits {
-        SnapshotLimits(modelSHA256: model.sha256, lookahead: min(max(settings.lookahead ?? model.k, 0), model.k),
-                       tags: model.tags.count, stateFloats: StateLayout(config: model.config).floats,
-                       replayTokens: settings.replayTokens)
-    }
-}

@@ -4,10 +4,7 @@ import StreamTagCore
 extension Daemon {
     /// What a snapshot record may hold under the serving model (checked by the reader).
     var snapshotLimits: SnapshotLimits {
-        let settings = pool.settings
-        return SnapshotLimits(modelSHA256: model.sha256, lookahead: min(max(settings.lookahead ?? model.k, 0), model.k),
-                              tags: model.tags.count, stateFloats: StateLayout(config: model.config).floats,
-                              replayTokens: settings.replayTokens)
+        .serving(model, settings: pool.settings)
     }
 
     /// Restores streams from the last snapshot: raw state under the same model, replay under

@@ -25,6 +25,15 @@ struct SnapshotLimits: Sendable {
     static let maxQueued = 1 << 24
 }
 
+extension SnapshotLimits {
+    /// What a record may hold for a daemon serving `model` with `settings`.
+    static func serving(_ model: Model, settings: StreamSettings = StreamSettings()) -> SnapshotLimits {
+        SnapshotLimits(modelSHA256: model.sha256, lookahead: min(max(settings.lookahead ?? model.k, 0), model.k),
+                       tags: model.tags.count, stateFloats: StateLayout(config: model.config).floats,
+                       replayTokens: settings.replayTokens)
+    }
+}
+
 /// Why a snapshot record was not restored (the `reason` label of
 /// `streamtag_snapshot_records_dropped_total`).
 enum SnapshotDropReason: String, Sendable, CaseIterable {

@@ -85,7 +85,7 @@ struct SnapshotFile: Sendable, Equatable {
         var reader = ByteReader(bytes: Array(body), offset: magic.count)
         let decoder = JSONDecoder()
         do {
-            let headerLength = Int(try reader.integer(UInt64.self))
+            let headerLength = try reader.length(UInt64.self)
             let header = try decoder.decode(Header.self, from: Data(try reader.bytes(headerLength)))
             guard readable.contains(header.format) else { throw Damage(message: "unknown format \(header.format)") }
             guard header.streams >= 0 else { throw Damage(message: "impossible stream count in header") }
@@ -93,7 +93,7 @@ struct SnapshotFile: Sendable, Equatable {
             var dropped: [DroppedRecord] = []
             var ids = Set<String>()
             for _ in 0..<header.streams {
-                let length = Int(try reader.integer(UInt32.self))
+                let length = try reader.length(UInt32.self)
                 var record = try decoder.decode(StreamSnapshot.self, from: Data(try reader.bytes(length)))
                 let raw = try reader.bytes(record.state.count * 4)
                 var state = [Float](repeating: 0, count: record.state.count)
@@ -144,6 +144,17 @@ private struct ByteReader {
         guard count >= 0, count <= remaining else { throw SnapshotFile.Damage(message: "truncated at byte \(offset)") }
         defer { offset += count }
         return bytes[offset..<(offset + count)]
+    }
+
+    /// A length field: a little-endian `T` that must be a byte count this file can hold (a
+    /// header length of 2^63 or more would trap as an `Int`).
+    mutating func length<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) throws(SnapshotFile.Damage) -> Int {
+        let at = offset
+        let value = try integer(T.self)
+        guard let length = Int(exactly: value), length <= remaining else {
+            throw SnapshotFile.Damage(message: "length \(value) at byte \(at) runs past the end of the file")
+        }
+        return length
     }
 
     mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(SnapshotFile.Damage) -> T {

@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// libFuzzer targets for streamtag's parsers and decoders (README "Reliability"). A package of
+// its own, depending on the main one by path, so that `swift build` and `make test` do not
+// build these. Build with the fuzzer and AddressSanitizer on every module:
+//
+//     swift build -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing
+//
+// `-enable-testing` lets the snapshot target reach the daemon's internal snapshot reader with
+// `@testable import`. Each target's one file defines `LLVMFuzzerTestOneInput`; libFuzzer
+// supplies `main`. `make fuzz` (Fuzz/run.sh) builds and runs them.
+let core = Target.Dependency.product(name: "StreamTagCore", package: "StreamTag")
+let daemon = Target.Dependency.product(name: "StreamTagDaemon", package: "StreamTag")
+
+let package = Package(
+    name: "StreamTagFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(name: "StreamTag", path: "..")],
+    targets: [
+        .executableTarget(name: "FuzzInput", dependencies: [daemon]),
+        .executableTarget(name: "FuzzControl", dependencies: [daemon]),
+        .executableTarget(name: "FuzzModelFile", dependencies: [core]),
+        .executableTarget(name: "FuzzSnapshot", dependencies: [core, daemon]),
+        .executableTarget(name: "FuzzConfig", dependencies: [daemon]),
+    ]
+)
+
