@@ -12,7 +12,7 @@ TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/streamtag
 
-.PHONY: deps deps-test build demo test test-asan test-tsan fuzz bench clean install install-files uninstall check-units deps-units
+.PHONY: deps deps-test build demo test test-python test-asan test-tsan fuzz bench clean install install-files uninstall check-units deps-units
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -31,6 +31,10 @@ deps-test:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@# pyzmq for SecurityPyZMQTests (key files against pyzmq's zmq.auth, a Python client over
+	@# CURVE): pip where it works, else Debian's python3-zmq.
+	@python3 -c 'import zmq' 2>/dev/null || python3 -m pip install --quiet pyzmq 2>/dev/null || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-zmq; }
 
 build: deps
 	$(SWIFT) build -c release --product streamtag
@@ -41,6 +45,17 @@ demo: build
 test: deps deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	$(MAKE) --no-print-directory test-python
+
+# The Python client package (clients/python) in a venv with pytest, against the debug daemon
+# that the Swift suite built.
+PYENV := .build/pyenv
+test-python:
+	@test -x $(PYENV)/bin/python || python3 -m venv $(PYENV) || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && \
+	  python3 -m venv $(PYENV); }
+	$(PYENV)/bin/pip install --quiet ./clients/python pytest
+	STREAMTAG_BIN="$$PWD/.build/debug/streamtag" $(PYENV)/bin/python -m pytest -p no:cacheprovider clients/python/tests
 
 # The whole suite under AddressSanitizer / ThreadSanitizer, each in its own build directory
 # (a sanitized build cannot share .build). Leak checking is off by default: the suite still
