@@ -2,6 +2,7 @@
 #   make demo   installs missing system packages, builds, runs the tour
 #   make test   the same set-up, then the whole test suite (what CI runs)
 #   make install / uninstall / check-units   systemd installation (systemd/README.md)
+#   make docs   regenerates docs/configuration.md and docs/metrics.md from the code
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DESTDIR    ?=
@@ -11,7 +12,7 @@ TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/streamtag
 
-.PHONY: deps deps-test build demo test bench clean install install-files uninstall check-units deps-units
+.PHONY: deps deps-test build demo test bench docs clean install install-files uninstall check-units deps-units
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -45,6 +46,13 @@ bench: build
 	$(BIN) bench kernel
 	$(BIN) bench train
 	$(BIN) bench e2e
+
+# The generated references of the manual (GeneratedDocsTests fails when they are stale).
+DEBUG_BIN := .build/debug/streamtag
+docs: deps
+	$(SWIFT) build --product streamtag
+	$(DEBUG_BIN) docs config > docs/configuration.md.tmp && mv docs/configuration.md.tmp docs/configuration.md
+	$(DEBUG_BIN) docs metrics > docs/metrics.md.tmp && mv docs/metrics.md.tmp docs/metrics.md
 
 clean:
 	rm -rf .build
