@@ -2,17 +2,18 @@
 #   make demo   installs missing system packages, builds, runs the tour
 #   make test   the same set-up, then the whole test suite (what CI runs)
 #   make install / uninstall / check-units   systemd installation (systemd/README.md)
-#   make fuzz / test-asan / test-tsan   fuzzers and sanitizers (README "Reliability")
+#   make fuzz / test-asan / test-tsan   fuzzers and sanitizers (docs/reliability.md)
+#   make docs   regenerates docs/configuration.md and docs/metrics.md from the code
 SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 APT_PACKAGES := libopenblas-dev libzmq3-dev pkg-config
 # What only the tests need: a real browser for the live page's test (LivePageBrowserTests).
-TEST_APT_PACKAGES := chromium
+TEST_APT_PACKAGES := chromium man-db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/streamtag
 
-.PHONY: deps deps-test build demo test test-python test-asan test-tsan fuzz bench clean install install-files uninstall check-units deps-units
+.PHONY: deps deps-test build demo test test-python test-asan test-tsan fuzz bench docs clean install install-files uninstall check-units deps-units
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -79,6 +80,20 @@ bench: build
 	$(BIN) bench train
 	$(BIN) bench e2e
 
+# The generated references of the manual (GeneratedDocsTests fails when they are stale), and
+# streamtag(1) from the command line's own help, by swift-argument-parser's generate-manual
+# (ManPageTests renders it with man -l). MAN_DATE is the date the page shows: a fixed one, so
+# that regenerating an unchanged command line changes nothing.
+DEBUG_BIN := .build/debug/streamtag
+MAN_DATE  ?= 2026-12-06
+docs: deps
+	$(SWIFT) build --product streamtag
+	$(SWIFT) build --product generate-manual
+	mkdir -p docs/man
+	.build/debug/generate-manual $(DEBUG_BIN) --date $(MAN_DATE) --output-directory docs/man
+	$(DEBUG_BIN) docs config > docs/configuration.md.tmp && mv docs/configuration.md.tmp docs/configuration.md
+	$(DEBUG_BIN) docs metrics > docs/metrics.md.tmp && mv docs/metrics.md.tmp docs/metrics.md
+
 clean:
 	rm -rf .build .build-asan .build-tsan Fuzz/.build
 
@@ -101,6 +116,8 @@ install-files:
 	@test -x "$(BIN)" || { echo "$(BIN) is missing: run make build first" >&2; exit 1; }
 	install -d -m 0755 "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)/etc/streamtag/models" "$(DESTDIR)$(UNITDIR)"
 	install -m 0755 "$(BIN)" "$(DESTDIR)$(PREFIX)/bin/streamtag"
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -m 0644 docs/man/streamtag.1 "$(DESTDIR)$(PREFIX)/share/man/man1/streamtag.1"
 	@if [ -e "$(DESTDIR)/etc/streamtag/streamtag.yaml" ]; then \
 	  install -m 0644 config/streamtag.yaml "$(DESTDIR)/etc/streamtag/streamtag.yaml.dist"; \
 	  echo "kept $(DESTDIR)/etc/streamtag/streamtag.yaml; the shipped one is streamtag.yaml.dist"; \
@@ -126,7 +143,7 @@ ifeq ($(SYSTEMD_RUNNING),yes)
 	-systemctl stop 'streamtag@*.service'
 	-for l in /etc/systemd/system/*.wants/streamtag@*.service; do [ -L "$$l" ] && rm -f "$$l"; done; true
 endif
-	rm -f "$(DESTDIR)$(PREFIX)/bin/streamtag"
+	rm -f "$(DESTDIR)$(PREFIX)/bin/streamtag" "$(DESTDIR)$(PREFIX)/share/man/man1/streamtag.1"
 	for u in $(UNITS); do rm -f "$(DESTDIR)$(UNITDIR)/$$u"; done
 ifeq ($(SYSTEMD_RUNNING),yes)
 	systemctl daemon-reload

@@ -20,6 +20,9 @@ struct ConfigSetting: Sendable {
     let shape: Shape
     /// One line for the key reference.
     let summary: String
+    /// The kind of value, for the configuration reference (`duration`, `size`, `integer 1…4096`,
+    /// `one of: replay, drain, reset`, …).
+    let valueType: String
     /// Parses, checks and stores a value.
     let apply: @Sendable (inout DaemonConfig, RawSettingValue) throws(ValueProblem) -> Void
     /// The setting's value in `config`, as YAML.
@@ -45,12 +48,12 @@ struct ConfigSetting: Sendable {
     /// a YAML null (`idle_timeout:` with nothing after it) is refused before `parse` sees it.
     static func scalar<V>(
         _ key: String, _ path: WritableKeyPath<DaemonConfig, V> & Sendable, _ summary: String,
-        nullable: Bool = false,
+        type: String, nullable: Bool = false,
         parse: @escaping @Sendable (String) throws(ValueProblem) -> V,
         render: @escaping @Sendable (V) -> String
     ) -> ConfigSetting {
         ConfigSetting(
-            key: key, shape: .scalar, summary: summary,
+            key: key, shape: .scalar, summary: summary, valueType: type,
             apply: { (config: inout DaemonConfig, raw: RawSettingValue) throws(ValueProblem) in
                 guard case .scalar(let text) = raw else {
                     throw ValueProblem("expects a single value, not a list")
@@ -71,7 +74,7 @@ struct ConfigSetting: Sendable {
         check: @escaping @Sendable ([String]) throws(ValueProblem) -> [String]
     ) -> ConfigSetting {
         ConfigSetting(
-            key: key, shape: .list, summary: summary,
+            key: key, shape: .list, summary: summary, valueType: "list of strings",
             apply: { (config: inout DaemonConfig, raw: RawSettingValue) throws(ValueProblem) in
                 switch raw {
                 case .list(let items): config[keyPath: path] = try check(items)
@@ -87,7 +90,8 @@ struct ConfigSetting: Sendable {
         _ key: String, _ path: WritableKeyPath<DaemonConfig, Duration> & Sendable, _ summary: String,
         allowZero: Bool = true, maximum: Duration? = nil
     ) -> ConfigSetting {
-        scalar(key, path, summary, parse: { (text: String) throws(ValueProblem) -> Duration in
+        scalar(key, path, summary, type: maximum.map { "duration ≤ \(DurationSyntax.format($0))" } ?? (allowZero ? "duration" : "duration > 0"),
+               parse: { (text: String) throws(ValueProblem) -> Duration in
             let value = try DurationSyntax.parse(text)
             if !allowZero && value == .zero {
                 throw ValueProblem("\(text.quotedForMessage) must be more than 0")
@@ -103,7 +107,7 @@ struct ConfigSetting: Sendable {
         _ key: String, _ path: WritableKeyPath<DaemonConfig, Int> & Sendable, _ summary: String,
         range: ClosedRange<Int>
     ) -> ConfigSetting {
-        scalar(key, path, summary, parse: { (text: String) throws(ValueProblem) -> Int in
+        scalar(key, path, summary, type: "size " + describe(range, ByteSizeSyntax.format), parse: { (text: String) throws(ValueProblem) -> Int in
             try checkedSize(text, range: range)
         }, render: ByteSizeSyntax.format)
     }
@@ -113,7 +117,8 @@ struct ConfigSetting: Sendable {
         _ key: String, _ path: WritableKeyPath<DaemonConfig, Int?> & Sendable, _ summary: String,
         range: ClosedRange<Int>
     ) -> ConfigSetting {
-        scalar(key, path, summary, nullable: true, parse: { (text: String) throws(ValueProblem) -> Int? in
+        scalar(key, path, summary, type: "size " + describe(range, ByteSizeSyntax.format) + " or ~", nullable: true,
+               parse: { (text: String) throws(ValueProblem) -> Int? in
             isNull(text) ? nil : try checkedSize(text, range: range)
         }, render: { $0.map(ByteSizeSyntax.format) ?? "~" })
     }
@@ -122,7 +127,7 @@ struct ConfigSetting: Sendable {
         _ key: String, _ path: WritableKeyPath<DaemonConfig, Int> & Sendable, _ summary: String,
         range: ClosedRange<Int>
     ) -> ConfigSetting {
-        scalar(key, path, summary, parse: { (text: String) throws(ValueProblem) -> Int in
+        scalar(key, path, summary, type: "integer " + describe(range, String.init), parse: { (text: String) throws(ValueProblem) -> Int in
             try checkedInteger(text, range: range)
         }, render: { String($0) })
     }
@@ -132,7 +137,8 @@ struct ConfigSetting: Sendable {
         _ key: String, _ path: WritableKeyPath<DaemonConfig, Int?> & Sendable, _ summary: String,
         range: ClosedRange<Int>
     ) -> ConfigSetting {
-        scalar(key, path, summary, nullable: true, parse: { (text: String) throws(ValueProblem) -> Int? in
+        scalar(key, path, summary, type: "integer " + describe(range, String.init) + " or ~", nullable: true,
+               parse: { (text: String) throws(ValueProblem) -> Int? in
             isNull(text) ? nil : try checkedInteger(text, range: range)
         }, render: { $0.map(String.init) ?? "~" })
     }
@@ -140,7 +146,7 @@ struct ConfigSetting: Sendable {
     static func flag(
         _ key: String, _ path: WritableKeyPath<DaemonConfig, Bool> & Sendable, _ summary: String
     ) -> ConfigSetting {
-        scalar(key, path, summary, parse: { (text: String) throws(ValueProblem) -> Bool in
+        scalar(key, path, summary, type: "boolean", parse: { (text: String) throws(ValueProblem) -> Bool in
             switch text.trimmingSpaces.lowercased() {
             case "true", "yes", "on", "1": return true
             case "false", "no", "off", "0": return false
@@ -153,7 +159,8 @@ struct ConfigSetting: Sendable {
     static func choice<E: RawRepresentable<String> & CaseIterable & Sendable>(
         _ key: String, _ path: WritableKeyPath<DaemonConfig, E> & Sendable, _ summary: String
     ) -> ConfigSetting {
-        scalar(key, path, summary, parse: { (text: String) throws(ValueProblem) -> E in
+        scalar(key, path, summary, type: "one of: " + E.allCases.map(\.rawValue).joined(separator: ", "),
+               parse: { (text: String) throws(ValueProblem) -> E in
             guard let value = E(rawValue: text.trimmingSpaces.lowercased()) else {
                 let names = E.allCases.map(\.rawValue).joined(separator: ", ")
                 throw ValueProblem("\(text.quotedForMessage) is not one of \(names)")
@@ -165,9 +172,9 @@ struct ConfigSetting: Sendable {
     /// Free text, checked by `check`; a YAML null is the empty string.
     static func text(
         _ key: String, _ path: WritableKeyPath<DaemonConfig, String> & Sendable, _ summary: String,
-        check: @escaping @Sendable (String) throws(ValueProblem) -> Void = { _ in }
+        type: String = "string", check: @escaping @Sendable (String) throws(ValueProblem) -> Void = { _ in }
     ) -> ConfigSetting {
-        scalar(key, path, summary, nullable: true, parse: { (text: String) throws(ValueProblem) -> String in
+        scalar(key, path, summary, type: type, nullable: true, parse: { (text: String) throws(ValueProblem) -> String in
             let value = isNull(text) ? "" : text
             try check(value)
             return value
@@ -178,9 +185,16 @@ struct ConfigSetting: Sendable {
     static func bindEndpoint(
         _ key: String, _ path: WritableKeyPath<DaemonConfig, String> & Sendable, _ summary: String
     ) -> ConfigSetting {
-        text(key, path, summary, check: { (value: String) throws(ValueProblem) in
+        text(key, path, summary, type: "ZeroMQ endpoint", check: { (value: String) throws(ValueProblem) in
             try EndpointSyntax.check(value, connecting: false)
         })
+    }
+
+    /// A range for the reference: `1…4096`, `≥ 1`, or nothing when it is every value.
+    static func describe(_ range: ClosedRange<Int>, _ format: (Int) -> String) -> String {
+        let unbounded = range.upperBound == Int.max || range.upperBound == Int(Int64.max)
+        if unbounded { return range.lowerBound == 0 ? "≥ 0" : "≥ \(format(range.lowerBound))" }
+        return "\(format(range.lowerBound))…\(format(range.upperBound))"
     }
 
     // MARK: - Shared checks

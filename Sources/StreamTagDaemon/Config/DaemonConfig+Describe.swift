@@ -11,6 +11,10 @@ extension DaemonConfig {
         public var defaultValue: String
         /// What it does, in one line.
         public var summary: String
+        /// The kind of value: `duration`, `size 1KiB…16MiB`, `one of: fp32, bf16`, …
+        public var valueType: String
+        /// Whether a configuration reload (SIGHUP) applies it; otherwise it needs a restart.
+        public var appliesOnReload: Bool
     }
 
     /// Every setting in file order, with its environment variable and default.
@@ -18,7 +22,8 @@ extension DaemonConfig {
         let defaults = DaemonConfig()
         return settings.map {
             KeyInfo(key: $0.key, environmentVariable: $0.environmentVariable,
-                    defaultValue: $0.render(defaults), summary: $0.summary)
+                    defaultValue: $0.render(defaults), summary: $0.summary, valueType: $0.valueType,
+                    appliesOnReload: ConfigChange.liveKeys.contains($0.key))
         }
     }
 
