@@ -24,6 +24,12 @@ final class DrillStreams {
         var nextSeq = 0
         /// Next seq whose answer is expected in this daemon lifetime.
         var answered = 0
+        /// No answer yet in this lifetime (since the kill): the first may repeat a seq (restored
+        /// queued input), at most `firstAnswerBound` (the restored position's message).
+        var lifetimeOpen = false
+        var firstAnswerBound = Int.max
+        /// `answered` when the daemon was killed.
+        var answeredBeforeKill = 0
         /// Next final position expected in this daemon lifetime; nil until the first one.
         var lifetimeNext: Int?
         /// Positions 0 ..< confirmed have a final tag (kept in `tags` until the stream is done).
@@ -192,7 +198,13 @@ final class DrillStreams {
             check.unreadable += 1
             return
         }
-        if seq == streams[s].answered {
+        if streams[s].lifetimeOpen {
+            // First answer since the kill: restored queued input runs first (README "Streams,
+            // batching, persistence"), so it may repeat a seq answered before; then in order.
+            streams[s].lifetimeOpen = false
+            if seq > streams[s].firstAnswerBound { check.answersOutOfOrder += 1 }
+            streams[s].answered = seq + 1
+        } else if seq == streams[s].answered {
             streams[s].answered += 1
         } else {
             check.answersOutOfOrder += 1
