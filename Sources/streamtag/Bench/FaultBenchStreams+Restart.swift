@@ -19,6 +19,14 @@ extension DrillStreams {
         }
     }
 
+    /// At the end of a run: streams that never got their end (or eviction) count as problems.
+    func close() {
+        for s in streams.indices where !streams[s].done {
+            check.answersMissing += max(0, streams[s].sent - streams[s].answered)
+            check.endsMissing += 1
+        }
+    }
+
     /// Right after a kill (and the answers that were under way): the next daemon lifetime
     /// begins. Every open stream's next answer opens its sequence in that lifetime.
     func beginLifetime() {
