@@ -29,8 +29,9 @@ struct DrillCheck {
     var tokenMismatches = 0
     var redelivered = 0
     var redeliveredChanged = 0
-    /// Answers, after a restart, to a seq already answered before the kill: restored queued input.
-    var answersReplayed = 0
+    /// Answers, after a restart, to a seq already answered before the kill (restored queued input,
+    /// and messages sent again because the snapshot predates them): counted, not problems.
+    var answersAgain = 0
     var endsMissing = 0
     var endsRepeated = 0
     var endCountMismatches = 0
@@ -57,7 +58,7 @@ struct DrillCheck {
             "answers_missing": answersMissing, "answers_out_of_order": answersOutOfOrder,
             "positions_skipped": positionsSkipped, "positions_repeated": positionsRepeated,
             "positions_missing": positionsMissing, "positions_lost": positionsLost, "token_mismatches": tokenMismatches,
-            "redelivered_same_tag": redelivered, "answers_replayed": answersReplayed, "redelivered_other_tag": redeliveredChanged,
+            "redelivered_same_tag": redelivered, "answers_again": answersAgain, "redelivered_other_tag": redeliveredChanged,
             "ends_missing": endsMissing, "ends_repeated": endsRepeated, "end_count_mismatches": endCountMismatches,
             "restore_inconsistent": restoreInconsistent, "unreadable": unreadable, "foreign": foreign,
             "streams_completed": streamsCompleted, "problems": problems, "verified": isClean,

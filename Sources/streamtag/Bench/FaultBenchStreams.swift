@@ -195,7 +195,7 @@ final class DrillStreams {
             check.unreadable += 1
             return
         }
-        if seq < streams[s].answeredBeforeKill { check.answersReplayed += 1 }
+        if seq < streams[s].answeredBeforeKill { check.answersAgain += 1 }
         if streams[s].lifetimeOpen {
             // First answer since the kill: restored queued input runs first (README "Streams,
             // batching, persistence"), so it may repeat a seq answered before; then in order.
