@@ -24,6 +24,22 @@ import Testing
         #expect((lost["max"] as? Double ?? .infinity) <= Double(kill["tokens_sent"] as? Int ?? 0))
     }
 
+    /// The same at a rate a debug build cannot keep up with: periodic snapshots catch input
+    /// still queued, and the restarted daemon answers it again (same seq, same tags) right
+    /// after its first heartbeat, before the client has read `ctl streams`. Those answers open
+    /// the new lifetime; nothing is out of order, repeated or changed.
+    @Test func killDrillAcceptsReplayedQueuedInput() throws {
+        let result = try CLI.run(["bench", "faults", "--drills", "kill", "--kills", "3", "--snapshot-interval", "500ms",
+                                  "--streams", "5", "--rate", "12000", "--seed", "2", "--json"])
+        let kill = (lastJSON(result.stdout)["kill"] as? [[String: Any]])?.first ?? [:]
+        let check = kill["check"] as? [String: Any] ?? [:]
+        #expect(result.status == 0, "\(result.stdout.suffix(1500))\n\(result.stderr.suffix(1500))")
+        #expect(kill["restarts"] as? Int == 3)
+        #expect(check["problems"] as? Int == 0, "\(check)")
+        #expect(check["redelivered_other_tag"] as? Int == 0)
+        #expect(check["streams_completed"] as? Int == 5)
+    }
+
     /// Model paths the daemon already rejects cleanly: a directory (rejected at once, naming
     /// the path; a valid model put there afterwards loads), and a valid model written slowly in
     /// place (never served half-written; served once complete).

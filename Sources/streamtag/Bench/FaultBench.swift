@@ -15,7 +15,8 @@ struct FaultBenchCommand: ParsableCommand {
         kill       N streams under paced load; the daemon is killed (SIGKILL) at random moments, --kills
                    times per --snapshot-interval, and started again on the same ports and state
                    directory. After each start the client reads where every stream was restored
-                   (ctl streams) and sends again from there. Reports restart times and the tokens
+                   (ctl streams: seq, position, queued tokens, which run again and are answered
+                   again, same seq) and sends again from there. Reports restart times and the tokens
                    answered before a kill that the restarted daemon no longer knew (tokens lost per kill).
         state-dir  state_dir on a full tmpfs, remounted read-only while running, read-only from the
                    start, and under a regular file (needs root for the mounts; skipped otherwise).

@@ -4,14 +4,21 @@
 /// ended stream gets one `end` whose count is every token sent, and by then every position
 /// has its final tag; an evicted (idle) stream has every position but the lookahead window.
 ///
-/// Across a `kill -9` and restart (the kill drill), the client learns from `ctl streams` where
-/// each stream was restored (seq S, position P), checks P = (S+1)·T (T tokens per message) and
-/// S below what it sent, and sends again from seq S+1, the same tokens. Positions the daemon
-/// releases again are `redelivered`: each must carry the tag it had the first time (same model,
-/// same state: the snapshot is exact). A position released before the snapshot whose answer
-/// never arrived is `positionsLost` (reported, a problem: the daemon can never release it again).
-/// Tokens answered before the kill but after the snapshot are not problems: they are the
-/// figure the drill measures (tokens lost per kill), sent again and answered again.
+/// Across a `kill -9` and restart (the kill drill), a new daemon lifetime begins at the kill.
+/// A snapshot saves input still queued as input, run again after the restart from the first
+/// heartbeat: answers to it come again, same seq (README "Streams, batching, persistence").
+/// So the first answer of a lifetime may repeat a seq answered before the kill (not above the
+/// restored position's message); after it, the lifetime's answers and positions run in order
+/// as above. The client learns from `ctl streams` where each stream was restored (last seq S,
+/// position P, Q tokens queued), checks P + Q = (S+1)·T (T tokens per message: where the
+/// stream stands once its queue has run), S below what it sent, and that the answers of this
+/// lifetime already in are not ahead of P; then sends again from seq S+1, the same tokens.
+/// Positions the daemon releases again are `redelivered`: each must carry the tag it had the
+/// first time (same model, same state: the snapshot is exact). A position released before the
+/// snapshot whose answer never arrived is `positionsLost` (reported, a problem: the daemon can
+/// never release it again). Tokens answered before the kill but after the snapshot and its
+/// queue are not problems: they are the figure the drill measures (tokens lost per kill),
+/// sent again and answered again.
 struct DrillCheck {
     var answersMissing = 0
     var answersOutOfOrder = 0
@@ -22,6 +29,9 @@ struct DrillCheck {
     var tokenMismatches = 0
     var redelivered = 0
     var redeliveredChanged = 0
+    /// Answers, after a restart, to a seq already answered before the kill (restored queued input,
+    /// and messages sent again because the snapshot predates them): counted, not problems.
+    var answersAgain = 0
     var endsMissing = 0
     var endsRepeated = 0
     var endCountMismatches = 0
@@ -48,7 +58,7 @@ struct DrillCheck {
             "answers_missing": answersMissing, "answers_out_of_order": answersOutOfOrder,
             "positions_skipped": positionsSkipped, "positions_repeated": positionsRepeated,
             "positions_missing": positionsMissing, "positions_lost": positionsLost, "token_mismatches": tokenMismatches,
-            "redelivered_same_tag": redelivered, "redelivered_other_tag": redeliveredChanged,
+            "redelivered_same_tag": redelivered, "answers_again": answersAgain, "redelivered_other_tag": redeliveredChanged,
             "ends_missing": endsMissing, "ends_repeated": endsRepeated, "end_count_mismatches": endCountMismatches,
             "restore_inconsistent": restoreInconsistent, "unreadable": unreadable, "foreign": foreign,
             "streams_completed": streamsCompleted, "problems": problems, "verified": isClean,

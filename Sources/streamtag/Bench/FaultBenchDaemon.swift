@@ -137,15 +137,16 @@ final class DrillDaemon {
         try? controlRequest(.object(fields), endpoint: control, timeout: timeout)
     }
 
-    /// Every open stream's restored `seq` and position (control `streams`).
-    func streamPositions(limit: Int) -> [String: (seq: Int, position: Int)]? {
+    /// Every open stream's last accepted `seq`, position (tokens run) and tokens queued, not
+    /// run yet (control `streams`).
+    func streamPositions(limit: Int) -> [String: (seq: Int, position: Int, queued: Int)]? {
         guard let answer = ctl([("cmd", .string("streams")), ("limit", .integer(limit))], timeout: 10),
               case .array(let list)? = answer["streams"] else { return nil }
-        var out: [String: (seq: Int, position: Int)] = [:]
+        var out: [String: (seq: Int, position: Int, queued: Int)] = [:]
         for item in list {
             guard case .string(let id)? = item["id"], case .integer(let seq)? = item["seq"],
-                  case .integer(let position)? = item["position"] else { continue }
-            out[id] = (seq, position)
+                  case .integer(let position)? = item["position"], case .integer(let queued)? = item["queued_tokens"] else { continue }
+            out[id] = (seq, position, queued)
         }
         return out
     }

@@ -59,6 +59,7 @@ struct KillDrill {
             try load(driver, seconds: 0.2 + random.unit() * 2 * snapshotInterval)
             daemon.kill9()
             try driver.pump(timeout: 0.1)     // answers that were under way
+            driver.beginLifetime()            // what comes next is the restarted daemon's
             let restart: Double
             do {
                 restart = try daemon.start(timeout: 30)

@@ -24,6 +24,9 @@ final class DrillStreams {
         var nextSeq = 0
         /// Next seq whose answer is expected in this daemon lifetime.
         var answered = 0
+        /// No answer yet since the kill: the first may repeat a seq (restored queued input), up to
+        /// `firstAnswerBound` (the restored position's message). `answeredBeforeKill`: at the kill.
+        var lifetimeOpen = false, firstAnswerBound = Int.max, answeredBeforeKill = 0
         /// Next final position expected in this daemon lifetime; nil until the first one.
         var lifetimeNext: Int?
         /// Positions 0 ..< confirmed have a final tag (kept in `tags` until the stream is done).
@@ -192,7 +195,14 @@ final class DrillStreams {
             check.unreadable += 1
             return
         }
-        if seq == streams[s].answered {
+        if seq < streams[s].answeredBeforeKill { check.answersAgain += 1 }
+        if streams[s].lifetimeOpen {
+            // First answer since the kill: restored queued input runs first (README "Streams,
+            // batching, persistence"), so it may repeat a seq answered before; then in order.
+            streams[s].lifetimeOpen = false
+            if seq > streams[s].firstAnswerBound { check.answersOutOfOrder += 1 }
+            streams[s].answered = seq + 1
+        } else if seq == streams[s].answered {
             streams[s].answered += 1
         } else {
             check.answersOutOfOrder += 1
@@ -261,14 +271,6 @@ final class DrillStreams {
         streams[s].tags = []
         openCount -= 1
         check.streamsCompleted += 1
-    }
-
-    /// At the end of a run: streams that never got their end (or eviction) count as problems.
-    func close() {
-        for s in streams.indices where !streams[s].done {
-            check.answersMissing += max(0, streams[s].sent - streams[s].answered)
-            check.endsMissing += 1
-        }
     }
 
     // MARK: restarts
