@@ -14,12 +14,13 @@ extension Daemon {
 
     /// I/O thread.
     func startReload(source: String, completion: (@Sendable (ControlAnswer) -> Void)?) {
-        if let completion { reloadWaiters.append(completion) }
         guard !reloadInFlight else {
             // Look again once this load is done: the file may have changed since it started.
+            if let completion { reloadWaitersNext.append(completion) }
             reloadAgain = true
             return
         }
+        if let completion { reloadWaiters.append(completion) }
         let path = config.model.path
         guard !path.isEmpty else {
             finishReload(.rejected("no model path is configured (model.path): the built-in model is serving"),
@@ -146,11 +147,17 @@ extension Daemon {
         for w in waiters { w(answer) }
         if reloadAgain {
             reloadAgain = false
-            // Only if the file changed since the load began: the same file is never read twice
-            // (requests that came meanwhile were answered with this outcome).
+            let later = reloadWaitersNext
+            reloadWaitersNext.removeAll()
+            // Only if the file changed since the load began: the same file is never read twice.
+            // Requests that came meanwhile get the next load's outcome if it changed (a `ctl
+            // reload` sent after writing a file must see that file), else this one's.
             let path = config.model.path
             if loadStart?.path != path || ModelWatcher.identity(of: path) != loadStart?.identity {
+                reloadWaiters = later
                 startReload(source: "file changed during the last load", completion: nil)
+            } else {
+                for w in later { w(answer) }
             }
         }
     }

@@ -61,6 +61,9 @@ public final class Daemon: @unchecked Sendable {
     /// a load looks again afterwards only if the file changed).
     var loadStart: (path: String, identity: ModelWatcher.FileIdentity?)?
     var reloadWaiters: [@Sendable (ControlAnswer) -> Void] = []
+    /// Requests that came while a load was in flight: the file may have changed after that load
+    /// began, so they are answered by the next load when it did (else by this one's outcome).
+    var reloadWaitersNext: [@Sendable (ControlAnswer) -> Void] = []
     var watcher: ModelWatcher?
     /// Model loads in progress and stuck (each load runs on a thread of its own).
     let loads = LoadTracker()
