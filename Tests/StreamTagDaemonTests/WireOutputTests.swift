@@ -125,7 +125,7 @@ import Testing
         (.modelLoaded(model: "b@2", previous: nil), #"{"type":"event","event":"model_loaded","model":"b@2","previous":null}"#),
         (.modelRejected(path: "/m/x.safetensors", reason: "bad header"),
          #"{"type":"event","event":"model_rejected","path":"/m/x.safetensors","reason":"bad header"}"#),
-        (.heartbeat(model: "a@1", streams: 3), #"{"type":"event","event":"heartbeat","model":"a@1","streams":3}"#),
+        (.heartbeat(model: "a@1", streams: 3, instance: 42), #"{"type":"event","event":"heartbeat","model":"a@1","streams":3,"instance":42}"#),
     ]
 
     @Test func everyEventEncodesExactlyAndValidly() throws {
@@ -154,13 +154,13 @@ import Testing
         OutputEncoder.encode(.modelRejected(path: nasty, reason: nasty), into: &out)
         #expect(out.count > 6 * 1024 * 6)
         let events: [OutputEvent] = [.error(code: .badJSON, message: nasty, seq: .max), .model(from: nasty, to: nasty),
-                                     .modelLoaded(model: nasty, previous: nasty), .heartbeat(model: nasty, streams: .min),
+                                     .modelLoaded(model: nasty, previous: nasty), .heartbeat(model: nasty, streams: .min, instance: .max),
                                      .gap(expected: .max, received: .max), .duplicate(seq: .max, last: .max), .end(tokens: .min)]
         for event in events { _ = try foundationObject(OutputEncoder.encoded(event)) }
     }
 
     @Test func systemWideEvents() {
-        #expect(OutputEvent.heartbeat(model: "m", streams: 0).isSystemWide)
+        #expect(OutputEvent.heartbeat(model: "m", streams: 0, instance: 1).isSystemWide)
         #expect(OutputEvent.modelRejected(path: "p", reason: "r").isSystemWide)
         #expect(!OutputEvent.gap(expected: 1, received: 2).isSystemWide)
         #expect(OutputEncoder.systemTopic == "$sys")

@@ -58,7 +58,7 @@ extension Daemon {
                 if event || due { startReload(source: event ? "file watch" : "file poll", completion: nil) }
             }
             if later >= timers.nextHeartbeat {
-                publishSystem(.heartbeat(model: model.id, streams: pool.streams))
+                publishSystem(.heartbeat(model: model.id, streams: pool.streams, instance: instance))
                 gatewayTick()                       // WebSocket gateway seam
                 timers.nextHeartbeat = later + timers.heartbeat
                 if !timers.restoredInputReleased && !stopping {

@@ -27,6 +27,8 @@ public final class Daemon: @unchecked Sendable {
     let wake: EventFD
     let context: ZMQContext
     let startTime = monotonicSeconds()
+    /// This run's identity in heartbeats (``OutputEvent/heartbeat(model:streams:instance:)``).
+    let instance = Int.random(in: 1..<(1 << 53))
     let snapshots: SnapshotStore
     let metrics = DaemonMetrics()
 

@@ -147,11 +147,13 @@ public enum OutputEncoder {
                 c.string(path)
                 c.raw(#","reason":"#)
                 c.string(reason)
-            case .heartbeat(let model, let streams):
+            case .heartbeat(let model, let streams, let instance):
                 c.raw(#","model":"#)
                 c.string(model)
                 c.raw(#","streams":"#)
                 c.integer(streams)
+                c.raw(#","instance":"#)
+                c.integer(instance)
             }
             c.byte(UInt8(ascii: "}"))
         }
@@ -171,7 +173,7 @@ public enum OutputEncoder {
         switch event {
         case .error(_, let message, _): strings = ByteCursor.stringBound(message)
         case .model(let from, let to): strings = ByteCursor.stringBound(from) + ByteCursor.stringBound(to)
-        case .started(let model), .heartbeat(let model, _): strings = ByteCursor.stringBound(model)
+        case .started(let model), .heartbeat(let model, _, _): strings = ByteCursor.stringBound(model)
         case .stopping(let model, let error): strings = ByteCursor.stringBound(model) + ByteCursor.stringBound(error ?? "")
         case .modelLoaded(let model, let previous):
             strings = ByteCursor.stringBound(model) + ByteCursor.stringBound(previous ?? "")

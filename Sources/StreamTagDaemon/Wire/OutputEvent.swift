@@ -24,8 +24,10 @@ public enum OutputEvent: Equatable, Sendable {
     case modelLoaded(model: String, previous: String?)
     /// A reload was refused (on `$sys`).
     case modelRejected(path: String, reason: String)
-    /// Liveness and join signal (on `$sys`).
-    case heartbeat(model: String, streams: Int)
+    /// Liveness and join signal (on `$sys`). `instance` is drawn at each start (below 2^53, so
+    /// exact in every client's JSON): a client that sees it change knows the daemon restarted,
+    /// however fast (docs/protocol.md#restarts).
+    case heartbeat(model: String, streams: Int, instance: Int)
 
     /// Why a stream's state was cleared.
     public enum ResetReason: String, Sendable, CaseIterable {
