@@ -1,7 +1,7 @@
 import Testing
 @testable import StreamTagDaemon
 
-/// The sequence and lifecycle rules of SPEC §4.1/§5 on the pure stream table.
+/// The sequence and lifecycle rules of docs/protocol.md#sequence-rules on the pure stream table.
 @Suite struct StreamTableTests {
     static func table(_ configure: (inout StreamSettings) -> Void = { _ in }) -> StreamTable {
         var settings = StreamSettings()

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagDaemon
 
-/// Control requests and answers (SPEC §4.3): every request gets a parse result, never a throw.
+/// Control requests and answers (docs/protocol.md#control): every request gets a parse result, never a throw.
 @Suite struct WireControlTests {
     static let valid: [(String, ControlRequest)] = [
         (#"{"cmd":"status"}"#, .status),

@@ -1,7 +1,7 @@
 import Testing
 @testable import StreamTagDaemon
 
-/// Frame count, stream id, size limit, token count limits and parser reuse (SPEC §4.1).
+/// Frame count, stream id, size limit, token count limits and parser reuse (docs/protocol.md#frames, #limits).
 @Suite struct WireFramesTests {
     static let body = Array(#"{"seq":1,"tokens":["a"]}"#.utf8)
 

@@ -1,7 +1,7 @@
 import Testing
 @testable import StreamTagDaemon
 
-/// Every rule of SPEC §4.1 on frame 2, one table row per rule or edge case.
+/// Every input rule of docs/protocol.md#input on frame 2, one table row per rule or edge case.
 @Suite struct WireInputTests {
     static let cases: [WireCase] = accepted + badJSON + badSeq + badTokens + badField + priority
 

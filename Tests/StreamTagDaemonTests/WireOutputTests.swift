@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagDaemon
 
-/// Output messages (SPEC §4.2): exact bytes, and validity proven by parsing them back with
+/// Output messages (docs/protocol.md#the-tags-answer, #events): exact bytes, and validity proven by parsing them back with
 /// Foundation's JSONSerialization and with our own strict parser.
 @Suite struct WireOutputTests {
     private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

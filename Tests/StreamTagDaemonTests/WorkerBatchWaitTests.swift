@@ -1,7 +1,7 @@
 import Testing
 @testable import StreamTagDaemon
 
-/// `batching.batch_wait` on a worker driven with a fake clock (SPEC §5: the daemon waits to
+/// `batching.batch_wait` on a worker driven with a fake clock (docs/concepts.md#streams-batching-persistence: the daemon waits to
 /// fill a batch only when batch_wait says so).
 @Suite struct WorkerBatchWaitTests {
     func harness(wait: Double, maxBatch: Int = 3) throws -> WorkerHarness {

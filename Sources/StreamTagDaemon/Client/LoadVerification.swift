@@ -1,4 +1,4 @@
-/// What the load generator checks for every stream (SPEC §4.2): one `tags` answer per message,
+/// What the load generator checks for every stream (docs/protocol.md#ordering): one `tags` answer per message,
 /// in `seq` order; final positions `i` 0, 1, 2, … with none skipped or repeated; each token echoed
 /// byte for byte; one `end` event with the right token count; no other event. Every counter
 /// must be zero for a clean run.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A producer and consumer of token streams, as SPEC §4 describes a client: it subscribes to
+/// A producer and consumer of token streams, as docs/protocol.md#joining describes a client: it subscribes to
 /// its streams' topics and to `$sys` on the output, publishes on the input, and starts once it
 /// has seen a heartbeat (ZeroMQ subscriptions take a moment to reach the publisher).
 /// Used by `streamtag send`, `demo` and `bench e2e`; one thread at a time.

@@ -1,7 +1,7 @@
 import Logging
 import StreamTagCore
 
-/// Every setting of the daemon, as plain values (SPEC §4–§6).
+/// Every setting of the daemon, as plain values (docs/configuration.md lists them all).
 ///
 /// `DaemonConfig()` holds the defaults of the spec; `config/streamtag.yaml` lists the same
 /// values (a test keeps the two equal). ``load(file:environment:overrides:)`` reads the file,
@@ -9,23 +9,23 @@ import StreamTagCore
 /// validates the result. The dotted key of each setting is its YAML path in snake case, e.g.
 /// `streams.idle_timeout` for `streams.idleTimeout`.
 public struct DaemonConfig: Sendable, Equatable {
-    /// The SUB socket that receives token streams (SPEC §4.1).
+    /// The SUB socket that receives token streams (docs/protocol.md#input).
     public var input = Input()
-    /// The PUB/XPUB socket that publishes tags and events (SPEC §4.2).
+    /// The PUB/XPUB socket that publishes tags and events (docs/protocol.md#events).
     public var output = Output()
-    /// The REP socket for `status`, `reload`, `streams`, `drop`, `snapshot` (SPEC §4.3).
+    /// The REP socket for `status`, `reload`, `streams`, `drop`, `snapshot` (docs/protocol.md#control).
     public var control = Control()
-    /// The HTTP endpoint for `/metrics`, `/healthz`, `/readyz` (SPEC §6).
+    /// The HTTP endpoint for `/metrics`, `/healthz`, `/readyz` (docs/operations.md#metrics-health-logs).
     public var metrics = Metrics()
     /// CURVE encryption and the keys allowed on each socket (README "Security").
     public var security = Security()
-    /// Which model serves and how it is decoded and watched (SPEC §2, §5).
+    /// Which model serves and how it is decoded and watched (docs/model-format.md, docs/concepts.md#reload-policies-retrain-and-roll-out).
     public var model = Model()
-    /// What happens to streams in flight when a new model is swapped in (SPEC §5).
+    /// What happens to streams in flight when a new model is swapped in (docs/concepts.md#reload-policies-retrain-and-roll-out).
     public var reload = Reload()
-    /// Per-stream limits and lifetimes (SPEC §4.1, §5).
+    /// Per-stream limits and lifetimes (docs/protocol.md#sequence-rules, docs/concepts.md#streams-batching-persistence).
     public var streams = Streams()
-    /// How streams are advanced together (SPEC §5).
+    /// How streams are advanced together (docs/concepts.md#streams-batching-persistence).
     public var batching = Batching()
     /// The WebSocket gateway and live page (README "WebSocket gateway and live page").
     public var websocket = WebSocket()
@@ -48,7 +48,7 @@ public struct DaemonConfig: Sendable, Equatable {
         public var bind = "tcp://127.0.0.1:5560"
         /// Producers to connect to instead of binding; empty means bind.
         public var connect: [String] = []
-        /// Topic prefixes to subscribe to; `[""]` takes every stream (SPEC §6, scaling out).
+        /// Topic prefixes to subscribe to; `[""]` takes every stream (docs/operations.md#sharding-scaling-out-by-topic-prefix).
         public var subscribe: [String] = [""]
         /// Receive high-water mark in messages (ZMQ_RCVHWM); 0 means no limit.
         public var hwm = 100_000
@@ -118,7 +118,7 @@ public struct DaemonConfig: Sendable, Equatable {
         /// as rejected and the loader is reported stuck.
         public var loadTimeout: Duration = .seconds(20)
 
-        /// `reload.policy` (SPEC §5).
+        /// `reload.policy` (docs/concepts.md#reload-policies-retrain-and-roll-out).
         public enum Policy: String, Sendable, CaseIterable {
             /// Rebuild each stream's state from its last `replay_tokens` tokens.
             case replay
@@ -148,7 +148,7 @@ public struct DaemonConfig: Sendable, Equatable {
         /// What a gap in `seq` does to the stream.
         public var onGap: GapPolicy = .continue
 
-        /// `streams.on_gap` (SPEC §4.1).
+        /// `streams.on_gap` (docs/protocol.md#sequence-rules).
         public enum GapPolicy: String, Sendable, CaseIterable {
             /// Publish `gap` and keep the stream's state.
             case `continue`

@@ -4,7 +4,7 @@ import Logging
 import StreamTagCore
 import Synchronization
 
-/// The running daemon: sockets on one I/O thread, streams on worker threads (SPEC §4, §5).
+/// The running daemon: sockets on one I/O thread, streams on worker threads (docs/protocol.md, docs/concepts.md).
 ///
 /// The I/O thread owns every ZeroMQ socket. It parses and validates input, hands each message
 /// to the worker that owns its stream (hash of the stream id), answers the control socket,

@@ -1,4 +1,4 @@
-/// The stream rules a worker applies (SPEC §4.1, §5): a slice of the daemon's configuration.
+/// The stream rules a worker applies (docs/protocol.md#sequence-rules, docs/concepts.md): a slice of the daemon's configuration.
 public struct StreamSettings: Sendable, Equatable {
     /// How long an ended stream's last seq is remembered, in seconds.
     public var endGrace: Double = 60

@@ -58,7 +58,7 @@ struct StreamTable: Sendable {
 
     // MARK: input
 
-    /// Applies SPEC §4.1's sequence rules to an accepted (well-formed) message.
+    /// Applies the sequence rules (docs/protocol.md#sequence-rules) to an accepted (well-formed) message.
     mutating func accept(_ m: InputMessage, now: Double) {
         if let slot = index[m.streamID] {
             continueStream(slot, m, now: now)

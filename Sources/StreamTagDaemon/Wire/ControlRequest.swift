@@ -1,4 +1,4 @@
-/// One request on the control REP socket (SPEC §4.3).
+/// One request on the control REP socket (docs/protocol.md#control).
 ///
 /// Parsing never throws: REP must answer every request, so a malformed one comes back as
 /// `.failure` with a message ready for `ControlAnswer.failure`.

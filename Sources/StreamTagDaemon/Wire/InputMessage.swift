@@ -1,4 +1,4 @@
-/// One accepted input message (SPEC §4.1): frame 1's stream id and frame 2's fields.
+/// One accepted input message (docs/protocol.md#input): frame 1's stream id and frame 2's fields.
 public struct InputMessage: Equatable, Sendable {
     /// The stream id (frame 1), validated.
     public var streamID: String

@@ -9,7 +9,7 @@
 /// The scanner works on an `UnsafeBufferPointer` so that the hot loop has no bounds checks in
 /// release builds; every read is guarded by an explicit `pos < bytes.count` instead.
 struct JSONScanner {
-    /// Deepest allowed container nesting; the top-level container is depth 1 (SPEC §4).
+    /// Deepest allowed container nesting; the top-level container is depth 1 (docs/protocol.md#limits).
     static let maxDepth = 32
 
     /// A string's location: raw bytes `start..<end` of the text, or, when it had escapes, its

@@ -17,7 +17,7 @@ public struct OutputTag: Equatable, Sendable {
     }
 }
 
-/// Encodes output messages (frame 2, SPEC §4.2) as compact JSON, appending to a caller-owned
+/// Encodes output messages (frame 2, docs/protocol.md#the-tags-answer and #events) as compact JSON, appending to a caller-owned
 /// buffer: keep one `[UInt8]` per publisher, `removeAll(keepingCapacity: true)` before each
 /// message, and encoding allocates nothing once the buffer has grown to size.
 ///

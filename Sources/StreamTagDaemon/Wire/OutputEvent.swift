@@ -1,4 +1,4 @@
-/// An event published on the output socket (SPEC §4.2's table):
+/// An event published on the output socket (docs/protocol.md#events):
 /// `{"type":"event","event":NAME,...}`, fields in the order listed here.
 public enum OutputEvent: Equatable, Sendable {
     /// A message was rejected; `seq` when it was known.

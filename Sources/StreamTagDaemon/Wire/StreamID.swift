@@ -1,4 +1,4 @@
-/// Stream id rules (SPEC §4.1, frame 1): UTF-8, 1–256 bytes, no NUL, not starting with `$`
+/// Stream id rules (docs/protocol.md#frames, frame 1): UTF-8, 1–256 bytes, no NUL, not starting with `$`
 /// (the `$` prefix is reserved for daemon topics such as `$sys`).
 public enum StreamID {
     /// Longest allowed stream id, in UTF-8 bytes.

@@ -1,4 +1,4 @@
-/// The `code` of an `error` event (SPEC §4.1 "Rejections"); the raw value is the wire string.
+/// The `code` of an `error` event (docs/protocol.md#errors); the raw value is the wire string.
 public enum WireErrorCode: String, Sendable, Hashable, CaseIterable {
     /// The message did not have exactly two frames.
     case badFrames = "bad_frames"

@@ -6,7 +6,7 @@ import StreamTagDaemon
 import Glibc
 #endif
 
-/// End-to-end daemon benchmark over real loopback TCP (SPEC §8): the daemon runs as a child
+/// End-to-end daemon benchmark over real loopback TCP (docs/benchmarks.md#end-to-end): the daemon runs as a child
 /// process (`streamtag serve`, see `DaemonProcess`), the load generator in this process.
 struct E2EBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
