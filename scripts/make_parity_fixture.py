@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the PyTorch parity fixtures of Tests/StreamTagCoreTests/Fixtures (SPEC §3).
+"""Builds the PyTorch parity fixtures of Tests/StreamTagCoreTests/Fixtures (docs/model-format.md#pytorch-parity).
 
 For each cell (LSTM 2 layers, GRU 1 layer, RNN tanh 2 layers, RNN relu 1 layer) it builds
 nn.Embedding(23, 6) -> nn.LSTM/GRU/RNN(6, 8, batch_first=True) -> nn.Linear(8, 5) with seeded
@@ -103,7 +103,7 @@ def build(cell, layers, seed, out_dir):
         "tags": json.dumps(TAGS),
         "training": json.dumps({"generator": "scripts/make_parity_fixture.py", "torch": torch.__version__, "seed": seed}),
     }
-    # PyTorch's own parameter names are the file's tensor names (SPEC §3).
+    # PyTorch's own parameter names are the file's tensor names (docs/model-format.md#pytorch-parity).
     blob = safetensors_bytes(list(model.state_dict().items()), metadata)
     path = os.path.join(out_dir, f"{name}.safetensors")
     with open(path, "wb") as f:
