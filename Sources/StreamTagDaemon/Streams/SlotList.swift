@@ -1,5 +1,5 @@
 /// A doubly linked list of stream slots threaded through two arrays (no node allocation):
-/// O(1) append, removal from anywhere and take-first. The stream table keeps its idle streams
+/// O(1) append, first and removal from anywhere. The stream table keeps its idle streams
 /// on one, oldest idle first, so that the memory cap finds its victim in O(1).
 struct SlotList: Sendable {
     private static let none = -1
@@ -10,7 +10,6 @@ struct SlotList: Sendable {
     private var next: [Int] = []
     private var head = SlotList.none
     private var tail = SlotList.none
-    private(set) var count = 0
 
     var first: Int? { head == Self.none ? nil : head }
 
@@ -28,7 +27,6 @@ struct SlotList: Sendable {
         next[slot] = Self.none
         if tail == Self.none { head = slot } else { next[tail] = slot }
         tail = slot
-        count += 1
     }
 
     /// Takes `slot` off the list; nothing when it is not on it.
@@ -39,13 +37,5 @@ struct SlotList: Sendable {
         if n == Self.none { tail = p } else { previous[n] = p }
         previous[slot] = Self.unlinked
         next[slot] = Self.unlinked
-        count -= 1
-    }
-
-    /// Takes the first slot off the list.
-    mutating func removeFirst() -> Int? {
-        guard let slot = first else { return nil }
-        remove(slot)
-        return slot
     }
 }
