@@ -28,7 +28,7 @@ struct SnapshotLimits: Sendable {
 extension SnapshotLimits {
     /// What a record may hold for a daemon serving `model` with `settings`.
     static func serving(_ model: Model, settings: StreamSettings = StreamSettings()) -> SnapshotLimits {
-        SnapshotLimits(modelSHA256: model.sha256, lookahead: min(max(settings.lookahead ?? model.k, 0), model.k),
+        SnapshotLimits(modelSHA256: model.sha256, lookahead: ModelRuntime.servedLookahead(settings.lookahead, of: model),
                        tags: model.tags.count, stateFloats: StateLayout(config: model.config).floats,
                        replayTokens: settings.replayTokens)
     }

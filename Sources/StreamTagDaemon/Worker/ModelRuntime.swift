@@ -35,7 +35,7 @@ final class ModelRuntime: @unchecked Sendable {
     init(generation: Int, model: Model, lookahead: Int?, maxBatch: Int, capacity: Int) {
         self.generation = generation
         self.model = model
-        self.lookahead = min(max(lookahead ?? model.k, 0), model.k)
+        self.lookahead = Self.servedLookahead(lookahead, of: model)
         stepper = BatchStepper(model: model, maxBatch: maxBatch)
         decoder = TagDecoder(tags: model.tags)
         layout = StateLayout(config: model.config)
@@ -45,6 +45,13 @@ final class ModelRuntime: @unchecked Sendable {
         batchSlots.reserveCapacity(maxBatch)
         tagIndex = Dictionary(model.tags.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { a, _ in a })
         ensureCapacity(capacity)
+    }
+
+    /// k' served for `model` when `model.lookahead` asks for `requested` (nil: the model's k):
+    /// clamped to 0...k. The snapshot checks (`SnapshotLimits.serving`) use it too, so that a
+    /// window they let through is one the runtime can hold.
+    static func servedLookahead(_ requested: Int?, of model: Model) -> Int {
+        min(max(requested ?? model.k, 0), model.k)
     }
 
     /// A runtime for `model` sized by a worker's settings (lookahead, batch), with room for
