@@ -119,7 +119,7 @@ import Testing
     /// What the worker does to a stream's queue: runs it all (then the prune makes it idle).
     static func process(_ t: inout StreamTable, _ stream: String) {
         var r = t[t.slot(of: stream)!]
-        t.pendingTokens -= r.queuedTokens
+        t.stepped(tokens: r.queuedTokens)
         r.queuedTokens = 0
         r.ops.removeAll()
         t[r.slot] = r

@@ -36,8 +36,9 @@ struct StreamTable: Sendable {
     private(set) var idle = SlotList()
     /// Streams restored with queued input, held (off the active list) until `releaseHeld`.
     private var held: [Int] = []
-    /// `.token` ops queued over all streams (what `maxPendingTotal` bounds).
-    var pendingTokens = 0
+    /// `.token` ops queued over all streams (what `maxPendingTotal` bounds): the sum of the
+    /// records' `queuedTokens`, kept here so that admission is O(1).
+    private(set) var pendingTokens = 0
 
     init(settings: StreamSettings, lookahead: Int, stateBytes: Int) {
         self.settings = settings
@@ -137,6 +138,12 @@ struct StreamTable: Sendable {
         self[slot].arrivals.push(m.arrival.nanoseconds)
         if m.end { self[slot].ops.append(.end) }
         activate(slot)
+    }
+
+    /// The worker stepped `count` queued input tokens (each taken off its record's
+    /// `queuedTokens` as it ran): they leave the daemon-wide budget.
+    mutating func stepped(tokens count: Int) {
+        pendingTokens -= count
     }
 
     /// A malformed message for a usable stream id: its error is published in the stream's

@@ -176,8 +176,7 @@ final class StreamWorker {
         while scanned < n && taken < settings.maxBatch {
             let slot = active[(start + scanned) % n]
             scanned += 1
-            guard table.records[slot] != nil, !toBoundary || table[slot].midMessage,
-                  runHead(slot, toBoundary: toBoundary) else { continue }
+            guard table.records[slot] != nil, runHead(slot, toBoundary: toBoundary) else { continue }
             runtime(of: slot).batchSlots.append(slot)
             taken += 1
         }
@@ -268,7 +267,7 @@ final class StreamWorker {
         for (b, slot) in r.batchSlots.enumerated() {
             if advance(&table[slot], runtime: r, scores: r.scores.pointer + b * C) { consumed += 1 }
         }
-        table.pendingTokens -= consumed
+        table.stepped(tokens: consumed)
         steps += 1
         metrics.stepped(batch: B, since: started)
     }
