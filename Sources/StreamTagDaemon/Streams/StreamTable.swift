@@ -127,7 +127,8 @@ struct StreamTable: Sendable {
 
     private mutating func enqueue(_ slot: Int, _ m: InputMessage, clear: (OutputEvent.ResetReason, Bool)?) {
         if let (reason, announce) = clear { self[slot].ops.append(.clear(reason: reason, announce: announce)) }
-        for token in m.tokens { self[slot].ops.append(.token(token)) }
+        // One access to the record and one reservation of the queue for the whole message.
+        self[slot].ops.append(contentsOf: m.tokens.lazy.map(StreamOp.token))
         self[slot].queuedTokens += m.tokens.count
         pendingTokens += m.tokens.count
         if m.end {
