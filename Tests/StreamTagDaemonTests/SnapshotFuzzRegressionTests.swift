@@ -3,14 +3,9 @@ import Testing
 @testable import StreamTagDaemon
 
 /// Inputs the snapshot fuzz target (Fuzz/Sources/FuzzSnapshot) found, minimised: each must be
-/// refused as damaged, never trap the daemon at start.
+/// refused as damaged, never trap the daemon at start. (The target appends the checksum as
+/// `SnapshotFile.seal` does, so that its inputs reach the reader's checks.)
 @Suite struct SnapshotFuzzRegressionTests {
-    /// The file's bytes followed by their SHA-256, as the fuzz target completes them.
-    static func withChecksum(_ body: [UInt8]) -> [UInt8] {
-        let hex = Array(ModelFile.sha256Hex(body).utf8).map { $0 <= 57 ? $0 - 48 : $0 - 87 }
-        return body + stride(from: 0, to: hex.count, by: 2).map { hex[$0] << 4 | hex[$0 + 1] }
-    }
-
     /// A header length of 2^63 or more (found by FuzzSnapshot, 148 of 148 crashes in a 15-minute
     /// run): `Int(UInt64)` traps in `SnapshotFile.decode` before the length is compared with
     /// the file's size. Now every length field is read as a byte count the file can hold.
@@ -19,6 +14,6 @@ import Testing
         var body = SnapshotFile.magic
         withUnsafeBytes(of: length.littleEndian) { body.append(contentsOf: $0) }
         body += Array(#"{"format":"streamtag-snapshot/1"}"#.utf8)
-        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode(Self.withChecksum(body), limits: .serving(try! testModel(lookahead: 2))) }
+        #expect(throws: SnapshotFile.Damage.self) { try SnapshotFile.decode(SnapshotFile.seal(body), limits: .serving(try! testModel(lookahead: 2))) }
     }
 }
