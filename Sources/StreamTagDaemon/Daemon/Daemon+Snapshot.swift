@@ -75,8 +75,3 @@ extension Daemon {
         })
     }
 }
-
-extension StreamSnapshot {
-    /// Input tokens among `queued`.
-    var queuedTokens: Int { queued.count { if case .token = $0.streamOp { true } else { false } } }
-}

@@ -26,6 +26,9 @@ struct StreamSnapshot: Sendable, Equatable, Codable {
     /// Tokens the stream had at its last flush (what a queued `end` reports).
     var endCount = 0
 
+    /// Input tokens among `queued`.
+    var queuedTokens: Int { queued.count { if case .token = $0.streamOp { true } else { false } } }
+
     enum CodingKeys: String, CodingKey {
         case id, seq, fed, window, replay, idle, model
         case previousTag = "previous_tag"
