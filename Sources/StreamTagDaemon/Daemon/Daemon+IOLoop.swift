@@ -21,6 +21,8 @@ extension Daemon {
 
         timers = IOTimers(settings, now: monotonicSeconds())
         var stopping = false
+        // The restored streams' queued input runs from the first heartbeat on.
+        var restoredInputReleased = false
 
         while true {
             if watchedFD != (watcher?.fd ?? -1) {
@@ -61,8 +63,8 @@ extension Daemon {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams, instance: instance))
                 gatewayTick()                       // WebSocket gateway seam
                 timers.nextHeartbeat = later + timers.heartbeat
-                if !timers.restoredInputReleased && !stopping {
-                    timers.restoredInputReleased = true
+                if !restoredInputReleased && !stopping {
+                    restoredInputReleased = true
                     releaseRestoredInput()
                 }
             }
@@ -188,8 +190,6 @@ struct IOTimers {
     var nextSnapshot = Double.infinity
     /// A periodic snapshot is being written; its completion re-arms the deadline.
     var snapshotInFlight = false
-    /// The restored streams' queued input runs from the first heartbeat on.
-    var restoredInputReleased = false
 
     init() {}
 
