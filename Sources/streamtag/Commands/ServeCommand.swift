@@ -31,8 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
         // Model reloads free and allocate tens of MiB at a time on the loader thread; with
         // glibc's dynamic mmap threshold those land in arenas that never shrink, and RSS grew
         // from 131 to ~475 MiB over a 25-minute soak (`bench soak`). Blocks of 1 MiB and more
-        // go straight to mmap and back to the system when freed.
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 1 << 20)
+        // go straight to mmap and back to the system when freed. A setting of the whole
+        // process, so the executable makes it, not the daemon library.
+        setMmapThreshold(1 << 20)
         let source = try ConfigSource(file: config, model: model, sets: set)
         let settings = try source.loadForStart()
         if printConfig {
@@ -153,6 +154,13 @@ func bootstrapLogging(level: Logger.Level) -> Logger {
     return logger
 }
 
-/// glibc's `mallopt(3)` (`<malloc.h>` is not part of Swift's Glibc module).
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+/// glibc's `mallopt(M_MMAP_THRESHOLD, bytes)`. `<malloc.h>` is not part of Swift's Glibc
+/// module, so `mallopt` is looked up at run time and called with the C calling convention (as
+/// `LoadGenerator` does for `ppoll`); nothing happens on a C library without it.
+private func setMmapThreshold(_ bytes: Int32) {
+    #if canImport(Glibc)
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    guard let symbol = dlsym(nil, "mallopt") else { return }   // RTLD_DEFAULT
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(-3 /* M_MMAP_THRESHOLD */, bytes)
+    #endif
+}
