@@ -44,7 +44,7 @@ import Testing
         (bad("tag-under") { $0.previousTag = -2 }, .badTag),
         (bad("idle-negative") { $0.idle = -1e300 }, .badTime),
         (bad("empty-token") { $0.replay[0] = "" }, .badInput),
-        (bad("queued-answer-after-seq") { $0.queued = [.op(.token("x")), .op(.answer(seq: 9))] }, .badInput),
+        (bad("queued-answer-after-seq") { $0.queued = [QueuedOp(.token("x"))!, QueuedOp(.answer(seq: 9))!] }, .badInput),
         (bad("ending-without-end") { $0.ending = true }, .badInput),
     ]
 

@@ -6,22 +6,19 @@
 /// `{"gap":[expected,received]}`, `{"duplicate":[seq,last]}`,
 /// `{"error":CODE,"message":TEXT,"seq":N|null}`, `{"clear":REASON,"announce":BOOL}`,
 /// `{"flush":true}`, `{"answer":SEQ}`, `{"end":true}`.
-enum QueuedOp: Sendable, Equatable, Codable {
-    case op(StreamOp)
+struct QueuedOp: Sendable, Equatable, Codable {
+    /// The op, as the stream's queue runs it: only the kinds input queues (`init?(_:)`).
+    let streamOp: StreamOp
 
     /// The snapshot form of `op`; nil for a replay (never queued between two messages) or an
     /// event that input never queues.
     init?(_ op: StreamOp) {
         switch op {
         case .replay: return nil
-        case .event(.gap), .event(.duplicate), .event(.error): self = .op(op)
+        case .event(.gap), .event(.duplicate), .event(.error): streamOp = op
         case .event: return nil
-        default: self = .op(op)
+        default: streamOp = op
         }
-    }
-
-    var streamOp: StreamOp {
-        switch self { case .op(let op): op }
     }
 
     private enum Key: String, CodingKey {
@@ -30,42 +27,39 @@ enum QueuedOp: Sendable, Equatable, Codable {
 
     init(from decoder: any Decoder) throws {
         if let single = try? decoder.singleValueContainer(), let token = try? single.decode(String.self) {
-            self = .op(.token(token))
+            streamOp = .token(token)
             return
         }
         let c = try decoder.container(keyedBy: Key.self)
         if let pair = try c.decodeIfPresent([UInt64].self, forKey: .gap) {
             guard pair.count == 2 else { throw Self.bad(c, .gap, "gap takes [expected, received]") }
-            self = .op(.event(.gap(expected: pair[0], received: pair[1])))
+            streamOp = .event(.gap(expected: pair[0], received: pair[1]))
         } else if let pair = try c.decodeIfPresent([UInt64].self, forKey: .duplicate) {
             guard pair.count == 2 else { throw Self.bad(c, .duplicate, "duplicate takes [seq, last]") }
-            self = .op(.event(.duplicate(seq: pair[0], last: pair[1])))
+            streamOp = .event(.duplicate(seq: pair[0], last: pair[1]))
         } else if let code = try c.decodeIfPresent(String.self, forKey: .error) {
             guard let wire = WireErrorCode(rawValue: code) else { throw Self.bad(c, .error, "unknown error code \(code)") }
-            self = .op(.event(.error(code: wire, message: try c.decode(String.self, forKey: .message),
-                                     seq: try c.decodeIfPresent(UInt64.self, forKey: .seq))))
+            streamOp = .event(.error(code: wire, message: try c.decode(String.self, forKey: .message),
+                                     seq: try c.decodeIfPresent(UInt64.self, forKey: .seq)))
         } else if let reason = try c.decodeIfPresent(String.self, forKey: .clear) {
             guard let why = OutputEvent.ResetReason(rawValue: reason) else { throw Self.bad(c, .clear, "unknown reset reason \(reason)") }
-            self = .op(.clear(reason: why, announce: try c.decode(Bool.self, forKey: .announce)))
+            streamOp = .clear(reason: why, announce: try c.decode(Bool.self, forKey: .announce))
         } else if try c.decodeIfPresent(Bool.self, forKey: .flush) == true {
-            self = .op(.flush)
+            streamOp = .flush
         } else if let seq = try c.decodeIfPresent(UInt64.self, forKey: .answer) {
-            self = .op(.answer(seq: seq))
+            streamOp = .answer(seq: seq)
         } else if try c.decodeIfPresent(Bool.self, forKey: .end) == true {
-            self = .op(.end)
+            streamOp = .end
         } else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown queued op"))
         }
     }
 
     func encode(to encoder: any Encoder) throws {
-        switch streamOp {
-        case .token(let token):
+        if case .token(let token) = streamOp {
             var c = encoder.singleValueContainer()
             try c.encode(token)
             return
-        default:
-            break
         }
         var c = encoder.container(keyedBy: Key.self)
         switch streamOp {
@@ -81,7 +75,7 @@ enum QueuedOp: Sendable, Equatable, Codable {
         case .flush: try c.encode(true, forKey: .flush)
         case .answer(let seq): try c.encode(seq, forKey: .answer)
         case .end: try c.encode(true, forKey: .end)
-        case .token, .replay, .event: break
+        case .token, .replay, .event: break          // a token is above; init?(_:) admits no other
         }
     }
 
