@@ -23,6 +23,14 @@ struct SnapshotLimits: Sendable {
     /// Most queued input tokens a record may carry (a stream's largest pending queue is
     /// `streams.max_pending_tokens`; this bounds what a file can make a worker allocate).
     static let maxQueued = 1 << 24
+    /// Longest queued error message a record may carry, in UTF-8 bytes.
+    static let maxMessageBytes = 4_096
+
+    /// A token the wire would have accepted (1...`InputParser.maxTokenBytes` UTF-8 bytes): what
+    /// every window, replay and queued token of a record must be.
+    static func isWireToken(_ token: String) -> Bool {
+        (1...InputParser.maxTokenBytes).contains(token.utf8.count)
+    }
 }
 
 extension SnapshotLimits {
@@ -65,7 +73,7 @@ extension StreamSnapshot {
             return (.badPosition, "window (\(window.count)) or replay (\(replay.count)) holds more tokens than fed (\(fed))")
         }
         guard replay.count <= SnapshotLimits.maxReplay else { return (.badPosition, "replay holds \(replay.count) tokens (at most \(SnapshotLimits.maxReplay))") }
-        if let bad = (window + replay).first(where: { !(1...InputParser.maxTokenBytes).contains($0.utf8.count) }) {
+        if let bad = (window + replay).first(where: { !SnapshotLimits.isWireToken($0) }) {
             return (.badInput, "a window or replay token is \(bad.utf8.count) bytes (1...\(InputParser.maxTokenBytes))")
         }
         guard idle.isFinite, idle >= 0 else { return (.badTime, "idle \(idle) is not a finite number of seconds ≥ 0") }
@@ -116,7 +124,7 @@ extension StreamSnapshot {
         for op in queued {
             switch op.streamOp {
             case .token(let token):
-                guard (1...InputParser.maxTokenBytes).contains(token.utf8.count) else {
+                guard SnapshotLimits.isWireToken(token) else {
                     return (.badInput, "a queued token is \(token.utf8.count) bytes (1...\(InputParser.maxTokenBytes))")
                 }
             case .answer(let answer):
@@ -124,7 +132,7 @@ extension StreamSnapshot {
                     return (.badInput, "queued answer for seq \(answer) is out of order or after the record's seq \(seq)")
                 }
                 lastAnswer = answer
-            case .event(.error(_, let message, _)) where message.utf8.count > 4_096:
+            case .event(.error(_, let message, _)) where message.utf8.count > SnapshotLimits.maxMessageBytes:
                 return (.badInput, "a queued error message is \(message.utf8.count) bytes")
             case .end:
                 ends += 1
