@@ -7,8 +7,8 @@ persistence"). Starts the daemon (built-in model) on free loopback ports, then e
   --mode backlog  S streams x M tokens queued at once (messages of 400 tokens);
 
 waits --wait seconds, reports answered / overloaded, open streams, state_bytes, pending
-tokens, RSS, then SIGTERMs it and reports the stop time, the exit status and the queued
-tokens the snapshot saved.
+tokens (what a stop saves as input), RSS, then SIGTERMs it and reports the stop time, the exit
+status, the daemon's snapshot log lines and the snapshot's size.
 
     pip install pyzmq
     swift build -c release --product streamtag
@@ -48,6 +48,9 @@ pub = ctx.socket(zmq.PUB); pub.setsockopt(zmq.SNDHWM, 0); pub.connect(f"tcp://12
 sub = ctx.socket(zmq.SUB); sub.setsockopt(zmq.RCVHWM, 0); sub.setsockopt(zmq.SUBSCRIBE, b"")
 sub.connect(f"tcp://127.0.0.1:{ports[1]}")
 while True:                                       # the join signal
+    if not sub.poll(1000):
+        if daemon.poll() is not None: raise SystemExit(f"the daemon exited ({daemon.returncode}); its log: {log.name}")
+        continue
     topic, body = sub.recv_multipart()
     if topic == b"$sys" and b"heartbeat" in body: break
 
