@@ -2,17 +2,12 @@ import Foundation
 import StreamTagCore
 
 extension Daemon {
-    /// What a snapshot record may hold under the serving model (checked by the reader).
-    var snapshotLimits: SnapshotLimits {
-        .serving(model, settings: pool.settings)
-    }
-
     /// Restores streams from the last snapshot: raw state under the same model, replay under
     /// another one. Records that fail their checks are left out, each logged with its reason
     /// and counted (`streamtag_snapshot_records_dropped_total`). Queued input is held until
     /// `releaseRestoredInput` (after the first heartbeat).
     func restoreSnapshot() {
-        guard let snapshot = snapshots.load(logger: logger, limits: snapshotLimits) else { return }
+        guard let snapshot = snapshots.load(logger: logger, limits: .serving(model, settings: pool.settings)) else { return }
         let sameModel = snapshot.modelSHA256 == model.sha256
         let snapshotModel = snapshot.modelID
         var perWorker = Array(repeating: [StreamSnapshot](), count: pool.workers.count)
