@@ -14,7 +14,8 @@ public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
     public let errno: Int32
     public let message: String
 
-    init(_ action: String, _ path: String, errno code: Int32) {
+    /// `cannot ACTION PATH: <strerror(code)>`.
+    public init(_ action: String, _ path: String, errno code: Int32) {
         self.path = path
         errno = code
         message = "cannot \(action) \(path): \(String(cString: strerror(code)))"

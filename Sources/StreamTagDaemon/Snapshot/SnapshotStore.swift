@@ -42,22 +42,14 @@ struct SnapshotStore: Sendable {
     }
 
     /// Checks at start that snapshots can be written: creates the directory if needed, then
-    /// creates, fsyncs and removes a probe file in it.
+    /// writes a probe file in it the way `save` writes the snapshot (temp file, fsync, rename,
+    /// directory fsync) and removes it.
     func checkWritable() throws(StateDirError) {
-        do throws(SnapshotIOError) {
+        do throws(FileError) {
             try makeDirectory()
             let probe = directory + "/.probe-\(getpid())"
-            let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw SnapshotIOError("create", probe, errno: errno) }
-            let byte: [UInt8] = [0]
-            let wrote = byte.withUnsafeBytes { write(fd, $0.baseAddress, 1) } == 1
-            let writeErrno = errno
-            let synced = wrote && fsync(fd) == 0
-            let syncErrno = errno
-            close(fd)
+            try AtomicFile.write([0], to: probe, permissions: 0o600)
             unlink(probe)
-            guard wrote else { throw SnapshotIOError("write", probe, errno: writeErrno) }
-            guard synced else { throw SnapshotIOError("fsync", probe, errno: syncErrno) }
         } catch {
             throw StateDirError(directory: directory, reason: error.message)
         }
@@ -65,7 +57,7 @@ struct SnapshotStore: Sendable {
 
     /// `mkdir -p` with the failing path and errno in the error (Foundation's says
     /// `NSCocoaErrorDomain Code=512 "(null)"` for a parent that is a regular file).
-    private func makeDirectory() throws(SnapshotIOError) {
+    private func makeDirectory() throws(FileError) {
         var built = directory.hasPrefix("/") ? "" : "."
         for part in directory.split(separator: "/", omittingEmptySubsequences: true) {
             built += "/" + part
@@ -73,10 +65,10 @@ struct SnapshotStore: Sendable {
             let code = errno
             var info = stat()
             if code == EEXIST, stat(built, &info) == 0 {
-                guard (info.st_mode & S_IFMT) == S_IFDIR else { throw SnapshotIOError("use as a directory", built, errno: ENOTDIR) }
+                guard (info.st_mode & S_IFMT) == S_IFDIR else { throw FileError("use as a directory", built, errno: ENOTDIR) }
                 continue
             }
-            throw SnapshotIOError("create directory", built, errno: code)
+            throw FileError("create directory", built, errno: code)
         }
     }
 
@@ -86,18 +78,6 @@ struct SnapshotStore: Sendable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         return formatter.string(from: Date())
     }
-}
-
-/// A failed file operation on the state directory, in words: `cannot create directory
-/// /x/state: Not a directory`.
-struct SnapshotIOError: Error, CustomStringConvertible {
-    let message: String
-
-    init(_ action: String, _ path: String, errno code: Int32) {
-        message = "cannot \(action) \(path): \(String(cString: strerror(code)))"
-    }
-
-    var description: String { message }
 }
 
 /// `state_dir` cannot hold snapshots: the daemon refuses to start.
