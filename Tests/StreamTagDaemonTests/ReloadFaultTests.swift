@@ -42,9 +42,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (a, b) = try ReloadTests.models()
         let path = dir + "/model.safetensors"
-        try ReloadTests.writeModel(a, to: path)
-        let h = try DaemonHarness(model: try Model(path: path)) { config in
-            config.model.path = path
+        let h = try ReloadTests.harness(first: a, dir: dir) { config in
             config.model.watch = false
             config.reload.loadTimeout = .milliseconds(300)
             config.metrics.listen = "127.0.0.1:0"
@@ -95,11 +93,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (a, b) = try ReloadTests.models()
         let path = dir + "/model.safetensors"
-        try ReloadTests.writeModel(a, to: path)
-        let h = try DaemonHarness(model: try Model(path: path)) { config in
-            config.model.path = path
-            config.model.watch = false
-        }
+        let h = try ReloadTests.harness(first: a, dir: dir) { $0.model.watch = false }
         defer { h.stop() }
         try ReloadTests.writeModel(b, to: path)
         h.daemon.loads.debugStallNextLoad.withLock { $0 = 0.5 }

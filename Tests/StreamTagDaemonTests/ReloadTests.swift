@@ -19,7 +19,8 @@ import Testing
     }
 
     /// A daemon serving `path` (first written with `first`).
-    static func harness(first: Model, dir: String, policy: ReloadPolicy = .replay) throws -> DaemonHarness {
+    static func harness(first: Model, dir: String, policy: ReloadPolicy = .replay,
+                        configure: (inout DaemonConfig) -> Void = { _ in }) throws -> DaemonHarness {
         let path = dir + "/model.safetensors"
         try writeModel(first, to: path)
         let served = try Model(path: path)
@@ -28,6 +29,7 @@ import Testing
             config.model.watchInterval = .milliseconds(200)
             config.reload.policy = policy
             config.reload.drainTimeout = .seconds(600)
+            configure(&config)
         }
     }
 

@@ -192,8 +192,7 @@ struct ConfigSetting: Sendable {
 
     /// A range for the reference: `1…4096`, `≥ 1`, or nothing when it is every value.
     static func describe(_ range: ClosedRange<Int>, _ format: (Int) -> String) -> String {
-        let unbounded = range.upperBound == Int.max || range.upperBound == Int(Int64.max)
-        if unbounded { return range.lowerBound == 0 ? "≥ 0" : "≥ \(format(range.lowerBound))" }
+        if range.upperBound == Int.max { return range.lowerBound == 0 ? "≥ 0" : "≥ \(format(range.lowerBound))" }
         return "\(format(range.lowerBound))…\(format(range.upperBound))"
     }
 

@@ -29,8 +29,6 @@ extension Daemon {
             throw MetricsListenError(message: "metrics.listen: \(listen) is not host:port")
         }
         let counts = metrics.counts, logger = self.logger
-        let limits = MetricsConnectionGuard.Limits(idleTimeout: config.metrics.readTimeout.seconds,
-                                                   maxConnections: config.metrics.maxConnections)
         let events = MetricsConnectionGuard.Events(
             refused: { counts.add(EventCount.httpRefused) },
             idleClosed: { counts.add(EventCount.httpIdleClosed) },
@@ -44,7 +42,7 @@ extension Daemon {
             })
         let server: MetricsServer
         do {
-            server = try MetricsServer(host: host, port: port, connections: MetricsConnectionGuard(limits: limits, events: events)) { [weak metrics] head in
+            server = try MetricsServer(host: host, port: port, connections: MetricsConnectionGuard(limits: .init(config.metrics), events: events)) { [weak metrics] head in
                 MetricsRoutes.respond(to: head, metrics: metrics)
             }
         } catch {

@@ -14,13 +14,18 @@ extension Daemon {
 
     /// I/O thread.
     func startReload(source: String, completion: (@Sendable (ControlAnswer) -> Void)?) {
-        guard !reloadInFlight else {
+        guard reloadRound == nil else {
             // Look again once this load is done: the file may have changed since it started.
-            if let completion { reloadWaitersNext.append(completion) }
-            reloadAgain = true
+            reloadRound?.lookAgain = true
+            if let completion { reloadRound?.later.append(completion) }
             return
         }
-        if let completion { reloadWaiters.append(completion) }
+        beginReload(source: source, waiters: completion.map { [$0] } ?? [])
+    }
+
+    /// I/O thread, no reload under way: starts one, answered to `waiters`.
+    private func beginReload(source: String, waiters: [@Sendable (ControlAnswer) -> Void]) {
+        reloadRound = ReloadRound(waiters: waiters)
         let path = config.model.path
         guard !path.isEmpty else {
             finishReload(.rejected("no model path is configured (model.path): the built-in model is serving"),
@@ -33,15 +38,14 @@ extension Daemon {
                          prepared: [], source: source, quiet: false)
             return
         }
-        reloadInFlight = true
         notifyReloading()
         watcher?.markSeen()
+        reloadRound?.file = (path, ModelWatcher.identity(of: path))
         let current = model, precision = config.model.precision
         let replayTokens = config.reload.replayTokens, lookahead = config.model.lookahead
         let timeout = config.reload.loadTimeout.seconds
         let settings = pool.settings, workers = pool.workers.count
         let load = loads.begin(path: path, now: monotonicSeconds())
-        loadStart = (path, ModelWatcher.identity(of: path))
         #if DEBUG
         let stall = loads.debugStallNextLoad.withLock { s in defer { s = 0 }; return s }
         #else
@@ -139,27 +143,38 @@ extension Daemon {
         }
     }
 
+    /// I/O thread: the round is over; answers its waiters, and starts the next round for the
+    /// requests that came meanwhile if the file changed since this load began (the same file is
+    /// never read twice). They get that round's outcome (a `ctl reload` sent after writing a file
+    /// must see that file), else this one's.
     private func answerReload(_ answer: ControlAnswer) {
-        reloadInFlight = false
+        let round = reloadRound
+        reloadRound = nil
         notifyReloaded()
-        let waiters = reloadWaiters
-        reloadWaiters.removeAll()
-        for w in waiters { w(answer) }
-        if reloadAgain {
-            reloadAgain = false
-            let later = reloadWaitersNext
-            reloadWaitersNext.removeAll()
-            // Only if the file changed since the load began: the same file is never read twice.
-            // Requests that came meanwhile get the next load's outcome if it changed (a `ctl
-            // reload` sent after writing a file must see that file), else this one's.
-            let path = config.model.path
-            if loadStart?.path != path || ModelWatcher.identity(of: path) != loadStart?.identity {
-                reloadWaiters = later
-                startReload(source: "file changed during the last load", completion: nil)
-            } else {
-                for w in later { w(answer) }
-            }
+        for w in round?.waiters ?? [] { w(answer) }
+        guard let round, round.lookAgain else { return }
+        let path = config.model.path
+        if round.file?.path != path || ModelWatcher.identity(of: path) != round.file?.identity {
+            beginReload(source: "file changed during the last load", waiters: round.later)
+        } else {
+            for w in round.later { w(answer) }
         }
+    }
+
+    /// A model reload from its request to its answer (I/O thread). Requests that arrive during
+    /// it share its outcome, or the next round's if the file changed meanwhile.
+    struct ReloadRound {
+        /// Answered with this round's outcome.
+        var waiters: [@Sendable (ControlAnswer) -> Void]
+        /// The path and version of the file the load began with; nil until it begins (and for
+        /// a reload answered without a load).
+        var file: (path: String, identity: ModelWatcher.FileIdentity?)?
+        /// Requests that came during this round (the watcher's have no completion).
+        var later: [@Sendable (ControlAnswer) -> Void] = []
+        /// Whether a request came during this round: the file is looked at again after it.
+        var lookAgain = false
+
+        init(waiters: [@Sendable (ControlAnswer) -> Void]) { self.waiters = waiters }
     }
 
     /// Counters of reload outcomes (for status and metrics).

@@ -56,16 +56,8 @@ public final class Daemon: @unchecked Sendable {
     var parser: InputParser
     var outgoing: [Outgoing] = []
     var controlBusy = false
-    /// Reload state (I/O thread).
-    var reloadInFlight = false
-    var reloadAgain = false
-    /// The path and version of the file the last load began with (a request that arrives during
-    /// a load looks again afterwards only if the file changed).
-    var loadStart: (path: String, identity: ModelWatcher.FileIdentity?)?
-    var reloadWaiters: [@Sendable (ControlAnswer) -> Void] = []
-    /// Requests that came while a load was in flight: the file may have changed after that load
-    /// began, so they are answered by the next load when it did (else by this one's outcome).
-    var reloadWaitersNext: [@Sendable (ControlAnswer) -> Void] = []
+    /// The model reload under way, from its request to its answer; nil when none (I/O thread).
+    var reloadRound: ReloadRound?
     var watcher: ModelWatcher?
     /// Model loads in progress and stuck (each load runs on a thread of its own).
     let loads = LoadTracker()

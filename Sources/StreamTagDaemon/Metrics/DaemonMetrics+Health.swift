@@ -13,9 +13,7 @@ extension DaemonMetrics {
         if io == 0 { return "the I/O loop has not started" }
         if now > io && now - io > limit { return "the I/O loop last ticked \(Self.seconds(now - io)) ago" }
         guard let daemon = attachedDaemon else { return "the daemon is gone" }
-        let workers = daemon.pool.workers
-        if workers.isEmpty { return "the daemon is gone" }
-        for w in workers {
+        for w in daemon.pool.workers {
             let tick = w.lastTick.load(ordering: .relaxed)
             if tick == 0 { return "worker \(w.index) has not started" }
             if now > tick && now - tick > limit { return "worker \(w.index) last ticked \(Self.seconds(now - tick)) ago" }

@@ -13,10 +13,16 @@ import Musl
 /// descriptors (`EMFILE`, `ENFILE`) are reported, and accepting pauses for a second instead of
 /// spinning on them.
 final class MetricsConnectionGuard: Sendable {
-    /// What the guard enforces (`metrics.idle_timeout`, `metrics.max_connections`).
+    /// What the guard enforces (`metrics.read_timeout`, `metrics.max_connections`).
     struct Limits: Sendable {
-        var idleTimeout: Double = 30
-        var maxConnections = 64
+        var idleTimeout: Double
+        var maxConnections: Int
+
+        /// The limits `metrics` sets (by default, the configuration's defaults).
+        init(_ metrics: DaemonConfig.Metrics = .init()) {
+            idleTimeout = metrics.readTimeout.seconds
+            maxConnections = metrics.maxConnections
+        }
     }
 
     /// What the guard reports (any thread): a connection refused over the cap, one closed for
@@ -36,16 +42,13 @@ final class MetricsConnectionGuard: Sendable {
         self.events = events
     }
 
-    /// Connections open now.
-    var openConnections: Int { open.load(ordering: .relaxed) }
-
     /// Handlers for the listening channel: back off on accept errors, and report the ones that
     /// mean "out of descriptors".
     func serverHandlers() -> [any ChannelHandler] {
         [AcceptBackoffHandler(), AcceptErrorReporter(events: events)]
     }
 
-    /// For a new connection: false (and the connection is closed) when the cap is reached;
+    /// For a new connection: nil (and the connection is closed) when the cap is reached;
     /// else the handlers that close it when idle, and it counts until it closes.
     func admit(_ channel: any Channel) -> [any ChannelHandler]? {
         let (_, admitted) = open.wrappingAdd(1, ordering: .relaxed)

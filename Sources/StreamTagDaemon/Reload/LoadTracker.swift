@@ -82,15 +82,14 @@ final class LoadTracker: Sendable {
     /// `timeout`, described; nil when the loader is fine.
     func unhealthyReason(now: Double, timeout: Double) -> String? {
         state.withLock { s in
+            func stuck(_ load: Load) -> String {
+                "the model loader is stuck: a load of \(load.path) has run for \(Self.seconds(now - load.started)) "
+                    + "(reload.load_timeout \(Self.seconds(timeout)))"
+            }
             if let oldest = s.stuck.first {
-                return "the model loader is stuck: a load of \(oldest.path) has run for \(Self.seconds(now - oldest.started)) "
-                    + "(reload.load_timeout \(Self.seconds(timeout)))"
-                    + (s.stuck.count > 1 ? " and \(s.stuck.count - 1) more" : "")
+                return stuck(oldest) + (s.stuck.count > 1 ? " and \(s.stuck.count - 1) more" : "")
             }
-            if let current = s.current, now - current.started > timeout {
-                return "the model loader is stuck: a load of \(current.path) has run for \(Self.seconds(now - current.started)) "
-                    + "(reload.load_timeout \(Self.seconds(timeout)))"
-            }
+            if let current = s.current, now - current.started > timeout { return stuck(current) }
             return nil
         }
     }
