@@ -57,6 +57,19 @@ import Testing
         #expect { try CertificateFile.loadSecret(paths.public) } throws: { "\($0)".contains("holds no secret-key") }
     }
 
+    /// A key file that cannot be read says why, as the system does (not a guess, and not "not
+    /// a CURVE certificate" for a directory).
+    @Test func unreadableKeyFileSaysWhy() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect { try CertificateFile.loadPublic(dir + "/none.key") } throws: {
+            "\($0)" == "security: \(dir)/none.key: cannot read the key file: \(String(cString: strerror(ENOENT)))"
+        }
+        #expect { try CertificateFile.loadSecret(dir) } throws: {
+            "\($0)" == "security: \(dir): cannot read the key file: \(String(cString: strerror(EISDIR)))"
+        }
+    }
+
     @Test(arguments: [
         ("metadata\ncurve\n", "no public-key"),
         ("curve\n    public-key = \"abc\"\n", "public-key is not 40 characters of Z85"),

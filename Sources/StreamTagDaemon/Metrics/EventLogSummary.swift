@@ -70,11 +70,8 @@ final class EventLogSummary: @unchecked Sendable {
     /// The summary lines for counter increases `delta` (by `EventCount` index) over `seconds`.
     static func lines(delta: [Int], seconds: Double) -> [(level: Logger.Level, message: String)] {
         let outputDropped = delta[EventCount.outputDropped]
-        let span = seconds >= 9.5 ? String(format: "%.0f s", seconds) : String(format: "%.1f s", seconds)
+        let span = Self.span(seconds)
         var lines: [(Logger.Level, String)] = []
-        func breakdown(_ parts: [(String, Int)]) -> String {
-            parts.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-        }
         let errors = WireErrorCode.allCases.map { ($0.rawValue, delta[EventCount.error($0)]) }
         let rejected = errors.reduce(0) { $0 + $1.1 }
         if rejected > 0 {
@@ -115,5 +112,15 @@ final class EventLogSummary: @unchecked Sendable {
                               + "raise LimitNOFILE or find what holds them"))
         }
         return lines
+    }
+
+    /// How long a summary covers: `10 s`, or `4.2 s` when shorter (a summary at stop).
+    static func span(_ seconds: Double) -> String {
+        seconds >= 9.5 ? String(format: "%.0f s", seconds) : String(format: "%.1f s", seconds)
+    }
+
+    /// The non-zero counts, most first: `bad_json 40, too_large 5`.
+    static func breakdown(_ parts: [(String, Int)]) -> String {
+        parts.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
     }
 }

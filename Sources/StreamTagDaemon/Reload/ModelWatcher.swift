@@ -9,7 +9,9 @@ import StreamTagCore
 final class ModelWatcher {
     let path: String
     /// The inotify descriptor to poll, or -1 without inotify.
-    let fd: Int32
+    var fd: Int32 { events?.fd ?? -1 }
+    /// Watches the file's directory; nil where that cannot be watched.
+    private let events: InotifyWatch?
     private let name: String
     private var lastSeen: FileIdentity?
 
@@ -26,43 +28,14 @@ final class ModelWatcher {
         self.path = path
         let url = URL(fileURLWithPath: path)
         name = url.lastPathComponent
-        let directory = url.deletingLastPathComponent().path
-        var fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if fd >= 0 {
-            let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB)
-            if inotify_add_watch(fd, directory, mask) < 0 {
-                close(fd)
-                fd = -1
-            }
-        }
-        self.fd = fd
+        let inotify = InotifyWatch(mask: IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB)
+        events = inotify.watch(url.deletingLastPathComponent().path) ? inotify : nil
         lastSeen = Self.identity(of: path)
     }
 
-    deinit { if fd >= 0 { close(fd) } }
-
     /// Reads pending inotify events; true if one concerns the model file's name.
     func drainEvents() -> Bool {
-        guard fd >= 0 else { return false }
-        var concerned = false
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { break }
-            var offset = 0
-            buffer.withUnsafeBytes { raw in
-                while offset + MemoryLayout<inotify_event>.size <= n {
-                    let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
-                    let nameStart = offset + MemoryLayout<inotify_event>.size
-                    if length > 0 {
-                        let bytes = raw[nameStart..<min(nameStart + length, n)].prefix { $0 != 0 }
-                        if String(decoding: bytes, as: UTF8.self) == name { concerned = true }
-                    }
-                    offset = nameStart + length
-                }
-            }
-        }
-        return concerned
+        events?.drainEvents(concerning: name) ?? false
     }
 
     /// Whether the file (or what the path resolves to) differs from the last version seen;

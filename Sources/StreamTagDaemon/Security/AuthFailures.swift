@@ -55,18 +55,15 @@ final class AuthFailures {
         logger.warning("\(line)")
     }
 
-    /// The summary line for the increases `delta` (by counter index) over `seconds`, or nil.
+    /// The summary line for the increases `delta` (by counter index) over `seconds`, or nil;
+    /// worded and broken down as the daemon's other summaries (``EventLogSummary``).
     static func line(delta: [Int], seconds: Double) -> String? {
         let sum = delta.reduce(0, +)
         guard sum > 0 else { return nil }
-        var parts: [(String, Int)] = []
-        for socket in KeyRing.Socket.allCases {
-            for reason in KeyRing.Refusal.allCases where delta[index(socket, reason)] > 0 {
-                parts.append(("\(socket.rawValue) \(reason.rawValue)", delta[index(socket, reason)]))
-            }
+        let parts = KeyRing.Socket.allCases.flatMap { socket in
+            KeyRing.Refusal.allCases.map { reason in ("\(socket.rawValue) \(reason.rawValue)", delta[index(socket, reason)]) }
         }
-        let span = seconds >= 9.5 ? String(Int(seconds.rounded())) + " s" : String(Double(Int(seconds * 10)) / 10) + " s"
-        let breakdown = parts.sorted { $0.1 > $1.1 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-        return "refused \(sum) connection attempt\(sum == 1 ? "" : "s") in the last \(span) (\(breakdown))"
+        return "refused \(sum) connection attempt\(sum == 1 ? "" : "s") in the last \(EventLogSummary.span(seconds)) "
+            + "(\(EventLogSummary.breakdown(parts)))"
     }
 }

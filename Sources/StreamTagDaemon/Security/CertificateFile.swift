@@ -13,41 +13,50 @@ public enum CertificateFile {
 
     /// Reads a public certificate (`NAME.key`), or the public half of a secret one.
     public static func loadPublic(_ path: String) throws(SecurityError) -> Certificate {
-        try Certificate.parse(read(path), path: path)
+        try Certificate.parse(read(path).text, path: path)
     }
 
     /// Reads a secret certificate (`NAME.key_secret`): it must hold a secret key and be
     /// accessible by its owner only (mode 0600 or 0400).
     public static func loadSecret(_ path: String) throws(SecurityError) -> Certificate {
-        let certificate = try Certificate.parse(read(path), path: path)
+        let (text, mode) = try read(path)
+        let certificate = try Certificate.parse(text, path: path)
         guard certificate.secretKey != nil else {
             throw SecurityError(path: path, message: "holds no secret-key: this is a public certificate (NAME.key); give the NAME.key_secret file")
         }
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw SecurityError(path: path, message: "cannot read the secret key file: \(String(cString: strerror(errno)))")
-        }
-        let mode = info.st_mode & 0o777
         if mode & 0o077 != 0 {
             throw SecurityError(path: path, message: "the secret key file is accessible by group or others (mode \(String(mode, radix: 8))); anyone who reads it can pose as its owner: run chmod 600 \(path)")
         }
         return certificate
     }
 
-    private static func read(_ path: String) throws(SecurityError) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
-            throw SecurityError(path: path, message: "cannot read the key file: \(reason)")
+    /// The file's text and permission bits, both through one descriptor: the mode checked is
+    /// that of the file read, and a failure says why (`errno`), not a guess.
+    private static func read(_ path: String) throws(SecurityError) -> (text: String, mode: mode_t) {
+        func failure(_ what: String) -> SecurityError {
+            SecurityError(path: path, message: "cannot read the key file: \(what)\(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maxBytes + 1)) ?? Data()
-        guard data.count <= maxBytes else {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure("") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw failure("fstat: ") }
+        var bytes = [UInt8](repeating: 0, count: maxBytes + 1)
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure("") }
+            if n == 0 { break }
+            filled += n
+        }
+        guard filled <= maxBytes else {
             throw SecurityError.malformed(path, "larger than \(maxBytes / 1024) KiB")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes[..<filled], as: UTF8.self) else {
             throw SecurityError.malformed(path, "not UTF-8 text")
         }
-        return text
+        return (text, info.st_mode & 0o777)
     }
 
     /// Writes `NAME.key` (0644) and `NAME.key_secret` (0600, created so: never readable by

@@ -32,7 +32,7 @@ public struct CurveKey: Hashable, Sendable, CustomStringConvertible {
     public var z85: String {
         var text = [CChar](repeating: 0, count: Self.z85Count + 1)
         bytes.withUnsafeBufferPointer { _ = zmq_z85_encode(&text, $0.baseAddress, Self.byteCount) }
-        return String(decoding: text.prefix(Self.z85Count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Self.string(text)
     }
 
     /// The Z85 text: a public key is meant to be shown. Never print a secret key's description.
@@ -42,7 +42,7 @@ public struct CurveKey: Hashable, Sendable, CustomStringConvertible {
     public func publicKey() -> CurveKey? {
         var text = [CChar](repeating: 0, count: Self.z85Count + 1)
         guard zmq_curve_public(&text, z85) == 0 else { return nil }
-        return CurveKey(z85: String(decoding: text.prefix(Self.z85Count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        return CurveKey(z85: Self.string(text))
     }
 
     /// A fresh key pair (`zmq_curve_keypair`, libsodium's random source).
@@ -50,11 +50,13 @@ public struct CurveKey: Hashable, Sendable, CustomStringConvertible {
         var pub = [CChar](repeating: 0, count: z85Count + 1)
         var sec = [CChar](repeating: 0, count: z85Count + 1)
         guard zmq_curve_keypair(&pub, &sec) == 0 else { throw ZMQError.last("zmq_curve_keypair") }
-        func key(_ text: [CChar]) -> CurveKey? {
-            CurveKey(z85: String(decoding: text.prefix(z85Count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        guard let p = key(pub), let s = key(sec) else { throw ZMQError.last("zmq_curve_keypair") }
+        guard let p = CurveKey(z85: string(pub)), let s = CurveKey(z85: string(sec)) else { throw ZMQError.last("zmq_curve_keypair") }
         return (p, s)
+    }
+
+    /// The Z85 text libzmq wrote into `text` (40 characters and a NUL).
+    private static func string(_ text: [CChar]) -> String {
+        String(decoding: text.prefix(z85Count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether this libzmq was built with CURVE (`zmq_has("curve")`).

@@ -24,11 +24,9 @@ extension DaemonConfig {
             }
             return
         }
-        for key in ["security.clients", "security.control_clients"] {
-            let value = key == "security.clients" ? security.clients : security.controlClients
-            if !value.isEmpty {
-                throw ConfigError(key: key, message: "\(value.quotedForMessage) has no effect without security.server_key: set the daemon's secret key file too (streamtag keygen server)")
-            }
+        for (key, value) in [("security.clients", security.clients), ("security.control_clients", security.controlClients)]
+        where !value.isEmpty {
+            throw ConfigError(key: key, message: "\(value.quotedForMessage) has no effect without security.server_key: set the daemon's secret key file too (streamtag keygen server)")
         }
         guard !security.allowPlaintext else { return }
         var endpoints: [(String, String)] = [("output.bind", output.bind), ("control.bind", control.bind)]

@@ -21,7 +21,6 @@ final class DaemonSecurity: @unchecked Sendable {
     private let zap: ZAPHandler
     private let watcher: KeyDirectoryWatcher
     private let logger: Logger
-    private let context: ZMQContext
     private let onIOThread: @Sendable (@escaping @Sendable () -> Void) -> Void
     private let reader = DispatchQueue(label: "streamtag.key-directories")
     private var reloading = false, reloadAgain = false
@@ -43,11 +42,10 @@ final class DaemonSecurity: @unchecked Sendable {
         }
         self.settings = settings
         server = try CertificateFile.loadSecret(settings.serverKey)
-        let (clients, control) = Self.readDirectories(settings)
-        if let problem = (clients.problems + control.problems).first { throw problem }
-        ring = KeyRing(clients: clients.keys, controlClients: control.keys)
+        let keys = Self.readDirectories(settings)
+        if let problem = keys.problems.first { throw problem }
+        ring = keys.ring
         failures = AuthFailures(registry: registry, now: now)
-        self.context = context
         self.logger = logger
         self.onIOThread = onIOThread
         zap = try ZAPHandler(context: context)
@@ -58,9 +56,11 @@ final class DaemonSecurity: @unchecked Sendable {
         ])
     }
 
-    private static func readDirectories(_ settings: DaemonConfig.Security) -> (KeyDirectory, KeyDirectory) {
-        (settings.clients.isEmpty ? KeyDirectory() : KeyDirectory(path: settings.clients),
-         settings.controlClients.isEmpty ? KeyDirectory() : KeyDirectory(path: settings.controlClients))
+    /// The key ring the two directories make, and the files in them that could not be used.
+    private static func readDirectories(_ settings: DaemonConfig.Security) -> (ring: KeyRing, problems: [SecurityError]) {
+        let clients = settings.clients.isEmpty ? KeyDirectory() : KeyDirectory(path: settings.clients)
+        let control = settings.controlClients.isEmpty ? KeyDirectory() : KeyDirectory(path: settings.controlClients)
+        return (KeyRing(clients: clients.keys, controlClients: control.keys), clients.problems + control.problems)
     }
 
     /// Makes `socket` a CURVE server checked by the ZAP handler as `role`. Before the socket
@@ -108,16 +108,16 @@ final class DaemonSecurity: @unchecked Sendable {
         watcher.markSeen()
         let settings = self.settings
         reader.async { [self] in
-            let (clients, control) = Self.readDirectories(settings)
-            onIOThread { [self] in finishReload(clients, control, source: source) }
+            let keys = Self.readDirectories(settings)
+            onIOThread { [self] in finishReload(keys.ring, keys.problems, source: source) }
         }
     }
 
-    private func finishReload(_ clients: KeyDirectory, _ control: KeyDirectory, source: String) {
+    private func finishReload(_ next: KeyRing, _ problems: [SecurityError], source: String) {
         let old = ring
-        ring = KeyRing(clients: clients.keys, controlClients: control.keys)
+        ring = next
         keyReads.add(1, ordering: .releasing)
-        for problem in clients.problems + control.problems {
+        for problem in problems {
             // The key of a file that cannot be read is not admitted: fail closed.
             logger.error("key directory: \(problem.description); that file's key is refused until it is fixed",
                          metadata: ["source": "\(source)"])

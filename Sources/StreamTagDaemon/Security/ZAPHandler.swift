@@ -49,11 +49,12 @@ final class ZAPHandler {
         let domain = String(decoding: frames[2], as: UTF8.self)
         let mechanism = String(decoding: frames[5], as: UTF8.self)
         // Only the daemon's own sockets ask; anything else is refused as an unknown key.
-        let socket = KeyRing.Socket(rawValue: domain) ?? .input
+        let known = KeyRing.Socket(rawValue: domain)
+        let socket = known ?? .input
         guard mechanism == "CURVE", frames.count >= 7, let key = CurveKey(bytes: frames[6]) else {
             return (reply("400", "CURVE required"), Refused(socket: socket, reason: .plaintext))
         }
-        guard KeyRing.Socket(rawValue: domain) != nil else {
+        guard known != nil else {
             return (reply("400", "unknown ZAP domain"), Refused(socket: socket, reason: .unknownKey))
         }
         switch ring.admit(key, on: socket) {

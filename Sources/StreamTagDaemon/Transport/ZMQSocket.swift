@@ -69,6 +69,8 @@ public final class ZMQSocket: @unchecked Sendable {
         case tcpKeepaliveCount
         /// `ZMQ_TCP_KEEPALIVE_INTVL` in seconds between probes (-1 system default).
         case tcpKeepaliveInterval
+        /// `ZMQ_CURVE_SERVER` (0/1): the CURVE server side (see `makeCurveServer`).
+        case curveServer
 
         var rawValue: Int32 {
             switch self {
@@ -83,6 +85,7 @@ public final class ZMQSocket: @unchecked Sendable {
             case .tcpKeepaliveIdle: ZMQ_TCP_KEEPALIVE_IDLE
             case .tcpKeepaliveCount: ZMQ_TCP_KEEPALIVE_CNT
             case .tcpKeepaliveInterval: ZMQ_TCP_KEEPALIVE_INTVL
+            case .curveServer: ZMQ_CURVE_SERVER
             }
         }
     }
@@ -197,7 +200,8 @@ public final class ZMQSocket: @unchecked Sendable {
         try setBytes(ZMQ_UNSUBSCRIBE, prefix)
     }
 
-    private func setBytes(_ name: Int32, _ bytes: some ContiguousBytes) throws {
+    /// Sets a byte-string option (`zmq_setsockopt`): subscriptions, CURVE keys, the ZAP domain.
+    func setBytes(_ name: Int32, _ bytes: some ContiguousBytes) throws {
         let socket = try live("zmq_setsockopt")
         try bytes.withUnsafeBytes { buffer in
             try check("zmq_setsockopt", zmq_setsockopt(socket, name, buffer.baseAddress, buffer.count))
