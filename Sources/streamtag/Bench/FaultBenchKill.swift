@@ -21,9 +21,9 @@ struct KillDrill {
         var result = KillDrillResult(kills: kills, snapshotInterval: snapshotInterval, streams: streams,
                                      tokensPerMessage: tokensPerMessage, rate: rate)
         printError("faults: kill drill, \(kills) kills, snapshot_interval \(intervalText), \(streams) streams, \(Int(rate)) tokens/s")
-        let daemon: DrillDaemon
+        let daemon: DaemonProcess
         do {
-            daemon = try DrillDaemon(tag: "kill", yaml: "snapshot_interval: \(intervalText)\nmodel:\n  watch: false")
+            daemon = try DaemonProcess(tag: "kill", yaml: "snapshot_interval: \(intervalText)\nmodel:\n  watch: false")
             try daemon.start()
         } catch {
             result.failure = "the daemon did not start: \(error)"
@@ -41,7 +41,7 @@ struct KillDrill {
         return result
     }
 
-    private func drive(_ daemon: DrillDaemon, _ result: inout KillDrillResult) throws {
+    private func drive(_ daemon: DaemonProcess, _ result: inout KillDrillResult) throws {
         let client = try StreamClient(input: daemon.input, output: daemon.output)
         defer { client.close() }
         let driver = try DrillStreams(client: client, prefix: "kill-\(getpid())-", words: words,

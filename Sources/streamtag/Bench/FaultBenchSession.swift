@@ -8,11 +8,11 @@ import Glibc
 /// A client session against a drill daemon: the client, its checked streams, and helpers the
 /// state-directory and model drills share.
 final class DrillSession {
-    let daemon: DrillDaemon
+    let daemon: DaemonProcess
     let client: StreamClient
     let driver: DrillStreams
 
-    init(_ daemon: DrillDaemon, prefix: String, words: [String], lookahead: Int) throws {
+    init(_ daemon: DaemonProcess, prefix: String, words: [String], lookahead: Int) throws {
         self.daemon = daemon
         client = try StreamClient(input: daemon.input, output: daemon.output)
         driver = try DrillStreams(client: client, prefix: "\(prefix)-\(getpid())-", words: words, tokensPerMessage: 4,

@@ -54,7 +54,7 @@ struct SoakBenchCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: modelDir) }
         let modelPath = modelDir + "/model.safetensors"
         try writeAtomically(a, to: modelPath)
-        let daemon = try DrillDaemon(tag: "soak", yaml: """
+        let daemon = try DaemonProcess(tag: "soak", yaml: """
             snapshot_interval: \(snapshotInterval)
             model:
               path: "\(modelPath)"
