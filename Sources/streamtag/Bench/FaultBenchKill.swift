@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagCore
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
@@ -51,7 +52,7 @@ struct KillDrill {
         guard try driver.waitForHeartbeat(timeout: 30), try driver.probe(timeout: 30) else {
             throw BenchError("no heartbeat or probe answer from the daemon within 30 s")
         }
-        var random = DrillRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let started = monotonicSeconds()
         for k in 0..<kills {
             // A random moment: somewhere in the first two snapshot intervals of this life,

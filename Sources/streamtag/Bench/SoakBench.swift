@@ -41,8 +41,8 @@ struct SoakBenchCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the stream plans.") var seed: UInt64 = 1
 
     func run() throws {
-        guard let seconds = parseSeconds(duration), seconds >= 5 else { throw ValidationError("--duration: \(duration) is not a duration of 5 s or more") }
-        guard let reloadSeconds = parseSeconds(reloadEvery), let sighupSeconds = parseSeconds(sighupEvery) else {
+        guard let seconds = durationSeconds(duration), seconds >= 5 else { throw ValidationError("--duration: \(duration) is not a duration of 5 s or more") }
+        guard let reloadSeconds = durationSeconds(reloadEvery), let sighupSeconds = durationSeconds(sighupEvery) else {
             throw ValidationError("--reload-every / --sighup-every take durations (30s, 1m)")
         }
         let model = try BuiltinModel.load()
@@ -80,7 +80,7 @@ struct SoakBenchCommand: ParsableCommand {
         let monitor = SoakMonitor(pid: daemon.pid, control: daemon.control, metrics: daemon.metricsAddress,
                                   modelPath: modelPath, files: [a, b], reloadEvery: reloadSeconds, sighupEvery: sighupSeconds)
         monitor.start()
-        var random = DrillRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let started = monotonicSeconds()
         let messagesPerSecond = rate / Double(tokensPerMessage)
         var credit = 0.0, last = monotonicSeconds(), lastReport = monotonicSeconds()
