@@ -91,12 +91,7 @@ struct KillDrill {
         try load(driver, seconds: 0.5)
         // The end: every stream's next message is its last; wait for every end.
         driver.endAll()
-        let deadline = monotonicSeconds() + 60
-        while driver.pending > 0 && monotonicSeconds() < deadline {
-            _ = try driver.sendSome(streams, window: 64)
-            try driver.pump(timeout: 0.02)
-            _ = try driver.resendStalled(after: 3)
-        }
+        _ = try driver.drive(timeout: 60, count: streams, window: 64, pump: 0.02, resendAfter: 3) { driver.openCount == 0 }
         driver.close()
         result.seconds = monotonicSeconds() - started
         result.tokensSent = driver.streams.reduce(0) { $0 + $1.sent } * tokensPerMessage
@@ -107,17 +102,8 @@ struct KillDrill {
 
     /// Paced load for `seconds`: `rate` tokens/s round-robin, at most 32 messages unanswered per stream.
     private func load(_ driver: DrillStreams, seconds: Double) throws {
-        let messagesPerSecond = rate / Double(tokensPerMessage)
-        let end = monotonicSeconds() + seconds
-        var credit = 0.0, last = monotonicSeconds()
-        while monotonicSeconds() < end {
-            let t = monotonicSeconds()
-            credit = min(credit + (t - last) * messagesPerSecond, messagesPerSecond * 0.05 + 1)
-            last = t
-            if credit >= 1 { credit -= Double(try driver.sendSome(Int(credit), window: 32)) }
-            try driver.pump(timeout: 0.002)
-            _ = try driver.resendStalled(after: 3)
-        }
+        try driver.load(seconds: seconds, messagesPerSecond: rate / Double(tokensPerMessage), burst: 0.05, window: 32,
+                        pump: 0.002, resendAfter: 3)
     }
 }
 

@@ -82,17 +82,15 @@ struct SoakBenchCommand: ParsableCommand {
         monitor.start()
         var random = SplitMix64(seed: seed)
         let started = monotonicSeconds()
-        let messagesPerSecond = rate / Double(tokensPerMessage)
-        var credit = 0.0, last = monotonicSeconds(), lastReport = monotonicSeconds()
+        var pacer = DrillPacer(perSecond: rate / Double(tokensPerMessage), burst: 0.05)
+        var lastReport = monotonicSeconds()
         while monotonicSeconds() - started < seconds {
             while driver.sendingCount < streams {
                 driver.addStream(planned: random.int(5...60), fate: random.int(0...4) == 0 ? .idle : .end)
             }
-            let t = monotonicSeconds()
-            credit = min(credit + (t - last) * messagesPerSecond, messagesPerSecond * 0.05 + 1)
-            last = t
-            if credit >= 1 { credit -= Double(try driver.sendSome(Int(credit), window: 16)) }
+            try pacer.send(driver, window: 16)
             try driver.pump(timeout: 0.002)
+            let t = monotonicSeconds()
             if t - lastReport >= 60 {
                 lastReport = t
                 let s = monitor.snapshot().samples.last
@@ -102,11 +100,7 @@ struct SoakBenchCommand: ParsableCommand {
         }
         // Wind down: every open stream ends; silent ones are evicted.
         driver.endAll()
-        let deadline = monotonicSeconds() + 60
-        while driver.pending > 0 && monotonicSeconds() < deadline {
-            _ = try driver.sendSome(1000, window: 16)
-            try driver.pump(timeout: 0.01)
-        }
+        _ = try driver.drive(timeout: 60, count: 1000, window: 16, pump: 0.01) { driver.openCount == 0 }
         monitor.stop()
         driver.close()
         let finalScrape = httpGet(daemon.metricsAddress, path: "/metrics", timeout: 5)?.body ?? ""
