@@ -12,8 +12,7 @@ import StreamTagDaemon
                                   "--paced-runs", "1", "--duration", "0.3", "--warmup", "0.1", "--idle-streams", "0",
                                   "--generator-priority", priority, "--json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
-        let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
-        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        let object = lastJSON(result.stdout)
         #expect(object["paced_generator_priority"] as? String == priority)
         #expect(object["verified"] as? Bool == true)
         let configs = object["configs"] as? [[String: Any]] ?? []
@@ -36,8 +35,7 @@ import StreamTagDaemon
                                   "--duration", "0.3", "--warmup", "0.1", "--json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("e2e against a running daemon at \(server.input)"))
-        let json = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
-        let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        let object = lastJSON(result.stdout)
         #expect(object["verified"] as? Bool == true)
         #expect((object["model"] as? String)?.hasPrefix("en-ewt-upos@") == true)
         let configs = object["configs"] as? [[String: Any]] ?? []

@@ -43,6 +43,12 @@ struct CLI {
     }
 }
 
+/// The JSON object on the last line of a command's output (`--json`); empty if there is none.
+func lastJSON(_ stdout: String) -> [String: Any] {
+    let line = stdout.split(separator: "\n").last.map(String.init) ?? ""
+    return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+}
+
 /// A fresh temporary directory, removed by the caller.
 func temporaryDirectory() -> String {
     let path = NSTemporaryDirectory() + "streamtag-cli-" + UUID().uuidString

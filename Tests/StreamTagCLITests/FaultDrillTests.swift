@@ -87,9 +87,3 @@ func expectDrillPasses(_ arguments: [String], key: String) throws {
         #expect(c["passed"] as? Bool == true)
     }
 }
-
-/// The JSON object on the last line of a command's output.
-func lastJSON(_ stdout: String) -> [String: Any] {
-    let line = stdout.split(separator: "\n").last.map(String.init) ?? ""
-    return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
-}

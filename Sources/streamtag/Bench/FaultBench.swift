@@ -52,7 +52,7 @@ struct FaultBenchCommand: ParsableCommand {
         if names.contains("kill") {
             var runs: [[String: Any]] = []
             for text in snapshotInterval.split(separator: ",") {
-                guard let interval = parseSeconds(String(text)), interval > 0 else {
+                guard let interval = durationSeconds(String(text)), interval > 0 else {
                     throw ValidationError("--snapshot-interval: \(text) is not a positive duration (e.g. 1s, 500ms)")
                 }
                 let drill = KillDrill(kills: kills, snapshotInterval: interval, intervalText: String(text), streams: streams,
@@ -142,28 +142,8 @@ func drillWords(_ model: Model) -> [String] {
     return Array(words.prefix(2000))
 }
 
-/// `1s`, `500ms`, `2m`, `1h`, or plain seconds.
-func parseSeconds(_ text: String) -> Double? {
-    let t = text.trimmingCharacters(in: .whitespaces)
-    for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where t.hasSuffix(suffix) {
-        return Double(t.dropLast(suffix.count)).map { $0 * scale }
-    }
-    return Double(t)
-}
-
-/// A small deterministic generator (SplitMix64) for kill moments and stream plans.
-struct DrillRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Kill moments and stream plans come from Core's seeded generator: a seed replays a drill.
+extension SplitMix64 {
     /// Uniform in [0, 1).
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagCore
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
@@ -21,9 +22,9 @@ struct KillDrill {
         var result = KillDrillResult(kills: kills, snapshotInterval: snapshotInterval, streams: streams,
                                      tokensPerMessage: tokensPerMessage, rate: rate)
         printError("faults: kill drill, \(kills) kills, snapshot_interval \(intervalText), \(streams) streams, \(Int(rate)) tokens/s")
-        let daemon: DrillDaemon
+        let daemon: DaemonProcess
         do {
-            daemon = try DrillDaemon(tag: "kill", yaml: "snapshot_interval: \(intervalText)\nmodel:\n  watch: false")
+            daemon = try DaemonProcess(tag: "kill", yaml: "snapshot_interval: \(intervalText)\nmodel:\n  watch: false")
             try daemon.start()
         } catch {
             result.failure = "the daemon did not start: \(error)"
@@ -41,7 +42,7 @@ struct KillDrill {
         return result
     }
 
-    private func drive(_ daemon: DrillDaemon, _ result: inout KillDrillResult) throws {
+    private func drive(_ daemon: DaemonProcess, _ result: inout KillDrillResult) throws {
         let client = try StreamClient(input: daemon.input, output: daemon.output)
         defer { client.close() }
         let driver = try DrillStreams(client: client, prefix: "kill-\(getpid())-", words: words,
@@ -51,7 +52,7 @@ struct KillDrill {
         guard try driver.waitForHeartbeat(timeout: 30), try driver.probe(timeout: 30) else {
             throw BenchError("no heartbeat or probe answer from the daemon within 30 s")
         }
-        var random = DrillRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let started = monotonicSeconds()
         for k in 0..<kills {
             // A random moment: somewhere in the first two snapshot intervals of this life,
@@ -90,12 +91,7 @@ struct KillDrill {
         try load(driver, seconds: 0.5)
         // The end: every stream's next message is its last; wait for every end.
         driver.endAll()
-        let deadline = monotonicSeconds() + 60
-        while driver.pending > 0 && monotonicSeconds() < deadline {
-            _ = try driver.sendSome(streams, window: 64)
-            try driver.pump(timeout: 0.02)
-            _ = try driver.resendStalled(after: 3)
-        }
+        _ = try driver.drive(timeout: 60, count: streams, window: 64, pump: 0.02, resendAfter: 3) { driver.openCount == 0 }
         driver.close()
         result.seconds = monotonicSeconds() - started
         result.tokensSent = driver.streams.reduce(0) { $0 + $1.sent } * tokensPerMessage
@@ -106,17 +102,8 @@ struct KillDrill {
 
     /// Paced load for `seconds`: `rate` tokens/s round-robin, at most 32 messages unanswered per stream.
     private func load(_ driver: DrillStreams, seconds: Double) throws {
-        let messagesPerSecond = rate / Double(tokensPerMessage)
-        let end = monotonicSeconds() + seconds
-        var credit = 0.0, last = monotonicSeconds()
-        while monotonicSeconds() < end {
-            let t = monotonicSeconds()
-            credit = min(credit + (t - last) * messagesPerSecond, messagesPerSecond * 0.05 + 1)
-            last = t
-            if credit >= 1 { credit -= Double(try driver.sendSome(Int(credit), window: 32)) }
-            try driver.pump(timeout: 0.002)
-            _ = try driver.resendStalled(after: 3)
-        }
+        try driver.load(seconds: seconds, messagesPerSecond: rate / Double(tokensPerMessage), burst: 0.05, window: 32,
+                        pump: 0.002, resendAfter: 3)
     }
 }
 

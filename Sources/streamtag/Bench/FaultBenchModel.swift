@@ -41,7 +41,7 @@ struct ModelPathDrill {
         try FileManager.default.createDirectory(atPath: modelDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: modelDir) }
         try writeAtomically(a, to: path)
-        let daemon = try DrillDaemon(tag: tag, yaml: """
+        let daemon = try DaemonProcess(tag: tag, yaml: """
             snapshot_interval: 0
             model:
               path: "\(path)"

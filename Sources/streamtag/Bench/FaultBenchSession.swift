@@ -8,11 +8,11 @@ import Glibc
 /// A client session against a drill daemon: the client, its checked streams, and helpers the
 /// state-directory and model drills share.
 final class DrillSession {
-    let daemon: DrillDaemon
+    let daemon: DaemonProcess
     let client: StreamClient
     let driver: DrillStreams
 
-    init(_ daemon: DrillDaemon, prefix: String, words: [String], lookahead: Int) throws {
+    init(_ daemon: DaemonProcess, prefix: String, words: [String], lookahead: Int) throws {
         self.daemon = daemon
         client = try StreamClient(input: daemon.input, output: daemon.output)
         driver = try DrillStreams(client: client, prefix: "\(prefix)-\(getpid())-", words: words, tokensPerMessage: 4,
@@ -28,38 +28,22 @@ final class DrillSession {
     /// is answered; returns whether they all were within `timeout`.
     func openStreams(_ count: Int, timeout: Double = 20) throws -> Bool {
         for _ in 0..<count { driver.addStream(planned: 2, fate: .idle) }
-        let deadline = monotonicSeconds() + timeout
-        while monotonicSeconds() < deadline {
-            _ = try driver.sendSome(1000, window: 2)
-            try driver.pump(timeout: 0.01)
-            if driver.unanswered == 0 && driver.streams.allSatisfy({ $0.done || $0.sendingDone }) { return true }
+        return try driver.drive(timeout: timeout, count: 1000, window: 2, pump: 0.01) {
+            driver.unanswered == 0 && driver.streams.allSatisfy { $0.done || $0.sendingDone }
         }
-        return false
     }
 
     /// Paced load on the session's long streams for `seconds`.
     func load(seconds: Double, messagesPerSecond: Double = 100) throws {
-        let end = monotonicSeconds() + seconds
-        var credit = 0.0, last = monotonicSeconds()
-        while monotonicSeconds() < end {
-            let t = monotonicSeconds()
-            credit = min(credit + (t - last) * messagesPerSecond, messagesPerSecond * 0.1 + 1)
-            last = t
-            if credit >= 1 { credit -= Double(try driver.sendSome(Int(credit), window: 16)) }
-            try driver.pump(timeout: 0.005)
-        }
+        try driver.load(seconds: seconds, messagesPerSecond: messagesPerSecond, burst: 0.1, window: 16, pump: 0.005)
     }
 
     /// Ends every stream that ends and waits for the ends; true if all came.
     func finish(timeout: Double = 30) throws -> Bool {
         driver.endAll()
-        let deadline = monotonicSeconds() + timeout
-        while monotonicSeconds() < deadline {
-            _ = try driver.sendSome(1000, window: 16)
-            try driver.pump(timeout: 0.01)
-            if driver.streams.allSatisfy({ $0.done || $0.fate == .idle }) { return true }
+        return try driver.drive(timeout: timeout, count: 1000, window: 16, pump: 0.01) {
+            driver.streams.allSatisfy { $0.done || $0.fate == .idle }
         }
-        return false
     }
 }
 

@@ -55,7 +55,7 @@ struct StateDirDrill {
         }
         defer { _ = runTool("/bin/umount", ["-l", dir]) }
         do {
-            let daemon = try DrillDaemon(tag: "statedir-\(name)", stateDir: dir, yaml: "snapshot_interval: 0\nmodel:\n  watch: false")
+            let daemon = try DaemonProcess(tag: "statedir-\(name)", stateDir: dir, yaml: "snapshot_interval: 0\nmodel:\n  watch: false")
             defer {
                 daemon.kill9()
                 daemon.removeFiles()
@@ -110,7 +110,7 @@ struct StateDirDrill {
         }
         defer { if mountOptions != nil { _ = runTool("/bin/umount", ["-l", base + "/" + name]) } }
         do {
-            let daemon = try DrillDaemon(tag: "statedir-\(name)", stateDir: dir, yaml: "snapshot_interval: 0\nmodel:\n  watch: false")
+            let daemon = try DaemonProcess(tag: "statedir-\(name)", stateDir: dir, yaml: "snapshot_interval: 0\nmodel:\n  watch: false")
             defer {
                 daemon.kill9()
                 daemon.removeFiles()

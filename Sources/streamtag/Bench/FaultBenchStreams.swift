@@ -16,7 +16,6 @@ final class DrillStreams {
 
     struct Stream {
         let id: String
-        let number: Int
         var planned: Int
         let fate: Fate
         /// Highest seq sent + 1 (over every daemon lifetime).
@@ -60,7 +59,7 @@ final class DrillStreams {
     var allowedEvents: Set<String> = []
     /// Streams not yet done (and some done ones, until the next compaction), for `sendSome`.
     private(set) var active: [Int] = []
-    /// Streams not yet done.
+    /// Streams not yet done: still expecting something (an answer, an end, an eviction).
     private(set) var openCount = 0
     /// Round-robin cursor over `active`.
     private var cursor = 0
@@ -78,7 +77,7 @@ final class DrillStreams {
     func addStream(planned: Int, fate: Fate) -> Int {
         let number = streams.count
         let id = "\(prefix)\(number)"
-        streams.append(Stream(id: id, number: number, planned: max(1, planned), fate: fate, lastAnswer: monotonicSeconds()))
+        streams.append(Stream(id: id, planned: max(1, planned), fate: fate, lastAnswer: monotonicSeconds()))
         index[id] = number
         active.append(number)
         openCount += 1
@@ -141,9 +140,6 @@ final class DrillStreams {
         }
         return false
     }
-
-    /// Streams still expecting something (an answer, an end, an eviction).
-    var pending: Int { openCount }
 
     /// Messages sent and not answered in this lifetime.
     var unanswered: Int { active.reduce(0) { $0 + (streams[$1].done ? 0 : streams[$1].nextSeq - streams[$1].answered) } }

@@ -41,8 +41,8 @@ struct SoakBenchCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the stream plans.") var seed: UInt64 = 1
 
     func run() throws {
-        guard let seconds = parseSeconds(duration), seconds >= 5 else { throw ValidationError("--duration: \(duration) is not a duration of 5 s or more") }
-        guard let reloadSeconds = parseSeconds(reloadEvery), let sighupSeconds = parseSeconds(sighupEvery) else {
+        guard let seconds = durationSeconds(duration), seconds >= 5 else { throw ValidationError("--duration: \(duration) is not a duration of 5 s or more") }
+        guard let reloadSeconds = durationSeconds(reloadEvery), let sighupSeconds = durationSeconds(sighupEvery) else {
             throw ValidationError("--reload-every / --sighup-every take durations (30s, 1m)")
         }
         let model = try BuiltinModel.load()
@@ -54,7 +54,7 @@ struct SoakBenchCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: modelDir) }
         let modelPath = modelDir + "/model.safetensors"
         try writeAtomically(a, to: modelPath)
-        let daemon = try DrillDaemon(tag: "soak", yaml: """
+        let daemon = try DaemonProcess(tag: "soak", yaml: """
             snapshot_interval: \(snapshotInterval)
             model:
               path: "\(modelPath)"
@@ -80,19 +80,17 @@ struct SoakBenchCommand: ParsableCommand {
         let monitor = SoakMonitor(pid: daemon.pid, control: daemon.control, metrics: daemon.metricsAddress,
                                   modelPath: modelPath, files: [a, b], reloadEvery: reloadSeconds, sighupEvery: sighupSeconds)
         monitor.start()
-        var random = DrillRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let started = monotonicSeconds()
-        let messagesPerSecond = rate / Double(tokensPerMessage)
-        var credit = 0.0, last = monotonicSeconds(), lastReport = monotonicSeconds()
+        var pacer = DrillPacer(perSecond: rate / Double(tokensPerMessage), burst: 0.05)
+        var lastReport = monotonicSeconds()
         while monotonicSeconds() - started < seconds {
             while driver.sendingCount < streams {
                 driver.addStream(planned: random.int(5...60), fate: random.int(0...4) == 0 ? .idle : .end)
             }
-            let t = monotonicSeconds()
-            credit = min(credit + (t - last) * messagesPerSecond, messagesPerSecond * 0.05 + 1)
-            last = t
-            if credit >= 1 { credit -= Double(try driver.sendSome(Int(credit), window: 16)) }
+            try pacer.send(driver, window: 16)
             try driver.pump(timeout: 0.002)
+            let t = monotonicSeconds()
             if t - lastReport >= 60 {
                 lastReport = t
                 let s = monitor.snapshot().samples.last
@@ -102,11 +100,7 @@ struct SoakBenchCommand: ParsableCommand {
         }
         // Wind down: every open stream ends; silent ones are evicted.
         driver.endAll()
-        let deadline = monotonicSeconds() + 60
-        while driver.pending > 0 && monotonicSeconds() < deadline {
-            _ = try driver.sendSome(1000, window: 16)
-            try driver.pump(timeout: 0.01)
-        }
+        _ = try driver.drive(timeout: 60, count: 1000, window: 16, pump: 0.01) { driver.openCount == 0 }
         monitor.stop()
         driver.close()
         let finalScrape = httpGet(daemon.metricsAddress, path: "/metrics", timeout: 5)?.body ?? ""
