@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The queue from the gateway's event loop to the I/O thread: events appended under a lock,
@@ -26,7 +27,7 @@ final class GatewayInbox: Sendable {
     func push(_ event: GatewayEvent) -> Bool {
         let (signal, full) = state.withLock { state -> (Bool, Bool) in
             state.items.append(event)
-            if case .message(_, let body) = event { state.bytes += body.count }
+            if case .message(_, let body) = event { state.bytes += body.readableBytes }
             if state.bytes > maxBytes { state.full = true }
             defer { state.wakePending = true }
             return (!state.wakePending, state.full)
