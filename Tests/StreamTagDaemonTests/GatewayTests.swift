@@ -260,13 +260,13 @@ import Testing
         let channel = try ServerBootstrap(group: Self.group).bind(host: "127.0.0.1", port: 0).wait()
         defer { try? channel.close().wait() }
         let connection = GatewayConnection(streamID: "s", channel: channel)
-        #expect(inbox.push(.message(connection, Array(repeating: 32, count: 60))) == false)
-        #expect(inbox.push(.message(connection, Array(repeating: 32, count: 60))) == true)
+        #expect(inbox.push(.message(connection, ByteBuffer(bytes: Array(repeating: 32, count: 60)))) == false)
+        #expect(inbox.push(.message(connection, ByteBuffer(bytes: Array(repeating: 32, count: 60)))) == true)
         #expect(wakes.withLock { $0 } == 1)
         var events: [GatewayEvent] = []
         #expect(inbox.take(into: &events) == true)
         #expect(events.count == 2)
-        #expect(inbox.push(.message(connection, Array(repeating: 32, count: 60))) == false)
+        #expect(inbox.push(.message(connection, ByteBuffer(bytes: Array(repeating: 32, count: 60)))) == false)
         #expect(wakes.withLock { $0 } == 2)
         #expect(inbox.take(into: &events) == false)
     }

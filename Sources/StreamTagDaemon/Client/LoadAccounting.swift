@@ -80,6 +80,27 @@ struct LoadAccounting {
         return (seq, position)
     }
 
+    /// Books the next message of stream `s` (`recordSend`) and writes its JSON body into `body`
+    /// (emptied first): `{"seq":N,"tokens":[…]}`, with `"end":true` when `end`. Both transports
+    /// of the load generator send exactly these bytes.
+    mutating func writeMessage(stream s: Int, tokens k: Int, end: Bool, at time: UInt64, into body: inout [UInt8]) {
+        let (seq, position) = recordSend(stream: s, tokens: k, at: time)
+        body.removeAll(keepingCapacity: true)
+        JSONWriter.appendRaw(#"{"seq":"#, to: &body)
+        JSONWriter.appendInteger(seq, to: &body)
+        JSONWriter.appendRaw(#","tokens":["#, to: &body)
+        for j in 0..<k {
+            if j > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(UInt8(ascii: "\""))
+            let range = words.range(words.index(stream: s, position: position + j))
+            words.bytes.withUnsafeBufferPointer { body.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+            body.append(UInt8(ascii: "\""))
+        }
+        body.append(UInt8(ascii: "]"))
+        if end { JSONWriter.appendRaw(#","end":true"#, to: &body) }
+        body.append(UInt8(ascii: "}"))
+    }
+
     enum Outcome {
         /// An in-order answer: the stream may send again.
         case answer
@@ -183,5 +204,27 @@ struct LoadAccounting {
                 if ends[s] == 0 { verification.missingEnds += 1 }
             }
         }
+    }
+
+    /// Closes the books (`finish`, with the phase's `endStreams`) and writes what they hold into
+    /// `result`: totals, latencies, checks, and rates over the part of the measurement interval
+    /// that the run (`start` to `finished`) covered (none without an interval, as in `open` runs).
+    mutating func finish(into result: inout LoadResult, start: UInt64, finished: UInt64) {
+        finish(ended: result.phase.endStreams)
+        let measured = Double(min(finished, measureEnd) - min(measureStart, finished)) / 1e9
+        result.measuredSeconds = measured
+        if measured > 0 {
+            result.tagsPerSecond = Double(tagsInWindow) / measured
+            result.tokensSentPerSecond = Double(tokensSentInWindow) / measured
+            result.answersPerSecond = Double(answersInWindow) / measured
+        }
+        result.latency = LatencySummary(nanoseconds: latencies)
+        result.messagesSent = messagesSent
+        result.answers = answers
+        result.tokensSent = tokensSentTotal
+        result.tagsReceived = tagsReceived
+        result.endsReceived = endsReceived
+        result.totalSeconds = Double(finished - start) / 1e9
+        result.verification = verification
     }
 }

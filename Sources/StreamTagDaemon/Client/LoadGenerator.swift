@@ -192,27 +192,8 @@ public final class LoadGenerator {
                 $0.outstanding == 0 && $0.endsReceived >= N
             }
         }
-        let finished = loadClockNanos()
-        acc.finish(ended: phase.endStreams)
-
-        if phase.mode != .open {
-            let measured = Double(min(finished, acc.measureEnd) - min(acc.measureStart, finished)) / 1e9
-            result.measuredSeconds = measured
-            if measured > 0 {
-                result.tagsPerSecond = Double(acc.tagsInWindow) / measured
-                result.tokensSentPerSecond = Double(acc.tokensSentInWindow) / measured
-                result.answersPerSecond = Double(acc.answersInWindow) / measured
-            }
-        }
-        result.latency = LatencySummary(nanoseconds: acc.latencies)
+        acc.finish(into: &result, start: start, finished: loadClockNanos())
         result.lateness = LatencySummary(nanoseconds: lateness)
-        result.messagesSent = acc.messagesSent
-        result.answers = acc.answers
-        result.tokensSent = acc.tokensSentTotal
-        result.tagsReceived = acc.tagsReceived
-        result.endsReceived = acc.endsReceived
-        result.totalSeconds = Double(finished - start) / 1e9
-        result.verification = acc.verification
         return result
     }
 
@@ -236,24 +217,10 @@ public final class LoadGenerator {
     @discardableResult
     private func send(_ acc: inout LoadAccounting, runPrefix: [UInt8], stream s: Int, tokens k: Int, end: Bool) throws -> UInt64 {
         let time = loadClockNanos()
-        let (seq, position) = acc.recordSend(stream: s, tokens: k, at: time)
+        acc.writeMessage(stream: s, tokens: k, end: end, at: time, into: &body)
         topic.removeAll(keepingCapacity: true)
         topic.append(contentsOf: runPrefix)
         JSONWriter.appendInteger(s, to: &topic)
-        body.removeAll(keepingCapacity: true)
-        JSONWriter.appendRaw(#"{"seq":"#, to: &body)
-        JSONWriter.appendInteger(seq, to: &body)
-        JSONWriter.appendRaw(#","tokens":["#, to: &body)
-        for j in 0..<k {
-            if j > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(UInt8(ascii: "\""))
-            let range = words.range(words.index(stream: s, position: position + j))
-            words.bytes.withUnsafeBufferPointer { body.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
-            body.append(UInt8(ascii: "\""))
-        }
-        body.append(UInt8(ascii: "]"))
-        if end { JSONWriter.appendRaw(#","end":true"#, to: &body) }
-        body.append(UInt8(ascii: "}"))
         _ = try input.send(topic, body)
         return time
     }

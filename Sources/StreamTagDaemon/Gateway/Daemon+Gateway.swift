@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The daemon's side of the WebSocket gateway (README "WebSocket gateway and live page"): the
 /// I/O thread takes the gateway's events, parses message bodies with the same `InputParser`
@@ -57,9 +58,11 @@ extension Daemon {
         pool.flush()
     }
 
-    private func stageGatewayMessage(_ connection: GatewayConnection, body: [UInt8]) {
+    private func stageGatewayMessage(_ connection: GatewayConnection, body: ByteBuffer) {
         let result = connection.streamIDBytes.withUnsafeBufferPointer { id in
-            body.withUnsafeBufferPointer { parser.parse(streamID: id, body: $0, defaultSeq: connection.nextSeq) }
+            body.withUnsafeReadableBytes { bytes in
+                parser.parse(streamID: id, body: bytes.assumingMemoryBound(to: UInt8.self), defaultSeq: connection.nextSeq)
+            }
         }
         switch result {
         case .success(let message):

@@ -41,8 +41,9 @@ final class GatewayConnection: @unchecked Sendable {
 enum GatewayEvent: Sendable {
     /// A connection was upgraded: route its stream's output to it.
     case open(GatewayConnection)
-    /// A complete WebSocket message (text or binary): an input body for the stream.
-    case message(GatewayConnection, [UInt8])
+    /// A complete WebSocket message (text or binary): an input body for the stream, as the
+    /// frame brought it (the I/O thread parses it in place: no copy on the event loop).
+    case message(GatewayConnection, ByteBuffer)
     /// The connection is gone: stop routing; end or keep the stream (`websocket.on_close`).
     case close(GatewayConnection)
 }

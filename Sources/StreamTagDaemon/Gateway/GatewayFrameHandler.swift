@@ -55,10 +55,8 @@ final class GatewayFrameHandler: ChannelInboundHandler {
         switch frame.opcode {
         case .text, .binary:
             guard !closing else { return }
-            var data = frame.unmaskedData
-            let body = data.readBytes(length: data.readableBytes) ?? []
             gateway.metrics.framesIn.increment()
-            if gateway.inbox.push(.message(connection, body)) { gateway.pause(context.channel) }
+            if gateway.inbox.push(.message(connection, frame.unmaskedData)) { gateway.pause(context.channel) }
         case .ping:
             var data = frame.unmaskedData
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: data.readSlice(length: data.readableBytes) ?? data)

@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The queue from the gateway's event loop to the I/O thread: events appended under a lock,
@@ -6,11 +7,11 @@ import Synchronization
 /// queued bodies `push` says so and the connections stop reading (TCP pushes back on the
 /// clients) until the I/O thread has taken the queue.
 final class GatewayInbox: Sendable {
+    // A take empties the queue, so "a wake-up is pending" is "the queue is not empty", and
+    // "the queue went over its bound" is "its bytes are over it": neither needs a flag.
     private struct State {
         var items: [GatewayEvent] = []
         var bytes = 0
-        var wakePending = false
-        var full = false
     }
     private let state = Mutex(State())
     private let wake: @Sendable () -> Void
@@ -25,11 +26,10 @@ final class GatewayInbox: Sendable {
     @discardableResult
     func push(_ event: GatewayEvent) -> Bool {
         let (signal, full) = state.withLock { state -> (Bool, Bool) in
+            let first = state.items.isEmpty
             state.items.append(event)
-            if case .message(_, let body) = event { state.bytes += body.count }
-            if state.bytes > maxBytes { state.full = true }
-            defer { state.wakePending = true }
-            return (!state.wakePending, state.full)
+            if case .message(_, let body) = event { state.bytes += body.readableBytes }
+            return (first, state.bytes > maxBytes)
         }
         if signal { wake() }
         return full
@@ -42,10 +42,8 @@ final class GatewayInbox: Sendable {
         buffer.removeAll(keepingCapacity: true)
         return state.withLock { state in
             swap(&state.items, &buffer)
-            state.wakePending = false
-            state.bytes = 0
-            defer { state.full = false }
-            return state.full
+            defer { state.bytes = 0 }
+            return state.bytes > maxBytes
         }
     }
 }

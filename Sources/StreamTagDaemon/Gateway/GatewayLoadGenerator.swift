@@ -1,4 +1,3 @@
-import Dispatch
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -18,9 +17,10 @@ public final class GatewayLoadGenerator: Sendable {
 
     /// `address` is the gateway's `host:port`; stream ids are `prefix` + run + stream number.
     public init(address: String, words: [String], token: String? = nil, prefix: String = "wsload-") {
-        let cut = address.lastIndex(of: ":")!
-        host = String(address[..<cut]).trimmingCharacters(in: ["[", "]"])
-        port = Int(address[address.index(after: cut)...]) ?? 0
+        // Not host:port: port 0, which the first connect reports as refused.
+        let split = EndpointSyntax.hostPort(address)
+        host = split?.host ?? address
+        port = split.flatMap { Int($0.port) } ?? 0
         path = GatewayAdmission.streamPrefix + prefix
         self.words = LoadWords(words)
         headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
@@ -28,12 +28,13 @@ public final class GatewayLoadGenerator: Sendable {
 
     public func close() { try? group.syncShutdownGracefully() }
 
-    private let runs = NIOLockedCounter()
+    /// Runs so far (each run's stream ids are fresh).
+    private let runs = Atomic<Int>(0)
 
     /// Connects `phase.streams` connections, runs the phase, ends the streams, closes them.
     public func run(_ phase: LoadPhase) throws -> LoadResult {
         let loop = group.next()
-        let runNumber = runs.next()
+        let runNumber = runs.add(1, ordering: .relaxed).newValue
         let state = GatewayLoadRun(phase: phase, words: words)   // used on `loop` only, the group's one thread
         var clients: [GatewayClient] = []
         clients.reserveCapacity(phase.streams)
@@ -55,10 +56,4 @@ public final class GatewayLoadGenerator: Sendable {
         for client in clients { client.close() }
         return result
     }
-}
-
-/// A counter for run numbers (fresh stream ids per run).
-final class NIOLockedCounter: Sendable {
-    private let value = Mutex(0)
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
 }

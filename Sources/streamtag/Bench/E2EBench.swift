@@ -57,7 +57,7 @@ struct E2EBenchCommand: ParsableCommand {
         let words = Array(model.vocabulary.words.dropFirst().prefix(2000))
         let rawState = StateLayout(config: model.config).bytes
         let loadBefore = loadAverage()
-        let pacedText = noPaced ? "none" : (pacedRate.map { "\(grouped($0)) tokens/s" } ?? "\(fmt(pacedFraction)) × the median")
+        let pacedText = noPaced ? "none" : (pacedRate.map { "\(grouped($0)) tokens/s" } ?? "\(wholeOrDecimalText(pacedFraction)) × the median")
             + (noPaced ? "" : ", median of \(pacedRuns) run\(pacedRuns == 1 ? "" : "s"), generator at \(generatorPriority.rawValue) priority")
         var report = E2EReport(model: model.id, lookahead: model.k, rawStateBytes: rawState, settings: set,
                                runs: bench.runs, pacedText: pacedText, duration: duration, warmup: warmup, loadBefore: loadBefore)

@@ -145,7 +145,7 @@ struct E2EReport {
         }
         for c in configs where c.streams == 1000 && !c.paced.isEmpty {
             let p99 = c.pacedLatency.p99
-            out.append(("1000×\(c.tokensPerMessage) paced p99 ≤ 2 ms", ms(p99), p99 <= 0.002))
+            out.append(("1000×\(c.tokensPerMessage) paced p99 ≤ 2 ms", millisecondsText(p99), p99 <= 0.002))
         }
         if let idle {
             out.append(("idle stream overhead ≤ 4 KiB beyond raw state", String(format: "%.0f B", idle.overheadPerStream),
@@ -161,7 +161,7 @@ struct E2EReport {
         } else {
             print("e2e over loopback TCP: daemon = `streamtag serve` child process (\(settingsText)), model \(model) (k=\(lookahead)), load generator in the parent")
         }
-        print("  saturated: median of \(runs) runs × \(fmt(duration)) s after \(fmt(warmup)) s warm-up; paced: \(pacedText); load average \(loadBefore) → \(loadAfter)")
+        print("  saturated: median of \(runs) runs × \(wholeOrDecimalText(duration)) s after \(wholeOrDecimalText(warmup)) s warm-up; paced: \(pacedText); load average \(loadBefore) → \(loadAfter)")
         if security != .both {
             if security == .curve { print("  CURVE on every socket (the generator is an allowed client)") }
             printConfigTable(configs)
@@ -204,7 +204,7 @@ struct E2EReport {
             ]
             if !c.paced.isEmpty {
                 let l = c.pacedLatency
-                row += [grouped(median(c.paced.map(\.result.tagsPerSecond))), ms(l.p50), ms(l.p99), ms(l.p999),
+                row += [grouped(median(c.paced.map(\.result.tagsPerSecond))), millisecondsText(l.p50), millisecondsText(l.p99), millisecondsText(l.p999),
                         connected != nil ? "–" : String(format: "%.0f ms/s", medianCPU(c.paced.map(\.cpu)).daemonRunQueueWait * 1e3)]
             } else {
                 row += ["–", "–", "–", "–", "–"]
@@ -265,24 +265,4 @@ func medianLatency(_ samples: [LatencySummary]) -> LatencySummary {
 func latencyJSON(_ l: LatencySummary) -> [String: Any] {
     ["p50_ms": round3(l.p50 * 1e3), "p90_ms": round3(l.p90 * 1e3), "p99_ms": round3(l.p99 * 1e3),
      "p999_ms": round3(l.p999 * 1e3), "max_ms": round3(l.max * 1e3), "mean_ms": round3(l.mean * 1e3)]
-}
-
-func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
-
-func ms(_ seconds: Double) -> String {
-    seconds >= 0.1 ? String(format: "%.0f ms", seconds * 1e3) : String(format: "%.2f ms", seconds * 1e3)
-}
-
-func fmt(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
-
-/// 12345.6 → "12,346".
-func grouped(_ x: Double) -> String {
-    let n = Int(x.rounded())
-    let digits = String(abs(n))
-    var out = ""
-    for (i, c) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
 }

@@ -144,10 +144,10 @@ struct KillDrillResult {
     func printSummary() {
         let lost = lostAcknowledged.map(Double.init)
         print(String(format: "kill drill: %d/%d restarts (median %.2f s, max %.2f s), snapshot_interval %@, %.0f tokens/s offered",
-                     restartSeconds.count, kills, median(restartSeconds), restartSeconds.max() ?? 0, fmt(snapshotInterval), rate))
+                     restartSeconds.count, kills, median(restartSeconds), restartSeconds.max() ?? 0, wholeOrDecimalText(snapshotInterval), rate))
         print(String(format: "  acknowledged tokens lost per kill: median %.0f, mean %.0f, max %.0f (= %.2f s of input on average; a snapshot every %@ s)",
                      median(lost), lost.isEmpty ? 0 : lost.reduce(0, +) / Double(lost.count), lost.max() ?? 0,
-                     lost.isEmpty ? 0 : lost.reduce(0, +) / Double(lost.count) / rate, fmt(snapshotInterval)))
+                     lost.isEmpty ? 0 : lost.reduce(0, +) / Double(lost.count) / rate, wholeOrDecimalText(snapshotInterval)))
         print("  answers: \(check.summary); redelivered \(check.redelivered) positions with the same tag; final stop exit \(exitStatus.map(String.init) ?? "none")")
         if let failure { print("  FAILED: \(failure)") }
     }
