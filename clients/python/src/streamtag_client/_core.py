@@ -86,12 +86,11 @@ class StreamState:
 class ShardState:
     """One daemon: its liveness as the client sees it."""
 
-    __slots__ = ("index", "key", "heartbeats", "last_heartbeat", "alive", "input_subscriptions",
-                 "up", "restarts", "model", "streams")
+    __slots__ = ("index", "heartbeats", "last_heartbeat", "alive", "input_subscriptions", "up", "restarts",
+                 "streams")
 
-    def __init__(self, index: int, key: str) -> None:
+    def __init__(self, index: int) -> None:
         self.index = index
-        self.key = key
         self.heartbeats = 0
         self.last_heartbeat = 0.0
         #: A heartbeat arrived since the shard was last seen going away.
@@ -101,7 +100,6 @@ class ShardState:
         self.up = False
         #: How many times the shard came back after going away.
         self.restarts = -1
-        self.model: Optional[str] = None
         self.streams: Set[StreamState] = set()
 
 
@@ -125,7 +123,7 @@ class Core:
                  subscribe: Callable[[int, bytes, bool], None], clock: Callable[[], float],
                  prefix: Optional[str] = None, heartbeat_timeout: float = 5.0,
                  backoff: float = 0.01, max_backoff: float = 1.0) -> None:
-        self.shards = [ShardState(i, k) for i, k in enumerate(keys)]
+        self.shards = [ShardState(i) for i in range(len(keys))]
         self.keys = list(keys)
         self.streams: Dict[bytes, StreamState] = {}
         self._publish = publish
@@ -392,7 +390,6 @@ class Core:
         if event == "heartbeat":
             shard.heartbeats += 1
             shard.last_heartbeat = self.clock()
-            shard.model = message.get("model")
             if not shard.alive:
                 shard.alive = True
                 self._update(shard)
