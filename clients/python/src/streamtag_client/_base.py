@@ -46,8 +46,12 @@ class ClientBase(Generic[S]):
         self._subs: List[zmq.Socket] = []
         for index, shard in enumerate(self.shards):
             # An XPUB reports the daemon's subscription: proof that the input connection is up.
+            # IMMEDIATE: else it keeps its pipe when the connection drops, so it reports no
+            # unsubscription, and it queues what is published meanwhile for the next daemon,
+            # which then runs it before our output subscriptions reach it (the answers lost).
             pub = self._socket(zmq.XPUB)
             pub.setsockopt(zmq.SNDHWM, 0)
+            pub.setsockopt(zmq.IMMEDIATE, 1)
             pub.connect(shard.input)
             sub = self._socket(zmq.SUB)
             sub.setsockopt(zmq.RCVHWM, 0)

@@ -86,13 +86,15 @@ class StreamState:
 class ShardState:
     """One daemon: its liveness as the client sees it."""
 
-    __slots__ = ("index", "heartbeats", "last_heartbeat", "alive", "input_subscriptions", "up", "restarts",
-                 "streams")
+    __slots__ = ("index", "heartbeats", "last_heartbeat", "instance", "alive", "input_subscriptions", "up",
+                 "restarts", "streams")
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.heartbeats = 0
         self.last_heartbeat = 0.0
+        #: The ``instance`` of the last heartbeat: a new one is a new run of the daemon.
+        self.instance: Optional[int] = None
         #: A heartbeat arrived since the shard was last seen going away.
         self.alive = False
         #: Subscriptions the daemon's input SUB holds on our XPUB (0: input not connected).
@@ -388,6 +390,15 @@ class Core:
         message = _loads(body)
         event = message.get("event")
         if event == "heartbeat":
+            instance = message.get("instance")
+            if instance != shard.instance:
+                if shard.instance is not None and shard.alive:
+                    # A restart that neither the input connection nor the heartbeat timeout
+                    # showed (quicker than both, or behind a forwarder; docs/protocol.md#events):
+                    # the old run went away, and this heartbeat brings the new one up.
+                    shard.alive = False
+                    self._update(shard)
+                shard.instance = instance
             shard.heartbeats += 1
             shard.last_heartbeat = self.clock()
             if not shard.alive:
