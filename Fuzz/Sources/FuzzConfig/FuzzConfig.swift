@@ -2,8 +2,8 @@ import Foundation
 import StreamTagDaemon
 
 // The YAML configuration file, loaded as at start and on SIGHUP (`DaemonConfig.load`). Any
-// text must give a configuration or an error naming the problem; a configuration that loads
-// must pass its own cross-checks.
+// text must give a configuration or an error naming the problem (`load` runs the
+// cross-checks of `validate` itself).
 
 /// The file the loader reads: in /dev/shm where there is one (no disk writes per input).
 let path: String = {
@@ -18,12 +18,7 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition(write(descriptor, data, size) == size, "short write to \(path)")
     close(descriptor)
     do {
-        let config = try DaemonConfig.load(file: path, environment: ["STATE_DIRECTORY": "/var/lib/streamtag"])
-        do {
-            try config.validate()
-        } catch {
-            preconditionFailure("loaded, but its own check refuses it: \(error)")
-        }
+        _ = try DaemonConfig.load(file: path, environment: ["STATE_DIRECTORY": "/var/lib/streamtag"])
     } catch {
         precondition(!error.message.isEmpty, "a refusal without a message")
     }

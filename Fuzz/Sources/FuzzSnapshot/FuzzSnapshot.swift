@@ -38,16 +38,9 @@ func makeWorker() -> StreamWorker {
     StreamWorker(model: model, settings: makeWorkerSettings(), clock: { now }, publish: { _, _ in })
 }
 
-/// Bytes of a lower-case hex string.
-func unhex(_ hex: String) -> [UInt8] {
-    let digits = Array(hex.utf8).map { $0 <= 57 ? $0 - 48 : $0 - 87 }
-    return stride(from: 0, to: digits.count, by: 2).map { digits[$0] << 4 | digits[$0 + 1] }
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSnapshot(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    var bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    bytes += unhex(ModelFile.sha256Hex(bytes))
+    let bytes = SnapshotFile.seal(Array(UnsafeBufferPointer(start: data, count: size)))
     let snapshot: SnapshotFile
     do {
         snapshot = try SnapshotFile.decode(bytes, limits: limits)

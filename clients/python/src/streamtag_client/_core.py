@@ -86,14 +86,15 @@ class StreamState:
 class ShardState:
     """One daemon: its liveness as the client sees it."""
 
-    __slots__ = ("index", "key", "heartbeats", "last_heartbeat", "alive", "input_subscriptions",
-                 "up", "restarts", "model", "streams")
+    __slots__ = ("index", "heartbeats", "last_heartbeat", "instance", "alive", "input_subscriptions", "up",
+                 "restarts", "streams")
 
-    def __init__(self, index: int, key: str) -> None:
+    def __init__(self, index: int) -> None:
         self.index = index
-        self.key = key
         self.heartbeats = 0
         self.last_heartbeat = 0.0
+        #: The ``instance`` of the last heartbeat: a new one is a new run of the daemon.
+        self.instance: Optional[int] = None
         #: A heartbeat arrived since the shard was last seen going away.
         self.alive = False
         #: Subscriptions the daemon's input SUB holds on our XPUB (0: input not connected).
@@ -101,7 +102,6 @@ class ShardState:
         self.up = False
         #: How many times the shard came back after going away.
         self.restarts = -1
-        self.model: Optional[str] = None
         self.streams: Set[StreamState] = set()
 
 
@@ -125,7 +125,7 @@ class Core:
                  subscribe: Callable[[int, bytes, bool], None], clock: Callable[[], float],
                  prefix: Optional[str] = None, heartbeat_timeout: float = 5.0,
                  backoff: float = 0.01, max_backoff: float = 1.0) -> None:
-        self.shards = [ShardState(i, k) for i, k in enumerate(keys)]
+        self.shards = [ShardState(i) for i in range(len(keys))]
         self.keys = list(keys)
         self.streams: Dict[bytes, StreamState] = {}
         self._publish = publish
@@ -390,9 +390,17 @@ class Core:
         message = _loads(body)
         event = message.get("event")
         if event == "heartbeat":
+            instance = message.get("instance")
+            if instance != shard.instance:
+                if shard.instance is not None and shard.alive:
+                    # A restart that neither the input connection nor the heartbeat timeout
+                    # showed (quicker than both, or behind a forwarder; docs/protocol.md#events):
+                    # the old run went away, and this heartbeat brings the new one up.
+                    shard.alive = False
+                    self._update(shard)
+                shard.instance = instance
             shard.heartbeats += 1
             shard.last_heartbeat = self.clock()
-            shard.model = message.get("model")
             if not shard.alive:
                 shard.alive = True
                 self._update(shard)
