@@ -53,3 +53,17 @@ def test_heartbeats_without_an_instance_are_no_restart():
     core.on_output(0, b"$sys", heartbeat())
     core.on_output(0, b"$sys", heartbeat())
     assert sent == [state.first_seq] and core.stats.restarts == 0
+
+
+def test_a_dropped_input_connection_holds_messages_until_a_heartbeat_of_what_comes_back():
+    # The monitor's word that the input dropped, with no unsubscription yet (the XPUB reports it
+    # later, or never when a restarted daemon is back first): nothing goes out until a heartbeat.
+    core, state, sent = joined_core()
+    core.on_input_disconnected(0)
+    core.enqueue(state, ["The"], False, False)
+    assert sent == [state.first_seq]
+    core.on_input_subscription(0, UP)            # the restarted daemon's subscription
+    assert sent == [state.first_seq]
+    core.on_output(0, b"$sys", heartbeat(8))
+    assert sent == [state.first_seq, state.first_seq, state.first_seq + 1]
+    assert (core.stats.restarts, core.stats.resent) == (1, 1)

@@ -5,8 +5,9 @@ for the sockets, how a control request travels and how a caller waits for a cond
 from __future__ import annotations
 
 import json
+import struct
 import time
-from typing import Any, Dict, Generic, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Dict, Generic, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import zmq
 
@@ -15,6 +16,9 @@ from ._core import Core, Stats, StreamState, rendezvous_shard
 from ._types import ControlError, Item, Partial, Tag, raise_for
 
 S = TypeVar("S", bound="StreamBase")
+
+# The kinds of socket a client polls, in the order one poll's results are read.
+_MONITOR, _INPUT, _OUTPUT = 0, 1, 2
 
 
 class ClientBase(Generic[S]):
@@ -39,9 +43,9 @@ class ClientBase(Generic[S]):
         self._poller = self._poller_class()
         #: The sockets this client owns: polled, and closed by ``close``.
         self._sockets: List[zmq.Socket] = []
-        #: Socket → (its synchronous view, shard index, is it the input XPUB). The views send
-        #: and receive without blocking (for the asyncio client: shadows of its sockets).
-        self._receivers: Dict[Any, Tuple[zmq.Socket, int, bool]] = {}
+        #: Socket → (its synchronous view, shard index, its kind: _MONITOR, _INPUT or _OUTPUT).
+        #: The views send and receive without blocking (for the asyncio client: shadows).
+        self._receivers: Dict[Any, Tuple[zmq.Socket, int, int]] = {}
         self._pubs: List[zmq.Socket] = []
         self._subs: List[zmq.Socket] = []
         for index, shard in enumerate(self.shards):
@@ -49,19 +53,28 @@ class ClientBase(Generic[S]):
             # IMMEDIATE: else it keeps its pipe when the connection drops, so it reports no
             # unsubscription, and it queues what is published meanwhile for the next daemon,
             # which then runs it before our output subscriptions reach it (the answers lost).
+            # VERBOSER: one report per connection, so a quick restart's new subscription is
+            # counted even while the old connection's is still being torn down.
             pub = self._socket(zmq.XPUB)
             pub.setsockopt(zmq.SNDHWM, 0)
             pub.setsockopt(zmq.IMMEDIATE, 1)
+            pub.setsockopt(zmq.XPUB_VERBOSER, 1)
+            # The XPUB's unsubscription comes only once this thread has torn the connection
+            # down, after a few calls into libzmq; the monitor says at once that it dropped.
+            monitor = pub.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            monitor.setsockopt(zmq.LINGER, 0)
             pub.connect(shard.input)
             sub = self._socket(zmq.SUB)
             sub.setsockopt(zmq.RCVHWM, 0)
             sub.connect(shard.output)
-            for socket, is_input, views in ((pub, True, self._pubs), (sub, False, self._subs)):
+            for socket, kind, views in ((monitor, _MONITOR, None), (pub, _INPUT, self._pubs),
+                                        (sub, _OUTPUT, self._subs)):
                 view = self._sync_view(socket)
                 self._poller.register(socket, zmq.POLLIN)
                 self._sockets.append(socket)
-                self._receivers[socket] = (view, index, is_input)
-                views.append(view)
+                self._receivers[socket] = (view, index, kind)
+                if views is not None:
+                    views.append(view)
         self._core = Core([s.input for s in self.shards], publish=self._publish,
                           subscribe=self._subscribe, clock=time.monotonic, prefix=prefix,
                           heartbeat_timeout=heartbeat_timeout)
@@ -89,18 +102,33 @@ class ClientBase(Generic[S]):
         """Feeds the core everything waiting on the ``ready`` sockets (a poll's result), then
         its timers."""
         core = self._core
-        for socket, _ in ready:
-            view, index, is_input = self._receivers[socket]
-            while True:
-                try:
-                    frames = view.recv_multipart(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
-                if is_input:
+        # Monitors first: a dropped input connection is known before anything else is read.
+        for socket, _ in sorted(ready, key=lambda entry: self._receivers[entry[0]][2]):
+            view, index, kind = self._receivers[socket]
+            for frames in self._drain(view):
+                if kind == _OUTPUT:
+                    if len(frames) == 2:
+                        core.on_output(index, frames[0], frames[1])
+                elif kind == _INPUT:
                     core.on_input_subscription(index, frames[0])
-                elif len(frames) == 2:
-                    core.on_output(index, frames[0], frames[1])
+                elif struct.unpack_from("=H", frames[0])[0] == zmq.EVENT_DISCONNECTED:
+                    # What the output already holds came from the daemon that went away (its
+                    # last heartbeats, say): read it before the shard goes down, so that only a
+                    # heartbeat of what comes back brings it up again.
+                    for output in self._drain(self._subs[index]):
+                        if len(output) == 2:
+                            core.on_output(index, output[0], output[1])
+                    core.on_input_disconnected(index)
         core.tick(time.monotonic())
+
+    @staticmethod
+    def _drain(view: zmq.Socket) -> Iterator[List[bytes]]:
+        """The messages waiting on ``view``, without blocking."""
+        while True:
+            try:
+                yield view.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
 
     def _all_up(self) -> bool:
         return all(s.up for s in self._core.shards)

@@ -274,6 +274,14 @@ class Core:
             shard.alive = False
         self._update(shard)
 
+    def on_input_disconnected(self, shard_index: int) -> None:
+        """The input connection dropped (the socket monitor says so at once; the XPUB's
+        unsubscription may come later, or never when a restarted daemon is back first): the
+        shard is down until a heartbeat proves the output of whatever answers next."""
+        shard = self.shards[shard_index]
+        shard.alive = False
+        self._update(shard)
+
     # -- output socket (SUB) ---------------------------------------------------------------
 
     def on_output(self, shard_index: int, topic: bytes, body: bytes) -> None:
