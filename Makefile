@@ -60,7 +60,7 @@ test-python:
 
 # The whole suite under AddressSanitizer / ThreadSanitizer, each in its own build directory
 # (a sanitized build cannot share .build). Leak checking is off by default: the suite still
-# leaks through retain cycles (README "Reliability"); ASAN_OPTIONS=detect_leaks=1 shows them.
+# leaks through retain cycles (docs/reliability.md); ASAN_OPTIONS=detect_leaks=1 shows them.
 ASAN_OPTIONS ?= detect_leaks=0
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize address --scratch-path .build-asan

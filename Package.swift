@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "streamtag", targets: ["streamtag"]),
         .library(name: "StreamTagCore", targets: ["StreamTagCore"]),
         .library(name: "StreamTagTraining", targets: ["StreamTagTraining"]),
-        // For the fuzz targets, a separate package in Fuzz/ (README "Reliability").
+        // For the fuzz targets, a separate package in Fuzz/ (docs/reliability.md).
         .library(name: "StreamTagDaemon", targets: ["StreamTagDaemon"]),
     ],
     dependencies: [

@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// libFuzzer targets for streamtag's parsers and decoders (README "Reliability"). A package of
+// libFuzzer targets for streamtag's parsers and decoders (docs/reliability.md). A package of
 // its own, depending on the main one by path, so that `swift build` and `make test` do not
 // build these. Build with the fuzzer and AddressSanitizer on every module:
 //

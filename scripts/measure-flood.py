@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Memory cap and stop time of `streamtag serve` under hostile load (README "Streams, batching,
-persistence"). Starts the daemon (built-in model) on free loopback ports, then either
+"""Memory cap and stop time of `streamtag serve` under hostile load
+(docs/concepts.md#streams-batching-persistence). Starts the daemon (built-in model) on free
+loopback ports, then either
 
   --mode flood    N new stream ids, one 1-token message each, as fast as one thread sends
                   them, with streams.max_state_bytes (default 32 MiB);

@@ -127,7 +127,7 @@ import Testing
         #expect(d.waitForKeyReads(reads + 1), "inotify noticed the removal")
         try expectNothingDelivered(d, d.client(keys.client(keys.producer)), reason: "unknown_key")
 
-        // Added the way README "Security" says: copied under another name, then renamed in
+        // Added the way docs/security.md says: copied under another name, then renamed in
         // (here from outside the directory, so that the rename is the only event).
         try FileManager.default.copyItem(atPath: keys.directory + "/private/stranger.key", toPath: keys.directory + "/stranger.key.tmp")
         reads = d.keyReads

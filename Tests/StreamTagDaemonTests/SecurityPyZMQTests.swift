@@ -82,7 +82,7 @@ import Testing
             daemon.waitUntilStopped()
             try? FileManager.default.removeItem(atPath: config.stateDir)
         }
-        // The README's Python client, with CURVE.
+        // The raw pyzmq client of docs/protocol.md#reference-client, with CURVE.
         let tags = try Self.python("""
             import json, sys, zmq, zmq.auth
             ctx = zmq.Context()

@@ -9,7 +9,7 @@ import StreamTagCore
 // A snapshot that decodes is restored into a worker as the daemon does (`importStream`,
 // `importTombstone`), each restored stream then gets one more message, and the worker's own
 // snapshot afterwards must encode and decode again. Nothing in a snapshot may trap the daemon
-// (README "Streams, batching, persistence").
+// (docs/concepts.md#streams-batching-persistence).
 //
 // Seeds: `STREAMTAG_FUZZ_WRITE_SEEDS=DIR .build/release/FuzzSnapshot` writes the committed
 // corpus (Fuzz/corpus/snapshot) from this file's model and exits.

@@ -26,7 +26,7 @@ public final class LoadGenerator {
     private var topic: [UInt8] = []
     private var body: [UInt8] = []
 
-    /// Connects to a daemon; with `security`, over CURVE (README "Security").
+    /// Connects to a daemon; with `security`, over CURVE (docs/security.md).
     public init(input inputEndpoint: String, output outputEndpoint: String, words: [String], prefix: String,
                 security: ClientSecurity? = nil) throws {
         context = try ZMQContext()

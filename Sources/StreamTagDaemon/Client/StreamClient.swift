@@ -19,7 +19,7 @@ public final class StreamClient {
         public var event: String? { if case .string(let e)? = body["event"] { e } else { nil } }
     }
 
-    /// Connects to a daemon; with `security`, over CURVE (README "Security").
+    /// Connects to a daemon; with `security`, over CURVE (docs/security.md).
     public init(input inputEndpoint: String, output outputEndpoint: String, context: ZMQContext? = nil,
                 security: ClientSecurity? = nil) throws {
         self.context = try context ?? ZMQContext()
@@ -57,7 +57,7 @@ public final class StreamClient {
                 return
             }
         }
-        throw ClientError("no heartbeat from the daemon within \(Int(timeout)) s: is it running, are the endpoints right (and, with CURVE, the keys: README \"Security\")?")
+        throw ClientError("no heartbeat from the daemon within \(Int(timeout)) s: is it running, are the endpoints right (and, with CURVE, the keys: docs/security.md)?")
     }
 
     /// Publishes one input message.

@@ -28,7 +28,7 @@ extension DaemonConfig {
     }
 
     /// The settings as a Markdown table (key, environment variable, default, meaning) for the
-    /// README.
+    /// generated docs/configuration.md.
     public static func keyReference() -> String {
         var lines = [
             "| key | environment variable | default | meaning |",

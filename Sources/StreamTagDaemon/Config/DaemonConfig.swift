@@ -17,7 +17,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var control = Control()
     /// The HTTP endpoint for `/metrics`, `/healthz`, `/readyz` (docs/operations.md#metrics-health-logs).
     public var metrics = Metrics()
-    /// CURVE encryption and the keys allowed on each socket (README "Security").
+    /// CURVE encryption and the keys allowed on each socket (docs/security.md).
     public var security = Security()
     /// Which model serves and how it is decoded and watched (docs/model-format.md, docs/concepts.md#reload-policies-retrain-and-roll-out).
     public var model = Model()
@@ -27,7 +27,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var streams = Streams()
     /// How streams are advanced together (docs/concepts.md#streams-batching-persistence).
     public var batching = Batching()
-    /// The WebSocket gateway and live page (README "WebSocket gateway and live page").
+    /// The WebSocket gateway and live page (docs/websocket.md).
     public var websocket = WebSocket()
     /// Period of the `heartbeat` event on `$sys`. Key `heartbeat_interval`.
     public var heartbeatInterval: Duration = .seconds(1)

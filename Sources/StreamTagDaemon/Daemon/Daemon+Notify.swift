@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Synchronization
 
-/// systemd integration (README "systemd"): `READY=1` once the daemon serves, `RELOADING=1`/`READY=1`
+/// systemd integration (docs/operations.md#systemd): `READY=1` once the daemon serves, `RELOADING=1`/`READY=1`
 /// around model reloads, `STOPPING=1`, `STATUS=` lines, and `WATCHDOG=1` pings that stop when
 /// the I/O thread or any worker thread stops making progress.
 ///

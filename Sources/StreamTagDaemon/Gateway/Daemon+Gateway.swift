@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 
-/// The daemon's side of the WebSocket gateway (README "WebSocket gateway and live page"): the
+/// The daemon's side of the WebSocket gateway (docs/websocket.md): the
 /// I/O thread takes the gateway's events, parses message bodies with the same `InputParser`
 /// as the ZeroMQ input and stages them for the same workers; `publishOutputs` routes each
 /// stream's output to its connection as well as publishing it on ZeroMQ.

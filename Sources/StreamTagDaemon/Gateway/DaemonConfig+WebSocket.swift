@@ -1,8 +1,8 @@
 import Foundation
 
 extension DaemonConfig {
-    /// Key `websocket`: the WebSocket gateway and its live page (README "WebSocket gateway and
-    /// live page"). Every setting needs a restart.
+    /// Key `websocket`: the WebSocket gateway and its live page (docs/websocket.md).
+    /// Every setting needs a restart.
     public struct WebSocket: Sendable, Equatable {
         /// `host:port` to listen on, or a bare port (then on 127.0.0.1); empty = no gateway.
         public var listen = ""

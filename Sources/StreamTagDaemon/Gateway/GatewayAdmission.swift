@@ -12,7 +12,7 @@ enum GatewayRoute: Equatable {
     case refuse(HTTPResponseStatus, code: String, reason: String)
 }
 
-/// The request rules of the gateway (README "WebSocket gateway and live page"), as a pure
+/// The request rules of the gateway (docs/websocket.md), as a pure
 /// function of the request head and the token list, so that they are tested without sockets.
 /// Connection-count and same-stream checks need the gateway's table and come after this.
 struct GatewayAdmission: Sendable {

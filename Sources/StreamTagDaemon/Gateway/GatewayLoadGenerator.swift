@@ -2,7 +2,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// The load generator of the gateway measurement (README "WebSocket gateway and live page"):
+/// The load generator of the gateway measurement (docs/websocket.md):
 /// one WebSocket connection per stream, all on one event loop, with the same phases, figures
 /// and checks as the ZeroMQ `LoadGenerator` (``LoadPhase``, ``LoadResult``, ``LoadVerification``):
 /// saturated (each stream keeps `window` messages unanswered) or paced (a total token rate),

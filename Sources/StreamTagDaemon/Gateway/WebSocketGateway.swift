@@ -4,7 +4,7 @@ import NIOPosix
 import NIOWebSocket
 import Synchronization
 
-/// The WebSocket gateway (README "WebSocket gateway and live page"): an HTTP/1.1 listener on
+/// The WebSocket gateway (docs/websocket.md): an HTTP/1.1 listener on
 /// its own event loop (one thread) that serves the live page at `/` and upgrades
 /// `/v1/streams/ID` to a WebSocket feeding stream ID. It parses nothing: complete messages go
 /// to the daemon's I/O thread through ``inbox``, which parses them with the ZeroMQ input's

@@ -3,7 +3,7 @@ import Foundation
 import Prometheus
 import Synchronization
 
-/// The daemon's Prometheus metrics (README "Metrics, health, logs"), served as text at `GET /metrics` on
+/// The daemon's Prometheus metrics (docs/operations.md#metrics-health-logs), served as text at `GET /metrics` on
 /// `metrics.listen` (see ``MetricsServer``, ``MetricsRoutes``).
 ///
 /// `Daemon.start()` (not the `serve` command) starts the listener, so every embedding of the

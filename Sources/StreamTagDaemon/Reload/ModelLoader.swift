@@ -1,7 +1,7 @@
 import StreamTagCore
 
 /// Loads and checks a model file off the hot path: read, hash, parse and validate every
-/// tensor and metadata field (README "Model file"), then a test inference. Only a model that passes all of
+/// tensor and metadata field (docs/model-format.md), then a test inference. Only a model that passes all of
 /// it is offered for the swap.
 enum ModelLoader {
     enum Outcome: Sendable {

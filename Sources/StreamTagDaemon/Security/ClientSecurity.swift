@@ -1,5 +1,5 @@
-/// A client's CURVE settings: its own key pair and the daemon's public key (README
-/// "Security"). Given to ``StreamClient``, ``LoadGenerator`` and `controlRequest`, it makes
+/// A client's CURVE settings: its own key pair and the daemon's public key
+/// (docs/security.md). Given to ``StreamClient``, ``LoadGenerator`` and `controlRequest`, it makes
 /// every socket they open a CURVE client; without it they speak plaintext.
 public struct ClientSecurity: Sendable, Equatable {
     public var publicKey: CurveKey

@@ -1,5 +1,5 @@
 extension DaemonConfig {
-    /// Key `security`: CURVE encryption and who may connect (README "Security").
+    /// Key `security`: CURVE encryption and who may connect (docs/security.md).
     public struct Security: Sendable, Equatable {
         /// The daemon's secret certificate (`NAME.key_secret`, mode 0600); empty = plaintext.
         public var serverKey = ""
@@ -20,7 +20,7 @@ extension DaemonConfig {
     func validateSecurity() throws(ConfigError) {
         if security.isEnabled {
             if security.clients.isEmpty && security.controlClients.isEmpty {
-                throw ConfigError(key: "security.clients", message: "is empty, and so is security.control_clients: with security.server_key set, no client could connect; set a directory of allowed public keys (README \"Security\")")
+                throw ConfigError(key: "security.clients", message: "is empty, and so is security.control_clients: with security.server_key set, no client could connect; set a directory of allowed public keys (docs/security.md)")
             }
             return
         }
@@ -36,7 +36,7 @@ extension DaemonConfig {
             endpoints.insert(contentsOf: input.connect.map { ("input.connect", $0) }, at: 0)
         }
         for (key, endpoint) in endpoints where !Self.isLocal(endpoint) {
-            throw ConfigError(key: key, message: "\(endpoint.quotedForMessage) is not a loopback address, and without CURVE anyone who can reach it can publish, read every stream's tags or use the control socket; set security.server_key, security.clients and security.control_clients (README \"Security\"), or security.allow_plaintext: true if the network is trusted")
+            throw ConfigError(key: key, message: "\(endpoint.quotedForMessage) is not a loopback address, and without CURVE anyone who can reach it can publish, read every stream's tags or use the control socket; set security.server_key, security.clients and security.control_clients (docs/security.md), or security.allow_plaintext: true if the network is trusted")
         }
     }
 

@@ -4,7 +4,7 @@ import Logging
 import Prometheus
 import Synchronization
 
-/// CURVE on the daemon's three sockets (README "Security"): the server key, the key ring, the
+/// CURVE on the daemon's three sockets (docs/security.md): the server key, the key ring, the
 /// ZAP handler, the key-directory watcher and the refusal counts. Failed handshakes reach it
 /// from the daemon's one socket monitor (`Daemon.monitorSockets`: libzmq allows one monitor
 /// per socket) through ``handshakeFailed(_:event:value:)``.

@@ -1,6 +1,6 @@
 import CZeroMQ
 
-/// CURVE and ZAP options (README "Security"). Like every option that shapes connections, set
+/// CURVE and ZAP options (docs/security.md). Like every option that shapes connections, set
 /// them before `bind(_:)` or `connect(_:)`.
 extension ZMQSocket {
     /// Makes this socket a CURVE server with `secretKey` (`ZMQ_CURVE_SERVER`,

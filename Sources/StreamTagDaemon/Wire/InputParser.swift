@@ -1,4 +1,4 @@
-/// Parses and validates input messages (README "Protocol in one screen") straight from the received bytes.
+/// Parses and validates input messages (docs/protocol.md) straight from the received bytes.
 ///
 /// It runs on the I/O thread for every message, so it scans the body once, builds no JSON tree
 /// and allocates only the result (the token array and any token or stream id too long for

@@ -3,7 +3,7 @@ import Foundation
 import StreamTagCore
 import StreamTagDaemon
 
-/// Fault drills against a real daemon child (README "Fault drills and soak"): `kill -9` under
+/// Fault drills against a real daemon child (docs/reliability.md#fault-drills-and-soak): `kill -9` under
 /// load with restarts, the state directory full or unwritable, the model path replaced by
 /// things that are not model files. Each drill states the behaviour it expects and reports
 /// every expectation that failed; the exit status is non-zero when one did.

@@ -6,7 +6,7 @@
 ///
 /// Across a `kill -9` and restart (the kill drill), a new daemon lifetime begins at the kill.
 /// A snapshot saves input still queued as input, run again after the restart from the first
-/// heartbeat: answers to it come again, same seq (README "Streams, batching, persistence").
+/// heartbeat: answers to it come again, same seq (docs/concepts.md#streams-batching-persistence).
 /// So the first answer of a lifetime may repeat a seq answered before the kill (not above the
 /// restored position's message); after it, the lifetime's answers and positions run in order
 /// as above. The client learns from `ctl streams` where each stream was restored (last seq S,

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// `model.path` replaced by something that is not a model file, under load, with the watcher
-/// on. Expected (README "Hot reload"): a clear rejection (`ctl reload` answers `ok: false`
+/// on. Expected (docs/concepts.md#reload-policies-retrain-and-roll-out): a clear rejection (`ctl reload` answers `ok: false`
 /// naming the path within its deadline, `model_rejected` on `$sys`), the old model keeps
 /// serving, `ctl` keeps answering, RSS stays bounded, a valid model put there afterwards is
 /// loaded, and the daemon stops cleanly. A valid model written slowly in place is never

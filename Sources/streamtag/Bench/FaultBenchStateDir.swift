@@ -4,8 +4,8 @@ import StreamTagDaemon
 import Glibc
 #endif
 
-/// `state_dir` full or unwritable. Expected (issue "state directory full or unwritable", README
-/// "Streams, batching, persistence"): the directory is checked at start (ready only if it is
+/// `state_dir` full or unwritable. Expected (issue "state directory full or unwritable",
+/// docs/concepts.md#streams-batching-persistence): the directory is checked at start (ready only if it is
 /// writable, else a refusal naming `state_dir`); a snapshot that cannot be written is refused
 /// with the system's reason in words, the daemon keeps serving and answering `ctl`, the
 /// previous snapshot stays intact, and a stop whose snapshot failed exits non-zero.

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// A snapshot (periodic too) saves the input still queued as input, run after a restart from
 /// the first heartbeat on; after a crash, answers to that input come again with the same seq
-/// (README "Streams, batching, persistence"; docs/snapshot-format.md, Queued input). So a new
+/// (docs/concepts.md#streams-batching-persistence; docs/snapshot-format.md, Queued input). So a new
 /// daemon lifetime begins at the kill, not when the client has read `ctl streams`: the replayed
 /// answers can arrive before that (they follow the first heartbeat at once). They are checked
 /// like any other answer of the lifetime (in seq order, positions in order, each position's tag

@@ -193,8 +193,9 @@ final class DrillStreams {
         }
         if seq < streams[s].answeredBeforeKill { check.answersAgain += 1 }
         if streams[s].lifetimeOpen {
-            // First answer since the kill: restored queued input runs first (README "Streams,
-            // batching, persistence"), so it may repeat a seq answered before; then in order.
+            // First answer since the kill: restored queued input runs first
+            // (docs/concepts.md#streams-batching-persistence), so it may repeat a seq answered
+            // before; then in order.
             streams[s].lifetimeOpen = false
             if seq > streams[s].firstAnswerBound { check.answersOutOfOrder += 1 }
             streams[s].answered = seq + 1

@@ -4,8 +4,8 @@ import Foundation
 import StreamTagCore
 import StreamTagDaemon
 
-/// The WebSocket gateway next to the ZeroMQ path, in one run against one daemon (README
-/// "WebSocket gateway and live page"): the same phases, figures and checks as `bench e2e`,
+/// The WebSocket gateway next to the ZeroMQ path, in one run against one daemon
+/// (docs/websocket.md): the same phases, figures and checks as `bench e2e`,
 /// once over ZeroMQ and once over one WebSocket connection per stream.
 struct GatewayBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

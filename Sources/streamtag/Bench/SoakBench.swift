@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// `streamtag bench soak`: a daemon child under changing load for a long time, its RSS and open
-/// file descriptors sampled every second (README "Fault drills and soak").
+/// file descriptors sampled every second (docs/reliability.md#fault-drills-and-soak).
 struct SoakBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak",

@@ -1,7 +1,7 @@
 import ArgumentParser
 import StreamTagDaemon
 
-/// `--client-key` and `--server-key`: talk to a daemon that runs CURVE (README "Security").
+/// `--client-key` and `--server-key`: talk to a daemon that runs CURVE (docs/security.md).
 struct ClientKeyOptions: ParsableArguments {
     @Option(name: .long, help: "This client's secret certificate (NAME.key_secret, mode 0600), for a daemon with CURVE; needs --server-key.")
     var clientKey: String?

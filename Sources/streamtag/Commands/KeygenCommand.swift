@@ -11,7 +11,7 @@ struct KeygenCommand: ParsableCommand {
         (create_certificates / load_certificate), so a C or Python client uses them as they are. \
         Give the daemon server.key_secret (security.server_key) and its clients server.key; put each \
         client's NAME.key in the daemon's security.clients (or security.control_clients) directory. \
-        Existing files are never overwritten. See README "Security".
+        Existing files are never overwritten. See docs/security.md.
         """
     )
 
