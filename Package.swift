@@ -12,7 +12,10 @@ let package = Package(
         .executable(name: "streamtag", targets: ["streamtag"]),
         .library(name: "StreamTagCore", targets: ["StreamTagCore"]),
         .library(name: "StreamTagTraining", targets: ["StreamTagTraining"]),
+        /// Swift programs that feed a daemon: join, seq numbering, answers, the load generator.
+        .library(name: "StreamTagClient", targets: ["StreamTagClient"]),
         // For the fuzz targets, a separate package in Fuzz/ (docs/reliability.md).
+        .library(name: "StreamTagWire", targets: ["StreamTagWire"]),
         .library(name: "StreamTagDaemon", targets: ["StreamTagDaemon"]),
     ],
     dependencies: [
@@ -60,10 +63,19 @@ let package = Package(
             name: "StreamTagTraining",
             dependencies: ["StreamTagCore", "COpenBLAS", "CStreamTagKernels"]
         ),
+        // The libzmq wrapper: context, sockets, poller, monitor, eventfd, CURVE keys.
+        .target(name: "StreamTagZMQ", dependencies: ["CZeroMQ", "StreamTagWire"]),
+        // The wire protocol (docs/protocol.md): the JSON scanner, input parsing, output
+        // encoding, control requests and answers. No I/O.
+        .target(name: "StreamTagWire"),
+        .target(name: "StreamTagClient", dependencies: ["StreamTagZMQ", "StreamTagWire", "CZeroMQ"]),
         .target(
             name: "StreamTagDaemon",
             dependencies: [
                 "StreamTagCore",
+                "StreamTagZMQ",
+                "StreamTagWire",
+                "StreamTagClient",
                 "CZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +96,9 @@ let package = Package(
                 "StreamTagCore",
                 "StreamTagTraining",
                 "StreamTagDaemon",
+                "StreamTagClient",
+                "StreamTagWire",
+                "StreamTagZMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/sample.txt")]
@@ -92,7 +107,9 @@ let package = Package(
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
         // Test helpers shared by the daemon and CLI tests (systemd's end of sd_notify).
         .target(name: "StreamTagTestSupport", path: "Tests/StreamTagTestSupport"),
-        .testTarget(name: "StreamTagDaemonTests", dependencies: ["StreamTagDaemon", "StreamTagTestSupport"]),
-        .testTarget(name: "StreamTagCLITests", dependencies: ["streamtag", "StreamTagDaemon", "StreamTagTestSupport"]),
+        .testTarget(name: "StreamTagDaemonTests",
+                    dependencies: ["StreamTagDaemon", "StreamTagClient", "StreamTagWire", "StreamTagZMQ", "StreamTagTestSupport"]),
+        .testTarget(name: "StreamTagCLITests",
+                    dependencies: ["streamtag", "StreamTagDaemon", "StreamTagClient", "StreamTagWire", "StreamTagTestSupport"]),
     ]
 )

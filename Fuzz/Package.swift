@@ -12,14 +12,15 @@ import PackageDescription
 // supplies `main`. `make fuzz` (Fuzz/run.sh) builds and runs them.
 let core = Target.Dependency.product(name: "StreamTagCore", package: "StreamTag")
 let daemon = Target.Dependency.product(name: "StreamTagDaemon", package: "StreamTag")
+let wire = Target.Dependency.product(name: "StreamTagWire", package: "StreamTag")
 
 let package = Package(
     name: "StreamTagFuzz",
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "StreamTag", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzInput", dependencies: [daemon]),
-        .executableTarget(name: "FuzzControl", dependencies: [daemon]),
+        .executableTarget(name: "FuzzInput", dependencies: [wire]),
+        .executableTarget(name: "FuzzControl", dependencies: [wire]),
         .executableTarget(name: "FuzzModelFile", dependencies: [core]),
         .executableTarget(name: "FuzzSnapshot", dependencies: [core, daemon]),
         .executableTarget(name: "FuzzConfig", dependencies: [daemon]),

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StreamTagDaemon
+import StreamTagClient
 
 /// `streamtag bench e2e` end to end on a tiny load: a real daemon child, real sockets.
 @Suite(.serialized) struct BenchE2ETests {

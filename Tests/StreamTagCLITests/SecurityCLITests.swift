@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StreamTagDaemon
+import StreamTagZMQ
 
 /// `streamtag keygen`, and `serve`, `send` and `ctl` with CURVE, as real processes.
 @Suite(.serialized) struct SecurityCLITests {

@@ -3,6 +3,7 @@ import Testing
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagClient
 #endif
 
 /// `streamtag serve` under a low descriptor limit (`ulimit -n`), flooded with idle TCP

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StreamTagDaemon
+import StreamTagClient
 
 /// `streamtag serve` as a real process: signals, snapshots, restarts.
 @Suite(.serialized) struct ServeTests {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagClient
 
 /// SIGHUP's config reload on a real daemon started from a YAML file: the file is rewritten,
 /// `reloadConfiguration` (what SIGHUP calls) runs, and the new rules show on the wire.

@@ -2,6 +2,8 @@ import Foundation
 import Logging
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
+@testable import StreamTagClient
 
 /// A daemon on free loopback ports with a client attached, for tests over real sockets.
 final class DaemonHarness {

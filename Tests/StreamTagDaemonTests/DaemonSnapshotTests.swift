@@ -3,6 +3,7 @@ import Logging
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagClient
 
 /// The daemon's snapshot at start and stop, with real sockets and files: the state directory
 /// is checked before ready, bad records are dropped, queued input survives a restart, and a

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
+@testable import StreamTagZMQ
 
 /// The daemon over real loopback sockets.
 @Suite(.serialized) struct DaemonTests {

@@ -3,6 +3,7 @@ import Logging
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagClient
 
 /// The load generator of `bench e2e`: its accounting against a real (in-process) daemon, and
 /// its checks against answers that break the rules.

@@ -6,6 +6,8 @@ import Synchronization
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
+@testable import StreamTagClient
 
 /// The WebSocket gateway over real sockets: a daemon with `websocket.listen` on a free
 /// loopback port, driven by `GatewayClient` (and the ZeroMQ harness client, which sees every

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// The counting behind the metrics, without sockets: the worker's hooks, the arrival queue,
 /// the log summary, the listen address.

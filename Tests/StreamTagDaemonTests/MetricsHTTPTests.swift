@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// `/metrics`, `/healthz` and `/readyz` of a running daemon, over real HTTP.
 @Suite(.serialized) struct MetricsHTTPTests {

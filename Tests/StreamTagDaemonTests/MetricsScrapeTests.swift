@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// The cost of a scrape does not grow with the number of streams: 100,000 open streams on an
 /// in-process daemon, then `GET /metrics` over real HTTP (one keep-alive connection), timed.

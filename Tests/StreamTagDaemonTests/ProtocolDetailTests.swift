@@ -4,6 +4,7 @@ import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
 import StreamTagTestSupport
+@testable import StreamTagWire
 
 /// Protocol details over real sockets: where a wrong frame count is reported and how it is
 /// counted, which errors carry a seq, that `overloaded` is counted, that a bind failure names

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagClient
 
 /// Hot reload over real sockets: files renamed into place, SIGHUP-style and control reloads,
 /// bad files, continuous load.

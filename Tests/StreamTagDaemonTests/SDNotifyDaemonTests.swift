@@ -4,6 +4,8 @@ import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
 import StreamTagTestSupport
+@testable import StreamTagWire
+@testable import StreamTagClient
 
 /// The daemon's systemd notifications over real sockets: a daemon in this process, its notify
 /// socket and watchdog interval passed in explicitly (the environment is process-wide and the

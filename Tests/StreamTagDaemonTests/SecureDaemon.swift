@@ -2,6 +2,8 @@ import Foundation
 import Logging
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
+@testable import StreamTagClient
 
 /// A daemon with CURVE on (the fixture's keys), free loopback ports and a metrics listener,
 /// for tests over real sockets. Clients are made per test, each with the keys it is given.

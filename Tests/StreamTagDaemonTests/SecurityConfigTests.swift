@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagClient
 
 /// The `security:` settings: overrides, what depends on what, and the refusal to face the
 /// network in plaintext.

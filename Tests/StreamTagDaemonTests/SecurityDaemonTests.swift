@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagClient
 
 /// CURVE over real loopback sockets: who gets in, and that a refused client gets nothing
 /// through — checked from an allowed client (`ctl status`) and the metrics.

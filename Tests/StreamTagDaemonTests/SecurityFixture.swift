@@ -1,5 +1,7 @@
 import Foundation
 @testable import StreamTagDaemon
+@testable import StreamTagZMQ
+@testable import StreamTagClient
 
 /// Keys on disk for CURVE tests: a server key, a producer key in `clients/`, an operator key
 /// in `control/`, and a stranger's key in neither. Removed by `remove()`.

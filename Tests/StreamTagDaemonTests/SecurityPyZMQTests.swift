@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagZMQ
+@testable import StreamTagClient
 
 /// The key format against pyzmq's own (`zmq.auth`), and a Python client over CURVE. Needs
 /// python3 with pyzmq (`python3 -m pip install pyzmq`; `.ci/run` installs it): without it

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagClient
 
 /// Scale-out by topic prefix: two daemons, disjoint `input.subscribe` prefixes, one producer
 /// publishing to both. Each stream must be handled by exactly one daemon.

@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// The sequence and lifecycle rules of docs/protocol.md#sequence-rules on the pure stream table.
 @Suite struct StreamTableTests {
@@ -94,7 +95,7 @@ import Testing
         var t = Self.table { $0.maxPendingTokens = 3 }
         t.accept(Self.message("s", 1, ["a", "b"]), now: 0)
         t.accept(Self.message("s", 2, ["c", "d"]), now: 0)
-        #expect(Self.ops(t, "s").last?.hasPrefix("event error(code: StreamTagDaemon.WireErrorCode.overloaded") == true)
+        #expect(Self.ops(t, "s").last?.hasPrefix("event error(code: StreamTagWire.WireErrorCode.overloaded") == true)
         #expect(t[t.slot(of: "s")!].lastSeq == 1)
         t.accept(Self.message("s", 2, ["c"]), now: 0)             // the same seq fits now
         #expect(Self.ops(t, "s").suffix(2) == ["c", "answer 2"])

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// Control requests and answers (docs/protocol.md#control): every request gets a parse result, never a throw.
 @Suite struct WireControlTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// Frame count, stream id, size limit, token count limits and parser reuse (docs/protocol.md#frames, #limits).
 @Suite struct WireFramesTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// Randomized: mutate valid messages thousands of times. The parser must never crash, and
 /// every outcome must be consistent with an independent parser (Foundation's JSONSerialization):

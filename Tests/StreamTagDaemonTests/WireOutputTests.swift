@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// Output messages (docs/protocol.md#the-tags-answer, #events): exact bytes, and validity proven by parsing them back with
 /// Foundation's JSONSerialization and with our own strict parser.

@@ -1,6 +1,7 @@
 import StreamTagCore
 import StreamTagDaemon
 import Testing
+import StreamTagWire
 
 // Shared helpers for the Wire*Tests files (named *Tests.swift only to sit with them).
 

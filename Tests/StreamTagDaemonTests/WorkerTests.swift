@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
+@testable import StreamTagWire
 
 /// A worker driven directly: no sockets, no threads, a fake clock.
 final class WorkerHarness {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagZMQ
 
 @Suite struct ZMQPubSubTests {
     @Test func subscriberOnlyGetsItsTopicPrefix() throws {

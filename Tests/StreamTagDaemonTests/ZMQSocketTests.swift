@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagZMQ
 
 /// Polls `body` every few milliseconds until it returns a value or `milliseconds` pass.
 /// Shared by the ZMQ test suites (slow-joiner waits and other "eventually" conditions).

@@ -1,4 +1,4 @@
-import StreamTagDaemon
+import StreamTagWire
 
 // A control request frame (the REP socket's one frame). Checked besides "never traps": a
 // parsed request is one the daemon knows, a refused one has a message, and the answer the

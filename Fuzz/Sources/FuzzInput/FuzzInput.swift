@@ -1,5 +1,5 @@
 import Foundation
-import StreamTagDaemon
+import StreamTagWire
 
 // Input messages as the I/O thread sees them: frame 1 (stream id) and frame 2 (JSON body).
 // Fuzz input layout: byte 0 = the stream id's length n (clamped to what follows), the next n

@@ -1,4 +1,5 @@
 import Logging
+import StreamTagWire
 
 extension DaemonConfig {
     /// ZeroMQ takes high-water marks as a C `int`.

@@ -1,5 +1,6 @@
 import Logging
 import StreamTagCore
+import StreamTagWire
 
 /// Every setting of the daemon, as plain values (docs/configuration.md lists them all).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import StreamTagCore
+import StreamTagWire
 
 extension Daemon {
     /// Answers one control request. REP needs exactly one answer per request: while an answer

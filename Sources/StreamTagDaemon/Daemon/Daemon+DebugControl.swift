@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagWire
 
 extension Daemon {
     /// Control commands for tests and drills, in debug builds only; looked at before the normal

@@ -1,5 +1,7 @@
 import Foundation
 import StreamTagCore
+import StreamTagZMQ
+import StreamTagWire
 
 extension Daemon {
     /// The I/O thread: every socket lives here.

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import StreamTagCore
 import Synchronization
+import StreamTagWire
 
 extension Daemon {
     /// Reloads the model file (any thread): on SIGHUP, the control `reload`, or when the

@@ -1,6 +1,7 @@
 import CZeroMQ
 import Foundation
 import Synchronization
+import StreamTagZMQ
 
 extension Daemon {
     /// After `openSockets`, before the I/O thread runs: counts what libzmq does silently — an

@@ -1,5 +1,6 @@
 import Foundation
 import StreamTagCore
+import StreamTagZMQ
 
 extension Daemon {
     /// Creates and binds/connects the three sockets.

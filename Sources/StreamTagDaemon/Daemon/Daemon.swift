@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import StreamTagCore
 import Synchronization
+import StreamTagZMQ
+import StreamTagWire
 
 /// The running daemon: sockets on one I/O thread, streams on worker threads (docs/protocol.md, docs/concepts.md).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import StreamTagWire
 
 /// The daemon's side of the WebSocket gateway (docs/websocket.md): the
 /// I/O thread takes the gateway's events, parses message bodies with the same `InputParser`

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import StreamTagWire
 
 /// What the gateway answers to one HTTP request, decided before any upgrade: the stream a
 /// WebSocket may open, the live page, or a refusal with its status and reason.

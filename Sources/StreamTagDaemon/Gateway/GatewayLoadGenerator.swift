@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import Synchronization
+import StreamTagClient
 
 /// The load generator of the gateway measurement (docs/websocket.md):
 /// one WebSocket connection per stream, all on one event loop, with the same phases, figures

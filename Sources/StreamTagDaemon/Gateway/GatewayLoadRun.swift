@@ -1,4 +1,5 @@
 import NIOCore
+import StreamTagClient
 
 /// One phase of ``GatewayLoadGenerator``, on its event loop (the group's only thread, so every
 /// callback that touches it runs there). The bookkeeping and the checks are the ZeroMQ load

@@ -1,5 +1,6 @@
 import Prometheus
 import Synchronization
+import StreamTagWire
 
 /// The gateway's metrics, in the daemon's registry (served at `/metrics`):
 ///

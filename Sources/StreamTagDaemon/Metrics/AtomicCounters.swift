@@ -1,4 +1,5 @@
 import Synchronization
+import StreamTagWire
 
 /// A fixed number of relaxed atomic counters in one allocation: lock-free increments from any
 /// thread, read by scrapes and by the log summary. (`Atomic` cannot live in an array.)

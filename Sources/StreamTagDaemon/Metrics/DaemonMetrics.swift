@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Prometheus
 import Synchronization
+import StreamTagWire
 
 /// The daemon's Prometheus metrics (docs/operations.md#metrics-health-logs), served as text at `GET /metrics` on
 /// `metrics.listen` (see ``MetricsServer``, ``MetricsRoutes``).

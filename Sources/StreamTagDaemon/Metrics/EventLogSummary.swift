@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import StreamTagWire
 
 /// Log lines for what an operator should notice but that may happen thousands of times a
 /// second: rejected messages, evictions, gaps and duplicates, output drops. Instead of one line

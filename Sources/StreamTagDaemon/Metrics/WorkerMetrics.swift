@@ -1,4 +1,5 @@
 import Dispatch
+import StreamTagWire
 
 /// What a `StreamWorker` feeds: the daemon's metrics (shared by all workers) and its own gauges.
 /// A worker made outside a daemon (tests) gets a private `DaemonMetrics` that nobody serves;
@@ -37,20 +38,6 @@ struct WorkerMetrics: Sendable {
         defer { answerArrival = 0 }
         return answerArrival
     }
-}
-
-/// When an input message reached the I/O thread (monotonic nanoseconds, taken when the parser
-/// builds the message), for `streamtag_token_to_tag_latency_seconds`. Bookkeeping, not
-/// content: two messages are equal whatever their arrival times.
-public struct ArrivalTime: Equatable, Sendable {
-    public var nanoseconds: UInt64
-
-    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
-
-    /// Now, on the monotonic clock.
-    public static var now: ArrivalTime { ArrivalTime(nanoseconds: DispatchTime.now().uptimeNanoseconds) }
-
-    public static func == (_: ArrivalTime, _: ArrivalTime) -> Bool { true }
 }
 
 /// The arrival times of a stream's accepted messages whose answers are not out yet, oldest

@@ -3,6 +3,7 @@ import Dispatch
 import Logging
 import Prometheus
 import Synchronization
+import StreamTagZMQ
 
 /// CURVE on the daemon's three sockets (docs/security.md): the server key, the key ring, the
 /// ZAP handler, the key-directory watcher and the refusal counts. Failed handshakes reach it

@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagZMQ
 
 /// A directory of allowed public keys, in czmq's certificate-store layout: one public
 /// certificate per file (`alice.key`, as `streamtag keygen` or pyzmq writes it); files whose

@@ -1,3 +1,4 @@
+import StreamTagZMQ
 /// Who may connect to which socket (docs/security.md): keys of `security.clients` or
 /// `security.control_clients` on the input and output sockets, keys of
 /// `security.control_clients` only on the control socket.

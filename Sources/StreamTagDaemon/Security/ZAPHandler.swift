@@ -1,3 +1,4 @@
+import StreamTagZMQ
 /// The daemon's ZAP handler (ZeroMQ RFC 27): a REP socket on `inproc://zeromq.zap.01` in the
 /// daemon's context, which libzmq asks about every CURVE client before the handshake ends.
 ///

@@ -1,3 +1,4 @@
+import StreamTagWire
 /// A stream's queued input as a snapshot keeps it: the ops of the messages accepted and not yet
 /// run (see `StreamOp`), so that a stop never has to compute a backlog first. A restart runs
 /// them as if they had just arrived.

@@ -1,4 +1,5 @@
 import StreamTagCore
+import StreamTagWire
 
 /// What a snapshot record may hold under the serving model: the bounds every field is checked
 /// against when the snapshot is read, so that nothing restored can trap a worker later (a

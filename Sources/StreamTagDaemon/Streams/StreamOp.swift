@@ -1,3 +1,4 @@
+import StreamTagWire
 /// One thing a stream still has to do, in input order. An accepted message becomes a short
 /// program — `[gap event] [clear] token… [flush] answer [end]` — so that everything a stream
 /// publishes comes out in the order of the messages that caused it, however the steps of

@@ -1,5 +1,6 @@
 import DequeModule
 import StreamTagCore
+import StreamTagWire
 
 /// Everything a worker knows about one open stream besides its recurrent state, which lives in
 /// row `slot` of the worker's state slab.

@@ -1,5 +1,6 @@
 import StreamTagCore
 import DequeModule
+import StreamTagWire
 
 /// The streams of one worker as a pure state machine: sequence numbers (gaps, duplicates,
 /// the end-grace window), resets and ends, pending limits, idle and memory eviction, drops.

@@ -1,4 +1,5 @@
 import StreamTagCore
+import StreamTagWire
 
 /// One model as a worker runs it: stepper, decoder, and a slab holding the recurrent state of
 /// every stream on this model (row = the stream's slot). After a reload a worker can run two

@@ -1,4 +1,5 @@
 import StreamTagCore
+import StreamTagWire
 
 /// One worker's streams and the machinery that advances them: the stream table and one
 /// `ModelRuntime` per model in use (normally one; two while streams move to a reloaded model).

@@ -2,6 +2,9 @@ import Foundation
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagZMQ
+import StreamTagWire
+import StreamTagClient
 #endif
 
 /// The daemon under test: `streamtag serve` of this very binary, as a child process with a

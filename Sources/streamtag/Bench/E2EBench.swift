@@ -4,6 +4,7 @@ import StreamTagCore
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagClient
 #endif
 
 /// End-to-end daemon benchmark over real loopback TCP (docs/benchmarks.md#end-to-end): the daemon runs as a child

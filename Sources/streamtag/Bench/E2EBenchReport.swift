@@ -1,5 +1,6 @@
 import Foundation
 import StreamTagDaemon
+import StreamTagClient
 
 /// CPU use during a run's measurement interval, in cores (CPU seconds per second).
 struct E2ECPU {

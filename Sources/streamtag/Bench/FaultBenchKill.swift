@@ -3,6 +3,7 @@ import StreamTagCore
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagClient
 #endif
 
 /// `kill -9` at random moments under load, with restarts on the same ports and state

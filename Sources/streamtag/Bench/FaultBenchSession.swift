@@ -3,6 +3,8 @@ import StreamTagCore
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagWire
+import StreamTagClient
 #endif
 
 /// A client session against a drill daemon: the client, its checked streams, and helpers the

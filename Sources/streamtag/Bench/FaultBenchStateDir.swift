@@ -2,6 +2,7 @@ import Foundation
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagWire
 #endif
 
 /// `state_dir` full or unwritable. Expected (issue "state directory full or unwritable",

@@ -1,5 +1,7 @@
 import Foundation
 import StreamTagDaemon
+import StreamTagWire
+import StreamTagClient
 
 /// The streams of a fault drill or soak, driven through `StreamClient` and checked answer by
 /// answer (`DrillCheck` says what is verified). One thread. Every message of a stream carries

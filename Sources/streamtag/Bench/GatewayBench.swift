@@ -3,6 +3,7 @@ import CStreamTagKernels
 import Foundation
 import StreamTagCore
 import StreamTagDaemon
+import StreamTagClient
 
 /// The WebSocket gateway next to the ZeroMQ path, in one run against one daemon
 /// (docs/websocket.md): the same phases, figures and checks as `bench e2e`,

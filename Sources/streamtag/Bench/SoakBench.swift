@@ -4,6 +4,7 @@ import StreamTagCore
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagClient
 #endif
 
 /// `streamtag bench soak`: a daemon child under changing load for a long time, its RSS and open

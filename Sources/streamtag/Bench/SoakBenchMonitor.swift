@@ -2,6 +2,7 @@ import Foundation
 import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
+import StreamTagClient
 #endif
 
 /// The soak's operator, on a thread of its own so that the stream driver never waits for it:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StreamTagDaemon
+import StreamTagClient
 
 /// `--client-key` and `--server-key`: talk to a daemon that runs CURVE (docs/security.md).
 struct ClientKeyOptions: ParsableArguments {

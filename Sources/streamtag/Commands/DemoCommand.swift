@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import StreamTagCore
 import StreamTagDaemon
+import StreamTagClient
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StreamTagDaemon
+import StreamTagZMQ
 
 struct KeygenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import StreamTagDaemon
+import StreamTagWire
+import StreamTagClient
 
 struct SendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

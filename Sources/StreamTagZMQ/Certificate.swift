@@ -1,3 +1,4 @@
+import StreamTagWire
 import Foundation
 
 /// A CURVE certificate file in the format of czmq's `zcert` and pyzmq's

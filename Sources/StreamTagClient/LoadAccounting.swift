@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,7 +17,7 @@ public func loadClockNanos() -> UInt64 {
 /// Per-stream bookkeeping of one run: what was sent, what came back, and the checks of
 /// `LoadVerification`. Streams are numbered 0..<streams; the caller maps topics to numbers.
 /// Answers are read straight from the received bytes (`AnswerScanner`), without allocating.
-struct LoadAccounting {
+package struct LoadAccounting {
     let streams: Int
     /// Send times kept per stream (a ring indexed by seq % window): at most `window`
     /// unanswered messages per stream.
@@ -35,12 +37,12 @@ struct LoadAccounting {
     private(set) var answers = 0
     private(set) var tagsReceived = 0
     private(set) var tokensSentTotal = 0
-    private(set) var endsReceived = 0
+    package private(set) var endsReceived = 0
 
     /// The measurement interval: answers received in it count towards throughput; latency
     /// samples are taken for messages sent and answered inside it.
-    var measureStart: UInt64 = .max
-    var measureEnd: UInt64 = .max
+    package var measureStart: UInt64 = .max
+    package var measureEnd: UInt64 = .max
     private(set) var tagsInWindow = 0
     private(set) var answersInWindow = 0
     private(set) var tokensSentInWindow = 0
@@ -49,7 +51,7 @@ struct LoadAccounting {
 
     private var scanner = AnswerScanner()
 
-    init(streams: Int, window: Int, words: LoadWords) {
+    package init(streams: Int, window: Int, words: LoadWords) {
         self.streams = streams
         self.window = max(1, window)
         self.words = words
@@ -62,10 +64,10 @@ struct LoadAccounting {
     }
 
     /// Messages sent and not yet answered, all streams.
-    var outstanding: Int { messagesSent - answers }
+    package var outstanding: Int { messagesSent - answers }
 
     @inline(__always)
-    func unanswered(_ stream: Int) -> Int { sent[stream] - answered[stream] }
+    package func unanswered(_ stream: Int) -> Int { sent[stream] - answered[stream] }
 
     /// Books a message about to be sent: returns its seq and the stream position of its first token.
     @inline(__always)
@@ -83,7 +85,7 @@ struct LoadAccounting {
     /// Books the next message of stream `s` (`recordSend`) and writes its JSON body into `body`
     /// (emptied first): `{"seq":N,"tokens":[…]}`, with `"end":true` when `end`. Both transports
     /// of the load generator send exactly these bytes.
-    mutating func writeMessage(stream s: Int, tokens k: Int, end: Bool, at time: UInt64, into body: inout [UInt8]) {
+    package mutating func writeMessage(stream s: Int, tokens k: Int, end: Bool, at time: UInt64, into body: inout [UInt8]) {
         let (seq, position) = recordSend(stream: s, tokens: k, at: time)
         body.removeAll(keepingCapacity: true)
         JSONWriter.appendRaw(#"{"seq":"#, to: &body)
@@ -101,7 +103,7 @@ struct LoadAccounting {
         body.append(UInt8(ascii: "}"))
     }
 
-    enum Outcome {
+    package enum Outcome {
         /// An in-order answer: the stream may send again.
         case answer
         /// An `end` event.
@@ -111,7 +113,7 @@ struct LoadAccounting {
     }
 
     /// Books a message for stream `s` received at `time`.
-    mutating func receive(stream s: Int, body: UnsafeRawBufferPointer, at time: UInt64) -> Outcome {
+    package mutating func receive(stream s: Int, body: UnsafeRawBufferPointer, at time: UInt64) -> Outcome {
         guard scanner.scan(body) else {
             verification.unreadable += 1
             return .other
@@ -209,7 +211,7 @@ struct LoadAccounting {
     /// Closes the books (`finish`, with the phase's `endStreams`) and writes what they hold into
     /// `result`: totals, latencies, checks, and rates over the part of the measurement interval
     /// that the run (`start` to `finished`) covered (none without an interval, as in `open` runs).
-    mutating func finish(into result: inout LoadResult, start: UInt64, finished: UInt64) {
+    package mutating func finish(into result: inout LoadResult, start: UInt64, finished: UInt64) {
         finish(ended: result.phase.endStreams)
         let measured = Double(min(finished, measureEnd) - min(measureStart, finished)) / 1e9
         result.measuredSeconds = measured

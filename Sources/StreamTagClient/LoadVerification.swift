@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 /// What the load generator checks for every stream (docs/protocol.md#ordering): one `tags` answer per message,
 /// in `seq` order; final positions `i` 0, 1, 2, … with none skipped or repeated; each token echoed
 /// byte for byte; one `end` event with the right token count; no other event. Every counter

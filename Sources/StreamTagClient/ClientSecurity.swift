@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 /// A client's CURVE settings: its own key pair and the daemon's public key
 /// (docs/security.md). Given to ``StreamClient``, ``LoadGenerator`` and `controlRequest`, it makes
 /// every socket they open a CURVE client; without it they speak plaintext.

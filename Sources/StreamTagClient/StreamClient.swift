@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 import Foundation
 
 /// A producer and consumer of token streams, as docs/protocol.md#joining describes a client: it subscribes to

@@ -319,7 +319,7 @@ public final class ZMQSocket: @unchecked Sendable {
     // MARK: Helpers
 
     /// The open libzmq socket, or `ENOTSOCK` naming `call` once closed.
-    func live(_ call: String) throws(ZMQError) -> UnsafeMutableRawPointer {
+    package func live(_ call: String) throws(ZMQError) -> UnsafeMutableRawPointer {
         guard let handle else { throw ZMQError(code: ENOTSOCK, call: call) }
         return handle
     }

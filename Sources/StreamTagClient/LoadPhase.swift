@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 /// One run of the load generator against a daemon.
 public struct LoadPhase: Sendable {
     public enum Mode: Sendable, Equatable {
@@ -109,4 +111,7 @@ public struct LoadResult: Sendable {
     /// Whether every answer (and end) arrived before the drain timeout.
     public var drained = false
     public var verification = LoadVerification()
+
+    /// An empty result for `phase`, filled in by a load generator.
+    package init(phase: LoadPhase) { self.phase = phase }
 }

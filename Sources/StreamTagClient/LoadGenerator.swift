@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 import CZeroMQ
 #if canImport(Glibc)
 import Glibc

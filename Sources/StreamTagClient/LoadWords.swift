@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 /// The words a run sends, kept as raw bytes. Only words whose JSON form is the word itself
 /// between quotes are used, so that the echo check can compare the answer's bytes directly.
 public struct LoadWords: Sendable {

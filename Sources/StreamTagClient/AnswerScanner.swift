@@ -1,3 +1,5 @@
+import StreamTagWire
+import StreamTagZMQ
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -8,21 +8,21 @@ import Foundation
 /// Create it before the sockets bind (events before that are missed). The thread ends when the
 /// context terminates (its poll returns `ETERM`), closing its own sockets, so
 /// `ZMQContext.terminate()` does not wait for it.
-final class ZMQEventMonitor: @unchecked Sendable {
+package final class ZMQEventMonitor: @unchecked Sendable {
     /// One event: which watched socket (its name), the event (`ZMQ_EVENT_*`), its value (an
     /// errno for failures, a descriptor otherwise).
-    struct Event: Sendable {
-        var socket: String
-        var event: Int32
-        var value: Int32
+    package struct Event: Sendable {
+        package var socket: String
+        package var event: Int32
+        package var value: Int32
     }
 
     private var pairs: [(name: String, handle: UnsafeMutableRawPointer)] = []
     private let onEvent: @Sendable (Event) -> Void
 
     /// Watches `events` (a `ZMQ_EVENT_*` mask) on each named socket.
-    init(context: ZMQContext, sockets: [(name: String, socket: ZMQSocket, events: Int32)],
-         onEvent: @escaping @Sendable (Event) -> Void) throws {
+    package init(context: ZMQContext, sockets: [(name: String, socket: ZMQSocket, events: Int32)],
+                 onEvent: @escaping @Sendable (Event) -> Void) throws {
         self.onEvent = onEvent
         let tag = UUID().uuidString
         do {
