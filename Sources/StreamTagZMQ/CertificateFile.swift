@@ -36,11 +36,17 @@ public enum CertificateFile {
         func failure(_ what: String) -> SecurityError {
             SecurityError(path: path, message: "cannot read the key file: \(what)\(String(cString: strerror(errno)))")
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO dropped into a key directory must not stall the re-read.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw failure("") }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure("fstat: ") }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: errno = EISDIR; throw failure("")
+        default: throw SecurityError(path: path, message: "cannot read the key file: not a regular file (a FIFO, socket or device)")
+        }
         var bytes = [UInt8](repeating: 0, count: maxBytes + 1)
         var filled = 0
         while filled < bytes.count {

@@ -48,6 +48,25 @@ import Testing
         #expect(ioError(dir + "/empty")?.code == .truncated)
     }
 
+    @Test func wholeFileReadsRefuseFIFOsDevicesAndFilesOverTheLimit() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A FIFO with no writer: refused at once, not waited on.
+        #expect(mkfifo(dir + "/fifo", 0o644) == 0)
+        #expect(throws: FileError(path: dir + "/fifo", problem: "is not a regular file (a FIFO, socket or device)")) {
+            try AtomicFile.read(path: dir + "/fifo")
+        }
+        // /dev/zero never ends: refused before a byte is read.
+        #expect(throws: FileError(path: "/dev/zero", problem: "is not a regular file (a FIFO, socket or device)")) {
+            try AtomicFile.read(path: "/dev/zero")
+        }
+        try AtomicFile.write(Array(repeating: 7, count: 100), to: dir + "/big")
+        #expect(throws: FileError(path: dir + "/big", problem: "is 100 bytes, more than the 99 this file may have")) {
+            try AtomicFile.read(path: dir + "/big", limit: 99)
+        }
+        #expect(try AtomicFile.read(path: dir + "/big", limit: 100).count == 100)
+    }
+
     @Test func writeReplacesAndLeavesNoTemporaryFile() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -195,6 +195,18 @@ struct ConfigErrorTests {
         }
     }
 
+    @Test func fifoOrDeviceInsteadOfFileIsRefusedWithoutWaiting() throws {
+        let fifo = FileManager.default.temporaryDirectory.path + "/streamtag-config-fifo-\(getpid())"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        defer { unlink(fifo) }
+        #expect(throws: ConfigError(key: "", message: "\(fifo) is not a regular file (a FIFO, socket or device)")) {
+            try DaemonConfig.load(file: fifo, environment: [:])
+        }
+        #expect(throws: ConfigError(key: "", message: "/dev/zero is not a regular file (a FIFO, socket or device)")) {
+            try DaemonConfig.load(file: "/dev/zero", environment: [:])
+        }
+    }
+
     @Test func invalidYAMLGivesTheLine() throws {
         let unclosed = try loadError("input:\n  bind: \"tcp://a:1\n  hwm: 5\n")
         #expect(unclosed?.key == "")

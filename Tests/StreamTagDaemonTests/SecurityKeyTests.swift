@@ -3,6 +3,7 @@ import Logging
 import Prometheus
 import Testing
 @testable import StreamTagDaemon
+@testable import StreamTagZMQ
 
 /// Keys, certificate files, key directories, the ZAP answers and the refusal summary.
 @Suite struct SecurityKeyTests {
@@ -67,6 +68,11 @@ import Testing
         }
         #expect { try CertificateFile.loadSecret(dir) } throws: {
             "\($0)" == "security: \(dir): cannot read the key file: \(String(cString: strerror(EISDIR)))"
+        }
+        // A FIFO (in a key directory, say) is refused at once: a re-read never waits for a writer.
+        #expect(mkfifo(dir + "/fifo.key", 0o644) == 0)
+        #expect { try CertificateFile.loadPublic(dir + "/fifo.key") } throws: {
+            "\($0)" == "security: \(dir)/fifo.key: cannot read the key file: not a regular file (a FIFO, socket or device)"
         }
     }
 

@@ -21,6 +21,13 @@ public struct FileError: Error, Sendable, Equatable, CustomStringConvertible {
         message = "cannot \(action) \(path): \(String(cString: strerror(code)))"
     }
 
+    /// `PATH PROBLEM` for what is wrong with a file rather than with a system call.
+    public init(path: String, problem: String) {
+        self.path = path
+        errno = EINVAL
+        message = "\(path) \(problem)"
+    }
+
     public var description: String { message }
 }
 
@@ -58,21 +65,36 @@ public enum AtomicFile {
         try syncDirectory(directory)
     }
 
-    /// Reads a whole file. Fails with the path and the system's reason (missing file, a
-    /// directory, no permission, ...).
-    public static func read(path: String) throws(FileError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Reads a whole regular file of at most `limit` bytes. Fails with the path and the reason:
+    /// the system's (missing file, no permission, ...), or anything but a regular file (a
+    /// directory, a FIFO, a device such as `/dev/zero`: opened without blocking and refused
+    /// before a byte is read), or a file larger than `limit`.
+    public static func read(path: String, limit: Int = .max) throws(FileError) -> [UInt8] {
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw FileError("open", path, errno: errno) }
         defer { _ = close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileError("stat", path, errno: errno) }
-        guard (info.st_mode & S_IFMT) != S_IFDIR else { throw FileError("read", path, errno: EISDIR) }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw FileError("read", path, errno: EISDIR)
+        default: throw FileError(path: path, problem: "is not a regular file (a FIFO, socket or device)")
+        }
+        guard Int(info.st_size) <= limit else {
+            throw FileError(path: path, problem: "is \(info.st_size) bytes, more than the \(limit) this file may have")
+        }
 
-        // st_size is a hint only: read to end of file whatever it says.
+        // st_size is a hint only (the file may grow): read to end of file, up to the limit.
         var out = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
         var filled = 0
         while true {
-            if filled == out.count { out.append(contentsOf: repeatElement(0, count: max(out.count, 4096))) }
+            if filled == out.count {
+                guard filled <= limit else {
+                    throw FileError(path: path, problem: "grew past the \(limit) bytes this file may have while it was read")
+                }
+                out.append(contentsOf: repeatElement(0, count: max(out.count, 4096)))
+            }
             let n = out.withUnsafeMutableBytes { buf in systemRead(fd, buf, from: filled) }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -80,6 +102,9 @@ public enum AtomicFile {
             }
             if n == 0 { break }
             filled += n
+        }
+        guard filled <= limit else {
+            throw FileError(path: path, problem: "grew past the \(limit) bytes this file may have while it was read")
         }
         out.removeSubrange(filled...)
         return out

@@ -1,4 +1,5 @@
 import Configuration
+import StreamTagCore
 import Foundation
 
 /// Reads the YAML configuration file into a swift-configuration `YAMLSnapshot` and checks its
@@ -41,25 +42,25 @@ enum ConfigFile {
         return snapshot
     }
 
-    /// The file's text, or an error saying why it cannot be had.
+    /// Largest configuration file read (the example with every setting and its comments is
+    /// about 10 KiB).
+    static let maxFileBytes = 1 << 20
+
+    /// The file's text, or an error saying why it cannot be had. Only a regular file is read,
+    /// without blocking (a FIFO at the path is refused, not waited on, at start and on SIGHUP).
     private static func contents(of path: String) throws(ConfigError) -> String {
-        let files = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard files.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigError(key: "", message: "\(path): no such file")
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(path: path, limit: maxFileBytes)
+        } catch {
+            switch error.errno {
+            case ENOENT: throw ConfigError(key: "", message: "\(path): no such file")
+            case EISDIR: throw ConfigError(key: "", message: "\(path): is a directory, not a configuration file")
+            case EACCES: throw ConfigError(key: "", message: "\(path): cannot be read (permission denied)")
+            default: throw ConfigError(key: "", message: error.message)
+            }
         }
-        guard !isDirectory.boolValue else {
-            throw ConfigError(key: "", message: "\(path): is a directory, not a configuration file")
-        }
-        // An empty file is all defaults. Not read: FileManager.contents(atPath:) leaks a 4 KiB
-        // buffer on an empty file (swift-foundation; found by the config fuzz target).
-        if files.isReadableFile(atPath: path), (try? files.attributesOfItem(atPath: path))?[.size] as? Int == 0 {
-            return ""
-        }
-        guard files.isReadableFile(atPath: path), let data = files.contents(atPath: path) else {
-            throw ConfigError(key: "", message: "\(path): cannot be read (permission denied)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(key: "", message: "\(path): is not UTF-8 text")
         }
         // Editors on some systems start UTF-8 files with a byte-order mark; YAML ignores it.

@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagCore
 
 extension DaemonConfig {
     /// Key `websocket`: the WebSocket gateway and its live page (docs/websocket.md).
@@ -67,9 +68,9 @@ extension DaemonConfig {
             guard !tokenFile.isEmpty else { return tokens }
             let text: String
             do {
-                text = try String(contentsOfFile: tokenFile, encoding: .utf8)
+                text = String(decoding: try AtomicFile.read(path: tokenFile, limit: 1 << 20), as: UTF8.self)
             } catch {
-                throw GatewayError(message: "websocket.token_file: cannot read \(tokenFile): \(error.localizedDescription)")
+                throw GatewayError(message: "websocket.token_file: \(error.message)")
             }
             let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty && !$0.hasPrefix("#") }
