@@ -21,7 +21,7 @@ func loadYAML(_ yaml: String, environment: [String: String] = [:], overrides: [S
 
 @Suite("Config loading and precedence")
 struct ConfigLoadTests {
-    @Test func defaultsMatchTheSpec() {
+    @Test func defaultsMatchTheConfigurationReference() {
         let config = DaemonConfig()
         #expect(config.input.bind == "tcp://127.0.0.1:5560")
         #expect(config.input.connect.isEmpty)
@@ -196,6 +196,16 @@ struct ConfigLoadTests {
         #expect(try loadYAML(DaemonConfig().describe()) == DaemonConfig())
         #expect(text.contains("  max_zmq_message_bytes: 3000000\n"))
         #expect(DaemonConfig().describe().contains("  max_zmq_message_bytes: ~  # 1MiB = 16 × max_message_bytes\n"))
+    }
+
+    @Test func printConfigDoesNotShowBearerTokens() throws {
+        var config = DaemonConfig()
+        config.websocket.tokens = ["s3cret-one", "s3cret-two"]
+        let text = config.describe()
+        #expect(!text.contains("s3cret"))
+        #expect(text.contains("  tokens: []  # 2 token(s) set, not shown\n"))
+        config.websocket.tokens = []
+        #expect(try loadYAML(text) == config)
     }
 
     @Test func reloadingIsAPlainCallThatSeesNewValues() throws {
