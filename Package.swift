@@ -99,6 +99,7 @@ let package = Package(
                 "StreamTagClient",
                 "StreamTagWire",
                 "StreamTagZMQ",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources/sample.txt")]

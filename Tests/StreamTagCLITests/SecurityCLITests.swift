@@ -59,6 +59,29 @@ import StreamTagZMQ
         #expect(half.status != 0)
         #expect(half.stderr.contains("--client-key needs --server-key"), "\(half.stderr)")
 
+        // The same, from client configuration files; a flag wins over the file.
+        let opsConfig = dir + "/ops.yaml", producerConfig = dir + "/producer.yaml"
+        try "control: \(server.control)\nsecurity:\n  client_key: \(dir)/me/ops.key_secret\n  server_key: \(dir)/keys/server.key\n"
+            .write(toFile: opsConfig, atomically: true, encoding: .utf8)
+        try "input: \(server.input)\noutput: \(server.output)\nsecurity:\n  client_key: \(dir)/me/producer.key_secret\n  server_key: \(dir)/keys/server.key\n"
+            .write(toFile: producerConfig, atomically: true, encoding: .utf8)
+        let fromFile = try CLI.run(["ctl", "status", "--client-config", opsConfig])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        let sentFromFile = try CLI.run(["send", "--stream", "t", "--client-config", producerConfig], stdin: "a dog\n")
+        #expect(sentFromFile.status == 0, "\(sentFromFile.stderr)")
+        #expect(sentFromFile.stdout.split(separator: "\n").count == 2)
+        let overridden = try CLI.run(["ctl", "status", "--client-config", opsConfig, "--timeout", "1",
+                                      "--client-key", dir + "/me/producer.key_secret"])
+        #expect(overridden.status != 0)
+        try "control: \(server.control)\nsecurity:\n  client_keys: x\n".write(toFile: opsConfig, atomically: true, encoding: .utf8)
+        let unknown = try CLI.run(["ctl", "status", "--client-config", opsConfig])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("\(opsConfig): security.client_keys: unknown key"), "\(unknown.stderr)")
+        #expect(mkfifo(dir + "/fifo.yaml", 0o644) == 0)
+        let fifo = try CLI.run(["ctl", "status", "--client-config", dir + "/fifo.yaml"])
+        #expect(fifo.status != 0)
+        #expect(fifo.stderr.contains("is not a regular file"), "\(fifo.stderr)")
+
         kill(server.process.processIdentifier, SIGHUP)
         #expect(server.waitForLog("keys re-read"), "\(server.log)")
     }

@@ -48,6 +48,14 @@ struct E2EBenchCommand: ParsableCommand {
     var connect: String?
     @Option(name: .long, help: "plaintext; curve (the daemon runs CURVE with fresh keys, the generator is an allowed client); or both: a plaintext and a CURVE daemon, each configuration measured on one then the other, and the ratio.")
     var security: E2ESecurity = .plaintext
+    @OptionGroup(title: "With --connect, a daemon that runs CURVE")
+    var keys: ClientKeyOptions
+
+    func validate() throws {
+        if connect == nil, keys.clientKey != nil || keys.serverKey != nil || keys.clientConfig != nil {
+            throw ValidationError("--client-key, --server-key and --client-config go with --connect (a child daemon's keys are made by --security curve)")
+        }
+    }
 
     func run() throws {
         guard bench.runs > 0 || pacedRate != nil else { throw ValidationError("--runs 0 needs --paced-rate") }
@@ -66,10 +74,12 @@ struct E2EBenchCommand: ParsableCommand {
         if let connect {
             // --connect: a daemon that is already running (another host, build or implementation).
             let target = try ConnectTarget(connect)
-            report.model = target.model() ?? "(unknown: no control endpoint given)"
+            let keys = try keys.security()
+            report.model = target.model(security: keys) ?? "(unknown: no control endpoint given)"
             report.connected = connect
             printError("e2e: load average \(loadBefore); driving \(target.input) → \(target.output), model \(report.model)")
-            let generator = try LoadGenerator(input: target.input, output: target.output, words: words, prefix: "e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-")
+            let generator = try LoadGenerator(input: target.input, output: target.output, words: words,
+                                              prefix: "e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-", security: keys)
             try generator.waitForHeartbeat(timeout: 30)
             for n in streamCounts {
                 for k in tokenCounts { report.configs.append(try measure(generator, pid: nil, streams: n, tokens: k)) }
@@ -261,9 +271,10 @@ struct ConnectTarget {
     }
 
     /// The serving model's id, from the control `status` answer (nil without control).
-    func model() -> String? {
+    func model(security: ClientSecurity?) -> String? {
         guard let control,
-              let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 5),
+              let answer = try? controlRequest(.object([("cmd", .string("status"))]), endpoint: control, timeout: 5,
+                                               security: security),
               case .string(let id)? = answer["model"] else { return nil }
         return id
     }

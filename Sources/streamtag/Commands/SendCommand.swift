@@ -13,10 +13,10 @@ struct SendCommand: ParsableCommand {
 
     @Argument(help: "Text file (default: standard input).")
     var file: String?
-    @Option(name: .long, help: "The daemon's input endpoint.")
-    var input = "tcp://127.0.0.1:5560"
-    @Option(name: .long, help: "The daemon's output endpoint.")
-    var output = "tcp://127.0.0.1:5561"
+    @Option(name: .long, help: "The daemon's input endpoint (default: the client config's, else tcp://127.0.0.1:5560).")
+    var input: String?
+    @Option(name: .long, help: "The daemon's output endpoint (default: the client config's, else tcp://127.0.0.1:5561).")
+    var output: String?
     @Option(name: .long, help: "Stream id (default: send-PID).")
     var stream: String?
     @Option(name: .long, help: "First seq.")
@@ -41,7 +41,9 @@ struct SendCommand: ParsableCommand {
             .map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init) }
             .filter { !$0.isEmpty }
         let id = stream ?? "send-\(getpid())"
-        let client = try StreamClient(input: input, output: output, security: keys.security())
+        let client = try StreamClient(input: keys.endpoint(input, \.input, default: "tcp://127.0.0.1:5560"),
+                                      output: keys.endpoint(output, \.output, default: "tcp://127.0.0.1:5561"),
+                                      security: keys.security())
         defer { client.close() }
         try client.follow(id)
         try client.waitForHeartbeat(timeout: timeout)
@@ -94,8 +96,8 @@ struct CtlCommand: ParsableCommand {
     var command: String
     @Argument(help: "drop: the stream id; streams: the most to list.")
     var argument: String?
-    @Option(name: .long, help: "The daemon's control endpoint.")
-    var control = "tcp://127.0.0.1:5562"
+    @Option(name: .long, help: "The daemon's control endpoint (default: the client config's, else tcp://127.0.0.1:5562).")
+    var control: String?
     @Option(name: .long, help: "Seconds to wait for the answer.")
     var timeout: Double = 30
     @OptionGroup var keys: ClientKeyOptions
@@ -116,7 +118,8 @@ struct CtlCommand: ParsableCommand {
         default:
             throw ValidationError("unknown command \(command) (status, streams, drop, snapshot, reload)")
         }
-        let answer = try controlRequest(.object(request), endpoint: control, timeout: timeout, security: keys.security())
+        let answer = try controlRequest(.object(request), endpoint: keys.endpoint(control, \.control, default: "tcp://127.0.0.1:5562"),
+                                        timeout: timeout, security: keys.security())
         print(String(decoding: answer.encoded, as: UTF8.self))
         if case .bool(false)? = answer["ok"] { throw ExitCode(1) }
     }
