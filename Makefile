@@ -93,6 +93,7 @@ docs: deps
 	.build/debug/generate-manual $(DEBUG_BIN) --date $(MAN_DATE) --output-directory docs/man
 	$(DEBUG_BIN) docs config > docs/configuration.md.tmp && mv docs/configuration.md.tmp docs/configuration.md
 	$(DEBUG_BIN) docs metrics > docs/metrics.md.tmp && mv docs/metrics.md.tmp docs/metrics.md
+	$(DEBUG_BIN) docs config-man --date $(MAN_DATE) > docs/man/streamtag.yaml.5.tmp && mv docs/man/streamtag.yaml.5.tmp docs/man/streamtag.yaml.5
 
 clean:
 	rm -rf .build .build-asan .build-tsan Fuzz/.build
@@ -116,8 +117,9 @@ install-files:
 	@test -x "$(BIN)" || { echo "$(BIN) is missing: run make build first" >&2; exit 1; }
 	install -d -m 0755 "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)/etc/streamtag/models" "$(DESTDIR)$(UNITDIR)"
 	install -m 0755 "$(BIN)" "$(DESTDIR)$(PREFIX)/bin/streamtag"
-	install -d -m 0755 "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -d -m 0755 "$(DESTDIR)$(PREFIX)/share/man/man1" "$(DESTDIR)$(PREFIX)/share/man/man5"
 	install -m 0644 docs/man/streamtag.1 "$(DESTDIR)$(PREFIX)/share/man/man1/streamtag.1"
+	install -m 0644 docs/man/streamtag.yaml.5 "$(DESTDIR)$(PREFIX)/share/man/man5/streamtag.yaml.5"
 	@if [ -e "$(DESTDIR)/etc/streamtag/streamtag.yaml" ]; then \
 	  install -m 0644 config/streamtag.yaml "$(DESTDIR)/etc/streamtag/streamtag.yaml.dist"; \
 	  echo "kept $(DESTDIR)/etc/streamtag/streamtag.yaml; the shipped one is streamtag.yaml.dist"; \
@@ -143,7 +145,8 @@ ifeq ($(SYSTEMD_RUNNING),yes)
 	-systemctl stop 'streamtag@*.service'
 	-for l in /etc/systemd/system/*.wants/streamtag@*.service; do [ -L "$$l" ] && rm -f "$$l"; done; true
 endif
-	rm -f "$(DESTDIR)$(PREFIX)/bin/streamtag" "$(DESTDIR)$(PREFIX)/share/man/man1/streamtag.1"
+	rm -f "$(DESTDIR)$(PREFIX)/bin/streamtag" "$(DESTDIR)$(PREFIX)/share/man/man1/streamtag.1" \
+	  "$(DESTDIR)$(PREFIX)/share/man/man5/streamtag.yaml.5"
 	for u in $(UNITS); do rm -f "$(DESTDIR)$(UNITDIR)/$$u"; done
 ifeq ($(SYSTEMD_RUNNING),yes)
 	systemctl daemon-reload

@@ -16,6 +16,15 @@ struct GeneratedDocsTests {
         #expect(committed == result.stdout, "\(path) is stale: run `make docs` and commit it")
     }
 
+    @Test func committedConfigurationManPageIsCurrent() throws {
+        let result = try CLI.run(["docs", "config-man"])
+        #expect(result.status == 0, "streamtag docs config-man failed: \(result.stderr)")
+        let committed = try String(contentsOf: Self.root.appendingPathComponent("docs/man/streamtag.yaml.5"), encoding: .utf8)
+        // The page's date is make's MAN_DATE: compare the rest.
+        func undated(_ page: String) -> [Substring] { page.split(separator: "\n").filter { !$0.hasPrefix(".Dd ") } }
+        #expect(undated(committed) == undated(result.stdout), "docs/man/streamtag.yaml.5 is stale: run `make docs` and commit it")
+    }
+
     @Test func configurationReferenceListsEverySettingWithTypeAndDefault() throws {
         let text = try CLI.run(["docs", "config"]).stdout
         #expect(text.contains("| `streams.idle_timeout` | duration | `10m` | applies | `STREAMTAG_STREAMS_IDLE_TIMEOUT` |"))

@@ -19,11 +19,11 @@ struct ManPageTests {
         }
     }
 
-    @Test(.enabled(if: hasMan, "needs man (man-db; make test installs it)"))
-    func rendersWithEverySubcommand() throws {
+    /// `man -l PAGE` as plain text 100 columns wide; fails the test when man does.
+    static func render(_ page: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/man")
-        process.arguments = ["-l", Self.page]
+        process.arguments = ["-l", page]
         var environment = ProcessInfo.processInfo.environment
         environment["MANWIDTH"] = "100"
         environment["MANPAGER"] = "cat"
@@ -36,7 +36,31 @@ struct ManPageTests {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "man -l failed: \(errors)")
+        #expect(process.terminationStatus == 0, "man -l \(page) failed: \(errors)")
+        #expect(errors.isEmpty, "man -l \(page) warned: \(errors)")
+        return text
+    }
+
+    @Test(.enabled(if: hasMan, "needs man (man-db; make test installs it)"))
+    func configurationPageRendersWithEverySetting() throws {
+        let text = try Self.render(GeneratedDocsTests.root.appendingPathComponent("docs/man/streamtag.yaml.5").path)
+        #expect(text.contains("STREAMTAG.YAML(5)"))
+        #expect(text.contains("NAME") && text.contains("SETTINGS") && text.contains("SEE ALSO"))
+        let rendered = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let keys = try CLI.run(["docs", "config"]).stdout.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `"), let end = line.dropFirst(3).firstIndex(of: "`") else { return nil }
+            return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
+        }
+        #expect(keys.count >= 40, "docs config lists \(keys.count) settings")
+        for key in keys {
+            #expect(rendered.contains { $0.hasPrefix(key + " ") || $0 == key }, "streamtag.yaml(5) has no entry for \(key)")
+        }
+        #expect(text.contains("STREAMTAG_STREAMS_IDLE_TIMEOUT"))
+    }
+
+    @Test(.enabled(if: hasMan, "needs man (man-db; make test installs it)"))
+    func rendersWithEverySubcommand() throws {
+        let text = try Self.render(Self.page)
         #expect(text.contains("STREAMTAG(1)"))
         #expect(text.contains("NAME") && text.contains("SYNOPSIS") && text.contains("DESCRIPTION"))
         let names = try Self.subcommands()
