@@ -13,7 +13,7 @@ TEST_APT_PACKAGES := chromium man-db
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/streamtag
 
-.PHONY: deps deps-test build demo test test-python test-asan test-tsan fuzz bench docs clean install install-files uninstall check-units deps-units
+.PHONY: deps deps-test build demo test test-python test-asan test-tsan fuzz bench docs docs-api clean install install-files uninstall check-units deps-units
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -47,6 +47,7 @@ test: deps deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory docs-api
 
 # The Python client package (clients/python) in a venv with pytest, against the debug daemon
 # that the Swift suite built.
@@ -94,6 +95,17 @@ docs: deps
 	$(DEBUG_BIN) docs config > docs/configuration.md.tmp && mv docs/configuration.md.tmp docs/configuration.md
 	$(DEBUG_BIN) docs metrics > docs/metrics.md.tmp && mv docs/metrics.md.tmp docs/metrics.md
 	$(DEBUG_BIN) docs config-man --date $(MAN_DATE) > docs/man/streamtag.yaml.5.tmp && mv docs/man/streamtag.yaml.5.tmp docs/man/streamtag.yaml.5
+	$(MAKE) --no-print-directory docs-api
+
+# The DocC reference of the Swift client library, in .build/docs (not committed: `make docs-api`
+# and open it with `xcrun docc preview` or any static server after --transform-for-static-hosting).
+# Warnings are errors, so a broken symbol link fails `make test`.
+docs-api:
+	mkdir -p .build/docs
+	rm -rf .build/docs/StreamTagClient.doccarchive
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target StreamTagClient \
+	  --output-path .build/docs/StreamTagClient.doccarchive --warnings-as-errors
+	test -d .build/docs/StreamTagClient.doccarchive/documentation/streamtagclient
 
 clean:
 	rm -rf .build .build-asan .build-tsan Fuzz/.build
