@@ -7,8 +7,9 @@ import PackageDescription
 //
 //     swift build -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing
 //
-// `-enable-testing` lets the snapshot target reach the daemon's internal snapshot reader with
-// `@testable import`. Each target's one file defines `LLVMFuzzerTestOneInput`; libFuzzer
+// `-enable-testing` lets the config and snapshot targets reach the daemon with `@testable
+// import`: what the daemon offers the rest of the main package is `package`, invisible to
+// another package otherwise. Each target's one file defines `LLVMFuzzerTestOneInput`; libFuzzer
 // supplies `main`. `make fuzz` (Fuzz/run.sh) builds and runs them.
 let core = Target.Dependency.product(name: "StreamTagCore", package: "StreamTag")
 let daemon = Target.Dependency.product(name: "StreamTagDaemon", package: "StreamTag")
@@ -22,7 +23,7 @@ let package = Package(
         .executableTarget(name: "FuzzInput", dependencies: [wire]),
         .executableTarget(name: "FuzzControl", dependencies: [wire]),
         .executableTarget(name: "FuzzModelFile", dependencies: [core]),
-        .executableTarget(name: "FuzzSnapshot", dependencies: [core, daemon]),
+        .executableTarget(name: "FuzzSnapshot", dependencies: [core, wire, daemon]),
         .executableTarget(name: "FuzzConfig", dependencies: [daemon]),
     ]
 )

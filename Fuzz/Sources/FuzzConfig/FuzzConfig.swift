@@ -1,5 +1,5 @@
 import Foundation
-import StreamTagDaemon
+@testable import StreamTagDaemon
 
 // The YAML configuration file, loaded as at start and on SIGHUP (`DaemonConfig.load`). Any
 // text must give a configuration or an error naming the problem (`load` runs the

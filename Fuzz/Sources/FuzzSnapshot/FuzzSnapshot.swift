@@ -1,5 +1,6 @@
 import Foundation
 import StreamTagCore
+import StreamTagWire
 @testable import StreamTagDaemon
 
 // A snapshot file as the daemon reads it at start. The fuzz input is the file without its

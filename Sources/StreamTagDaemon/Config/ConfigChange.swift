@@ -4,34 +4,34 @@
 /// Pure: it compares two loaded configurations setting by setting (by their YAML rendering, so
 /// `600s` and `10m` are the same value) and builds the configuration to run with. No daemon,
 /// no sockets.
-public struct ConfigChange: Sendable, Equatable {
+package struct ConfigChange: Sendable, Equatable {
     /// One setting whose value differs.
-    public struct Entry: Sendable, Equatable, CustomStringConvertible {
+    package struct Entry: Sendable, Equatable, CustomStringConvertible {
         /// Dotted key, e.g. `streams.idle_timeout`.
-        public var key: String
+        package var key: String
         /// The running value, as YAML (`10m`).
-        public var old: String
+        package var old: String
         /// The value just read, as YAML (`5m`).
-        public var new: String
+        package var new: String
 
         /// `streams.idle_timeout 10m -> 5m`.
-        public var description: String { "\(key) \(old) -> \(new)" }
+        package var description: String { "\(key) \(old) -> \(new)" }
     }
 
     /// Changed settings that take effect now, in file order.
-    public var live: [Entry] = []
+    package var live: [Entry] = []
     /// Changed settings that take effect only at the next start, in file order. The running
     /// daemon keeps their old values (a socket cannot be re-bound, nor a worker added, without
     /// a restart).
-    public var restartNeeded: [Entry] = []
+    package var restartNeeded: [Entry] = []
     /// The configuration to run with: the running one with the ``live`` changes applied and
     /// every restart-only setting as it was.
-    public var effective: DaemonConfig
+    package var effective: DaemonConfig
 
     /// Settings the daemon applies while running. Everything else (sockets, high-water marks,
     /// workers, batching, metrics listener, state directory, model precision and lookahead)
     /// needs a restart.
-    public static let liveKeys: Set<String> = [
+    package static let liveKeys: Set<String> = [
         "log_level",
         "streams.idle_timeout", "streams.max_state_bytes", "streams.max_pending_tokens",
         "streams.max_pending_total",
@@ -42,7 +42,7 @@ public struct ConfigChange: Sendable, Equatable {
     ]
 
     /// Compares `running` (what the daemon runs with) to `next` (the file just read).
-    public init(from running: DaemonConfig, to next: DaemonConfig) {
+    package init(from running: DaemonConfig, to next: DaemonConfig) {
         effective = running
         for setting in DaemonConfig.settings {
             let old = setting.render(running), new = setting.render(next)
@@ -66,18 +66,18 @@ public struct ConfigChange: Sendable, Equatable {
     }
 
     /// Whether nothing at all changed.
-    public var isEmpty: Bool { live.isEmpty && restartNeeded.isEmpty }
+    package var isEmpty: Bool { live.isEmpty && restartNeeded.isEmpty }
 
     /// The info line for the log: `config reloaded: streams.idle_timeout 10m -> 5m, log_level
     /// info -> debug`, or `config unchanged`.
-    public var summary: String {
+    package var summary: String {
         if isEmpty { return "config unchanged" }
         if live.isEmpty { return "config reloaded: no setting that applies live changed" }
         return "config reloaded: " + live.map(\.description).joined(separator: ", ")
     }
 
     /// The warning line for settings that wait for a restart, or nil when there are none.
-    public var restartWarning: String? {
+    package var restartWarning: String? {
         guard !restartNeeded.isEmpty else { return nil }
         return "config: these changes take effect at the next restart (the old values stay until then): "
             + restartNeeded.map(\.description).joined(separator: ", ")

@@ -4,21 +4,21 @@
 /// `config: streams.idle_timeout: "ten minutes" is not a duration (use 600, "10m", "30s", "500ms")`.
 /// Problems with the file itself (missing, unreadable, not YAML) have an empty `key` and a
 /// message that starts with the file's path.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The dotted key of the setting at fault (`streams.idle_timeout`), or `""` for the file.
-    public var key: String
+    package var key: String
     /// What is wrong: names the value and the reason, and where the value came from when it
     /// was not the file (an environment variable or the command line).
-    public var message: String
+    package var message: String
 
     /// Creates an error for `key`.
-    public init(key: String, message: String) {
+    package init(key: String, message: String) {
         self.key = key
         self.message = message
     }
 
     /// `config: KEY: MESSAGE`, or `config: MESSAGE` when there is no key.
-    public var description: String {
+    package var description: String {
         key.isEmpty ? "config: \(message)" : "config: \(key): \(message)"
     }
 }

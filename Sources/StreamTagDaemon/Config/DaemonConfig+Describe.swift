@@ -1,24 +1,24 @@
 extension DaemonConfig {
     /// One setting, for documentation: its dotted key, environment variable, default and
     /// meaning.
-    public struct KeyInfo: Sendable, Equatable {
+    package struct KeyInfo: Sendable, Equatable {
         /// Dotted key, e.g. `streams.idle_timeout` (also the name for command-line overrides).
-        public var key: String
+        package var key: String
         /// Environment variable that overrides it, e.g. `STREAMTAG_STREAMS_IDLE_TIMEOUT`.
-        public var environmentVariable: String
+        package var environmentVariable: String
         /// The default as YAML, e.g. `10m`; `state_dir` shows `./streamtag-state`, the default
         /// when systemd sets no `$STATE_DIRECTORY`.
-        public var defaultValue: String
+        package var defaultValue: String
         /// What it does, in one line.
-        public var summary: String
+        package var summary: String
         /// The kind of value: `duration`, `size 1KiB…16MiB`, `one of: fp32, bf16`, …
-        public var valueType: String
+        package var valueType: String
         /// Whether a configuration reload (SIGHUP) applies it; otherwise it needs a restart.
-        public var appliesOnReload: Bool
+        package var appliesOnReload: Bool
     }
 
     /// Every setting in file order, with its environment variable and default.
-    public static var keys: [KeyInfo] {
+    package static var keys: [KeyInfo] {
         let defaults = DaemonConfig()
         return settings.map {
             KeyInfo(key: $0.key, environmentVariable: $0.environmentVariable,
@@ -29,7 +29,7 @@ extension DaemonConfig {
 
     /// The settings as a Markdown table (key, environment variable, default, meaning) for the
     /// generated docs/configuration.md.
-    public static func keyReference() -> String {
+    package static func keyReference() -> String {
         var lines = [
             "| key | environment variable | default | meaning |",
             "|---|---|---|---|",
@@ -44,7 +44,7 @@ extension DaemonConfig {
     /// Warnings for `STREAMTAG_...` environment variables that are not settings (likely typos),
     /// one line each, for the daemon to log at start. Not errors: `load` ignores them because
     /// other parts of streamtag use the prefix too (`STREAMTAG_ISA`).
-    public static func environmentWarnings(_ environment: [String: String]) -> [String] {
+    package static func environmentWarnings(_ environment: [String: String]) -> [String] {
         ConfigKeyCheck.environmentWarnings(environment)
     }
 
@@ -53,7 +53,7 @@ extension DaemonConfig {
     /// an equal value, except for secrets: `websocket.tokens` shows as `[]` with a comment
     /// that says how many are set, since the output goes to terminals, logs and bug reports.
     /// Settings left to a default decided elsewhere (`~`) say what it is.
-    public func describe() -> String {
+    package func describe() -> String {
         var lines = ["# streamtag effective configuration"]
         var section: Substring?
         for setting in Self.settings {

@@ -15,7 +15,7 @@ extension DaemonConfig {
     ///
     /// This is a plain synchronous call that keeps no state: to reload on SIGHUP, call it
     /// again and swap in the new value, or keep the old one and log the error.
-    public static func load(
+    package static func load(
         file: String?, environment: [String: String], overrides: [String: String] = [:]
     ) throws(ConfigError) -> DaemonConfig {
         let sources = try ConfigSources(file: file, environment: environment, overrides: overrides)
@@ -37,7 +37,7 @@ extension DaemonConfig {
 
     /// Checks what single values cannot: settings that depend on each other. `load` calls it;
     /// call it again after changing a loaded configuration in code.
-    public func validate() throws(ConfigError) {
+    package func validate() throws(ConfigError) {
         if let guardBytes = input.maxZMQMessageBytes, guardBytes < input.maxMessageBytes {
             throw ConfigError(
                 key: "input.max_zmq_message_bytes",

@@ -9,118 +9,118 @@ import StreamTagWire
 /// the `STREAMTAG_...` environment variables and command-line overrides on top of them and
 /// validates the result. The dotted key of each setting is its YAML path in snake case, e.g.
 /// `streams.idle_timeout` for `streams.idleTimeout`.
-public struct DaemonConfig: Sendable, Equatable {
+package struct DaemonConfig: Sendable, Equatable {
     /// The SUB socket that receives token streams (docs/protocol.md#input).
-    public var input = Input()
+    package var input = Input()
     /// The PUB/XPUB socket that publishes tags and events (docs/protocol.md#events).
-    public var output = Output()
+    package var output = Output()
     /// The REP socket for `status`, `reload`, `streams`, `drop`, `snapshot` (docs/protocol.md#control).
-    public var control = Control()
+    package var control = Control()
     /// The HTTP endpoint for `/metrics`, `/healthz`, `/readyz` (docs/operations.md#metrics-health-logs).
-    public var metrics = Metrics()
+    package var metrics = Metrics()
     /// CURVE encryption and the keys allowed on each socket (docs/security.md).
-    public var security = Security()
+    package var security = Security()
     /// Which model serves and how it is decoded and watched (docs/model-format.md, docs/concepts.md#reload-policies-retrain-and-roll-out).
-    public var model = Model()
+    package var model = Model()
     /// What happens to streams in flight when a new model is swapped in (docs/concepts.md#reload-policies-retrain-and-roll-out).
-    public var reload = Reload()
+    package var reload = Reload()
     /// Per-stream limits and lifetimes (docs/protocol.md#sequence-rules, docs/concepts.md#streams-batching-persistence).
-    public var streams = Streams()
+    package var streams = Streams()
     /// How streams are advanced together (docs/concepts.md#streams-batching-persistence).
-    public var batching = Batching()
+    package var batching = Batching()
     /// The WebSocket gateway and live page (docs/websocket.md).
-    public var websocket = WebSocket()
+    package var websocket = WebSocket()
     /// Period of the `heartbeat` event on `$sys`. Key `heartbeat_interval`.
-    public var heartbeatInterval: Duration = .seconds(1)
+    package var heartbeatInterval: Duration = .seconds(1)
     /// Period of state snapshots; zero writes one only at shutdown. Key `snapshot_interval`.
-    public var snapshotInterval: Duration = .seconds(30)
+    package var snapshotInterval: Duration = .seconds(30)
     /// Where snapshots are written. Key `state_dir`; when unset or empty the loader uses
     /// ``defaultStateDir(environment:)`` (systemd's `$STATE_DIRECTORY`, else this value).
-    public var stateDir: String = DaemonConfig.fallbackStateDir
+    package var stateDir: String = DaemonConfig.fallbackStateDir
     /// The lowest level of log line written to stderr. Key `log_level`.
-    public var logLevel: Logger.Level = .info
+    package var logLevel: Logger.Level = .info
 
     /// The spec's defaults.
-    public init() {}
+    package init() {}
 
     /// Key `input`.
-    public struct Input: Sendable, Equatable {
+    package struct Input: Sendable, Equatable {
         /// Endpoint the SUB socket binds to when ``connect`` is empty.
-        public var bind = "tcp://127.0.0.1:5560"
+        package var bind = "tcp://127.0.0.1:5560"
         /// Producers to connect to instead of binding; empty means bind.
-        public var connect: [String] = []
+        package var connect: [String] = []
         /// Topic prefixes to subscribe to; `[""]` takes every stream (docs/operations.md#sharding-scaling-out-by-topic-prefix).
-        public var subscribe: [String] = [""]
+        package var subscribe: [String] = [""]
         /// Receive high-water mark in messages (ZMQ_RCVHWM); 0 means no limit.
-        public var hwm = 100_000
+        package var hwm = 100_000
         /// Largest frame 2 the daemon accepts; bigger ones get `too_large`.
-        public var maxMessageBytes = InputParser.defaultMaxMessageBytes
+        package var maxMessageBytes = InputParser.defaultMaxMessageBytes
         /// ZMQ_MAXMSGSIZE, a memory guard only; `nil` means 16 × ``maxMessageBytes``.
-        public var maxZMQMessageBytes: Int? = nil
+        package var maxZMQMessageBytes: Int? = nil
 
         /// ZMQ_MAXMSGSIZE to set on the socket: the explicit value, else 16 × max_message_bytes.
-        public var effectiveMaxZMQMessageBytes: Int {
+        package var effectiveMaxZMQMessageBytes: Int {
             maxZMQMessageBytes ?? 16 * maxMessageBytes
         }
     }
 
     /// Key `output`.
-    public struct Output: Sendable, Equatable {
+    package struct Output: Sendable, Equatable {
         /// Endpoint the publishing socket binds to.
-        public var bind = "tcp://127.0.0.1:5561"
+        package var bind = "tcp://127.0.0.1:5561"
         /// Send high-water mark in messages (ZMQ_SNDHWM); 0 means no limit.
-        public var hwm = 100_000
+        package var hwm = 100_000
         /// Use an XPUB with ZMQ_XPUB_NODROP so that drops at the high-water mark are counted
         /// (`output_dropped_total`) instead of silent.
-        public var noDrop = false
+        package var noDrop = false
     }
 
     /// Key `control`.
-    public struct Control: Sendable, Equatable {
+    package struct Control: Sendable, Equatable {
         /// Endpoint the REP socket binds to.
-        public var bind = "tcp://127.0.0.1:5562"
+        package var bind = "tcp://127.0.0.1:5562"
     }
 
     /// Key `metrics`.
-    public struct Metrics: Sendable, Equatable {
+    package struct Metrics: Sendable, Equatable {
         /// `host:port` of the HTTP listener; empty disables it.
-        public var listen = "127.0.0.1:5563"
+        package var listen = "127.0.0.1:5563"
         /// A connection that sends nothing for this long is closed.
-        public var readTimeout: Duration = .seconds(30)
+        package var readTimeout: Duration = .seconds(30)
         /// Most connections open at once; more are closed as soon as they are accepted.
-        public var maxConnections = 64
+        package var maxConnections = 64
     }
 
     /// Key `model`.
-    public struct Model: Sendable, Equatable {
+    package struct Model: Sendable, Equatable {
         /// Model file; empty serves the built-in model.
-        public var path = ""
+        package var path = ""
         /// Precision of the recurrent matrices on the hot path.
-        public var precision: StreamTagCore.Model.Precision = .fp32
+        package var precision: StreamTagCore.Model.Precision = .fp32
         /// Lookahead to serve, at most the model's own; `nil` serves the model's.
-        public var lookahead: Int? = nil
+        package var lookahead: Int? = nil
         /// Publish provisional tags (`partial`) for tokens inside the lookahead window.
-        public var partial = true
+        package var partial = true
         /// Reload when the model file changes.
-        public var watch = true
+        package var watch = true
         /// Poll period for the model file when inotify is unavailable.
-        public var watchInterval: Duration = .seconds(2)
+        package var watchInterval: Duration = .seconds(2)
     }
 
     /// Key `reload`.
-    public struct Reload: Sendable, Equatable {
+    package struct Reload: Sendable, Equatable {
         /// How streams in flight move to a new model.
-        public var policy: Policy = .replay
+        package var policy: Policy = .replay
         /// Tokens kept per stream and replayed through a new model (`replay` and `drain`).
-        public var replayTokens = 32
+        package var replayTokens = 32
         /// Under `drain`, how long a stream may stay on the old model before it is replayed.
-        public var drainTimeout: Duration = .seconds(600)
+        package var drainTimeout: Duration = .seconds(600)
         /// Longest a model load (read, check, test run) may take before the reload is answered
         /// as rejected and the loader is reported stuck.
-        public var loadTimeout: Duration = .seconds(20)
+        package var loadTimeout: Duration = .seconds(20)
 
         /// `reload.policy` (docs/concepts.md#reload-policies-retrain-and-roll-out).
-        public enum Policy: String, Sendable, CaseIterable {
+        package enum Policy: String, Sendable, CaseIterable {
             /// Rebuild each stream's state from its last `replay_tokens` tokens.
             case replay
             /// Let streams that began on the old model finish on it.
@@ -131,26 +131,26 @@ public struct DaemonConfig: Sendable, Equatable {
     }
 
     /// Key `streams`.
-    public struct Streams: Sendable, Equatable {
+    package struct Streams: Sendable, Equatable {
         /// Evict a stream after this long without input; zero never evicts for idleness.
-        public var idleTimeout: Duration = .seconds(600)
+        package var idleTimeout: Duration = .seconds(600)
         /// Total stream-state memory; above it the least recently fed streams are evicted.
         /// Zero means no limit.
-        public var maxStateBytes = 1 << 30
+        package var maxStateBytes = 1 << 30
         /// Bound of one stream's pending-token queue; a message that would overflow it is
         /// rejected with `overloaded`.
-        public var maxPendingTokens = 65_536
+        package var maxPendingTokens = 65_536
         /// Bound of the tokens queued over all streams (shared out among the workers): it bounds
         /// the memory of a backlog and the work a snapshot may have to finish; a message that
         /// would overflow it is rejected with `overloaded`.
-        public var maxPendingTotal = 1 << 20
+        package var maxPendingTotal = 1 << 20
         /// How long an ended stream's last `seq` is remembered to recognise resends.
-        public var endGrace: Duration = .seconds(60)
+        package var endGrace: Duration = .seconds(60)
         /// What a gap in `seq` does to the stream.
-        public var onGap: GapPolicy = .continue
+        package var onGap: GapPolicy = .continue
 
         /// `streams.on_gap` (docs/protocol.md#sequence-rules).
-        public enum GapPolicy: String, Sendable, CaseIterable {
+        package enum GapPolicy: String, Sendable, CaseIterable {
             /// Publish `gap` and keep the stream's state.
             case `continue`
             /// Publish `gap`, then clear the state (`reset`, reason `gap`).
@@ -159,22 +159,22 @@ public struct DaemonConfig: Sendable, Equatable {
     }
 
     /// Key `batching`.
-    public struct Batching: Sendable, Equatable {
+    package struct Batching: Sendable, Equatable {
         /// Worker threads stepping streams; 0 means one per core.
-        public var workers = 0
+        package var workers = 0
         /// Most streams advanced in one step.
-        public var maxBatch = 256
+        package var maxBatch = 256
         /// How long the first step after an idle spell may wait for more streams to fill its
         /// batch; zero never waits.
-        public var batchWait: Duration = .zero
+        package var batchWait: Duration = .zero
     }
 
     /// `state_dir` when neither the configuration nor systemd names one.
-    public static let fallbackStateDir = "./streamtag-state"
+    package static let fallbackStateDir = "./streamtag-state"
 
     /// The default `state_dir` for an environment: the first path of systemd's
     /// `$STATE_DIRECTORY` (it separates several with `:`), else ``fallbackStateDir``.
-    public static func defaultStateDir(environment: [String: String]) -> String {
+    package static func defaultStateDir(environment: [String: String]) -> String {
         let fromSystemd = environment["STATE_DIRECTORY"]?
             .split(separator: ":", omittingEmptySubsequences: true)
             .first

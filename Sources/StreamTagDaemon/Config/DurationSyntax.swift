@@ -99,6 +99,6 @@ extension String {
 
 /// Seconds in a duration written as the configuration writes it (`600`, `500ms`, `1h30m`), or
 /// nil: for command-line options whose value also goes into a daemon's config, so both read it alike.
-public func durationSeconds(_ text: String) -> Double? {
+package func durationSeconds(_ text: String) -> Double? {
     (try? DurationSyntax.parse(text)).map { Double(DurationSyntax.nanoseconds(of: $0)) / 1e9 }
 }

@@ -17,7 +17,7 @@ extension Daemon {
     ///   the watcher follows it); until that file loads, the old model keeps serving.
     ///
     /// `completion` gets the change once every worker has its new settings, or the error.
-    public func reloadConfiguration(
+    package func reloadConfiguration(
         source: String,
         read: () throws(ConfigError) -> DaemonConfig,
         completion: (@Sendable (Result<ConfigChange, ConfigError>) -> Void)? = nil

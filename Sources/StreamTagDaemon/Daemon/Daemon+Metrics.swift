@@ -3,10 +3,10 @@ import Foundation
 extension Daemon {
     /// `host:port` the metrics listener is bound to (the real port when `metrics.listen` asked
     /// for port 0); nil when it is disabled or not running.
-    public var metricsAddress: String? { metrics.services.withLock { $0.server?.address } }
+    package var metricsAddress: String? { metrics.services.withLock { $0.server?.address } }
 
     /// The port of ``metricsAddress``.
-    public var metricsPort: Int? { metrics.services.withLock { $0.server?.port } }
+    package var metricsPort: Int? { metrics.services.withLock { $0.server?.port } }
 
     /// First thing in `start()`: hands each worker its metrics (before its thread runs
     /// anything else), starts the log summary, and binds the HTTP listener, which answers
@@ -81,7 +81,7 @@ extension Daemon {
 }
 
 /// The metrics listener could not start.
-public struct MetricsListenError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct MetricsListenError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }

@@ -12,7 +12,7 @@ import Synchronization
 extension Daemon {
     /// Turns on systemd notifications; call before `start`. `streamtag serve` passes
     /// `SystemdSettings.fromEnvironment`; tests pass their own socket and intervals.
-    public func enableSystemd(_ settings: SystemdSettings) {
+    package func enableSystemd(_ settings: SystemdSettings) {
         guard settings.isActive else { return }
         do {
             let notify = try SDNotify(socket: settings.notifySocket)

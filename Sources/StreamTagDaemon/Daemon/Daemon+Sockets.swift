@@ -46,12 +46,12 @@ extension Daemon {
 }
 
 /// A configured socket could not bind or connect: which key, which endpoint, and libzmq's reason.
-public struct SocketSetupError: Error, CustomStringConvertible {
-    public let key: String
-    public let endpoint: String
-    public let error: ZMQError
+package struct SocketSetupError: Error, CustomStringConvertible {
+    package let key: String
+    package let endpoint: String
+    package let error: ZMQError
 
-    public var description: String {
+    package var description: String {
         let verb = error.call == "zmq_connect" ? "connect to" : "bind"
         return "\(key): cannot \(verb) \(endpoint): \(error.message)"
             + (error.code == EADDRINUSE ? " (another process holds it; choose another port with \(key))" : "")

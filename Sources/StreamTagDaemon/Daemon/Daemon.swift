@@ -12,17 +12,17 @@ import StreamTagWire
 /// to the worker that owns its stream (hash of the stream id), answers the control socket,
 /// publishes what the workers produce, and sends heartbeats. Workers own their streams
 /// outright and advance them in batches.
-public final class Daemon: @unchecked Sendable {
+package final class Daemon: @unchecked Sendable {
     /// The configuration in force (any thread): the one given to `init`, with the settings a
     /// config reload applied live (``reloadConfiguration(source:read:completion:)``).
-    public var config: DaemonConfig { configState.withLock { $0 } }
+    package var config: DaemonConfig { configState.withLock { $0 } }
     /// Written on the I/O thread only (config reload); the lock is for readers elsewhere.
     let configState: Mutex<DaemonConfig>
     /// The model new streams start on (changes on reload; read it on the I/O thread).
-    public internal(set) var model: Model
+    package internal(set) var model: Model
     /// The daemon's logger: the one given to `init`, at a level a config reload can change
     /// (`log_level`). Use it for lines that should follow that level.
-    public let logger: Logger
+    package let logger: Logger
     /// The level of ``logger``.
     let logLevel: LiveLogLevel
     let pool: WorkerPool
@@ -35,9 +35,9 @@ public final class Daemon: @unchecked Sendable {
     let metrics = DaemonMetrics()
 
     /// Endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port).
-    public internal(set) var inputEndpoint = ""
-    public internal(set) var outputEndpoint = ""
-    public internal(set) var controlEndpoint = ""
+    package internal(set) var inputEndpoint = ""
+    package internal(set) var outputEndpoint = ""
+    package internal(set) var controlEndpoint = ""
 
     // Shared with other threads.
     let stopRequested = Atomic<Bool>(false)
@@ -74,7 +74,7 @@ public final class Daemon: @unchecked Sendable {
     var gateway: GatewayRouter?
     let gatewayAddress = Mutex<String?>(nil)
 
-    public init(config: DaemonConfig, model: Model, logger: Logger) throws {
+    package init(config: DaemonConfig, model: Model, logger: Logger) throws {
         configState = Mutex(config)
         self.model = model
         // The caller's level (tests pass a quiet one) until a config reload changes log_level.
@@ -92,7 +92,7 @@ public final class Daemon: @unchecked Sendable {
 
     /// Binds the sockets, restores the snapshot and starts the threads. When it returns the
     /// daemon is ready (sockets bound, model loaded, snapshot restored).
-    public func start() throws {
+    package func start() throws {
         try startMetrics()
         try snapshots.checkWritable()
         try openSockets()
@@ -117,7 +117,7 @@ public final class Daemon: @unchecked Sendable {
     /// Begins a graceful stop (any thread): no more input; the messages in progress are
     /// finished and published, the rest of what was accepted is snapshotted as input, then
     /// `stopping` goes out.
-    public func requestStop() {
+    package func requestStop() {
         stopRequested.store(true, ordering: .releasing)
         notifyStopping()
         try? wake.signal()
@@ -125,19 +125,19 @@ public final class Daemon: @unchecked Sendable {
 
     /// After the stop: why the shutdown snapshot could not be written (nil when it was). A
     /// daemon that could not save its streams must not exit as if it had.
-    public var shutdownSnapshotError: String? {
+    package var shutdownSnapshotError: String? {
         guard stoppedFlag.load(ordering: .acquiring), case .failure(let error)? = shutdownSnapshot else { return nil }
         return "\(error)"
     }
 
     /// Blocks until the daemon has stopped.
-    public func waitUntilStopped() {
+    package func waitUntilStopped() {
         stopped.wait()
         stopped.signal()
     }
 
     /// Waits for the stop without blocking a cooperative thread.
-    public func stoppedAsync() async {
+    package func stoppedAsync() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 self.waitUntilStopped()
@@ -154,7 +154,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Current status, as the control `status` answers it.
-    public var status: (streams: Int, tokensIn: Int, tokensOut: Int, uptime: Double) {
+    package var status: (streams: Int, tokensIn: Int, tokensOut: Int, uptime: Double) {
         (pool.streams, pool.tokensIn, pool.tokensOut, monotonicSeconds() - startTime)
     }
 

@@ -8,7 +8,7 @@ import StreamTagWire
 /// stream's output to its connection as well as publishing it on ZeroMQ.
 extension Daemon {
     /// `host:port` the gateway is bound to; nil when `websocket.listen` is empty.
-    public var webSocketAddress: String? { gatewayAddress.withLock { $0 } }
+    package var webSocketAddress: String? { gatewayAddress.withLock { $0 } }
 
     /// In `start()`: binds the gateway when `websocket.listen` is set.
     func startGateway() throws {

@@ -8,7 +8,7 @@ import StreamTagClient
 /// and checks as the ZeroMQ `LoadGenerator` (``LoadPhase``, ``LoadResult``, ``LoadVerification``):
 /// saturated (each stream keeps `window` messages unanswered) or paced (a total token rate),
 /// then every stream ended and every position checked once and in order.
-public final class GatewayLoadGenerator: Sendable {
+package final class GatewayLoadGenerator: Sendable {
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let host: String
     private let port: Int
@@ -17,7 +17,7 @@ public final class GatewayLoadGenerator: Sendable {
     private let headers: [(String, String)]
 
     /// `address` is the gateway's `host:port`; stream ids are `prefix` + run + stream number.
-    public init(address: String, words: [String], token: String? = nil, prefix: String = "wsload-") {
+    package init(address: String, words: [String], token: String? = nil, prefix: String = "wsload-") {
         // Not host:port: port 0, which the first connect reports as refused.
         let split = EndpointSyntax.hostPort(address)
         host = split?.host ?? address
@@ -27,13 +27,13 @@ public final class GatewayLoadGenerator: Sendable {
         headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
     }
 
-    public func close() { try? group.syncShutdownGracefully() }
+    package func close() { try? group.syncShutdownGracefully() }
 
     /// Runs so far (each run's stream ids are fresh).
     private let runs = Atomic<Int>(0)
 
     /// Connects `phase.streams` connections, runs the phase, ends the streams, closes them.
-    public func run(_ phase: LoadPhase) throws -> LoadResult {
+    package func run(_ phase: LoadPhase) throws -> LoadResult {
         let loop = group.next()
         let runNumber = runs.add(1, ordering: .relaxed).newValue
         let state = GatewayLoadRun(phase: phase, words: words)   // used on `loop` only, the group's one thread

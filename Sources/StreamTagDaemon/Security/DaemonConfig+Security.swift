@@ -1,17 +1,17 @@
 extension DaemonConfig {
     /// Key `security`: CURVE encryption and who may connect (docs/security.md).
-    public struct Security: Sendable, Equatable {
+    package struct Security: Sendable, Equatable {
         /// The daemon's secret certificate (`NAME.key_secret`, mode 0600); empty = plaintext.
-        public var serverKey = ""
+        package var serverKey = ""
         /// Directory of public certificates allowed on the input and output sockets.
-        public var clients = ""
+        package var clients = ""
         /// Directory of public certificates allowed on every socket, control included.
-        public var controlClients = ""
+        package var controlClients = ""
         /// Allow binding (or connecting to) a non-loopback address without CURVE.
-        public var allowPlaintext = false
+        package var allowPlaintext = false
 
         /// Whether CURVE is on.
-        public var isEnabled: Bool { !serverKey.isEmpty }
+        package var isEnabled: Bool { !serverKey.isEmpty }
     }
 
     /// The security settings that depend on each other and on the sockets: key directories

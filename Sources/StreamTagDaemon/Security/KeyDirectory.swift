@@ -8,17 +8,17 @@ import StreamTagZMQ
 /// (editors' and copy tools' temporaries) and anything that is not a regular file.
 ///
 /// The user id of a key is its file name without `.key`.
-public struct KeyDirectory: Sendable {
+package struct KeyDirectory: Sendable {
     /// Allowed keys and their names.
-    public var keys: [CurveKey: String] = [:]
+    package var keys: [CurveKey: String] = [:]
     /// Files that could not be used, each naming the file and the reason.
-    public var problems: [SecurityError] = []
+    package var problems: [SecurityError] = []
 
-    public init() {}
+    package init() {}
 
     /// Reads every certificate of `path`. A missing or unreadable directory is one problem
     /// (and no keys): the daemon then admits no one through it, never everyone.
-    public init(path: String) {
+    package init(path: String) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()

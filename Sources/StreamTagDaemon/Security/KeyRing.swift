@@ -2,14 +2,14 @@ import StreamTagZMQ
 /// Who may connect to which socket (docs/security.md): keys of `security.clients` or
 /// `security.control_clients` on the input and output sockets, keys of
 /// `security.control_clients` only on the control socket.
-public struct KeyRing: Sendable {
+package struct KeyRing: Sendable {
     /// The daemon's sockets, as ZAP domains and metric labels.
-    public enum Socket: String, Sendable, CaseIterable {
+    package enum Socket: String, Sendable, CaseIterable {
         case input, output, control
     }
 
     /// Why a connection was refused (the `reason` label of `streamtag_auth_failures_total`).
-    public enum Refusal: String, Sendable, CaseIterable {
+    package enum Refusal: String, Sendable, CaseIterable {
         /// A CURVE client whose key is in no key directory.
         case unknownKey = "unknown_key"
         /// A key of `security.clients` (a producer or consumer) on the control socket.
@@ -21,16 +21,16 @@ public struct KeyRing: Sendable {
         case handshake
     }
 
-    public var clients: [CurveKey: String]
-    public var controlClients: [CurveKey: String]
+    package var clients: [CurveKey: String]
+    package var controlClients: [CurveKey: String]
 
-    public init(clients: [CurveKey: String] = [:], controlClients: [CurveKey: String] = [:]) {
+    package init(clients: [CurveKey: String] = [:], controlClients: [CurveKey: String] = [:]) {
         self.clients = clients
         self.controlClients = controlClients
     }
 
     /// The user id to admit `key` with on `socket`, or why it is refused.
-    public func admit(_ key: CurveKey, on socket: Socket) -> Result<String, RefusalReason> {
+    package func admit(_ key: CurveKey, on socket: Socket) -> Result<String, RefusalReason> {
         if let user = controlClients[key] { return .success(user) }
         if let user = clients[key] {
             return socket == .control ? .failure(RefusalReason(.notControl)) : .success(user)
@@ -39,8 +39,8 @@ public struct KeyRing: Sendable {
     }
 
     /// `Refusal` as an `Error`, for `Result`.
-    public struct RefusalReason: Error, Sendable, Equatable {
-        public var refusal: Refusal
+    package struct RefusalReason: Error, Sendable, Equatable {
+        package var refusal: Refusal
         init(_ refusal: Refusal) { self.refusal = refusal }
     }
 }

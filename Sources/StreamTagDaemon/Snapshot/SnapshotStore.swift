@@ -81,8 +81,8 @@ struct SnapshotStore: Sendable {
 }
 
 /// `state_dir` cannot hold snapshots: the daemon refuses to start.
-public struct StateDirError: Error, CustomStringConvertible {
-    public let directory: String
-    public let reason: String
-    public var description: String { "state_dir \(directory) is not writable: \(reason)" }
+package struct StateDirError: Error, CustomStringConvertible {
+    package let directory: String
+    package let reason: String
+    package var description: String { "state_dir \(directory) is not writable: \(reason)" }
 }

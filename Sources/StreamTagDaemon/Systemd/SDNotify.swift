@@ -13,18 +13,18 @@ import Darwin
 ///
 /// With no socket (`NOTIFY_SOCKET` unset: not started by systemd) every `send` is a no-op that
 /// succeeds. Safe to use from any thread: one socket, one `sendto` per message.
-public final class SDNotify: Sendable {
+package final class SDNotify: Sendable {
     /// The socket name as given (`/run/systemd/notify`, `@name`), nil when notifications are off.
-    public let socketName: String?
+    package let socketName: String?
     private let fd: Int32
     private let address: [UInt8]
 
-    public enum SetupError: Error, CustomStringConvertible {
+    package enum SetupError: Error, CustomStringConvertible {
         case unsupportedAddress(String)
         case nameTooLong(String)
         case socket(Int32)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unsupportedAddress(let name):
                 "NOTIFY_SOCKET=\(name): not a socket path (/...) or an abstract name (@...)"
@@ -35,7 +35,7 @@ public final class SDNotify: Sendable {
     }
 
     /// Notifications to `socket` (`$NOTIFY_SOCKET`'s value); nil or empty turns them off.
-    public init(socket name: String?) throws(SetupError) {
+    package init(socket name: String?) throws(SetupError) {
         guard let name, !name.isEmpty else {
             socketName = nil
             fd = -1
@@ -78,12 +78,12 @@ public final class SDNotify: Sendable {
     }
 
     /// Whether notifications go anywhere.
-    public var isEnabled: Bool { fd >= 0 }
+    package var isEnabled: Bool { fd >= 0 }
 
     /// Sends `assignments` (e.g. `["READY=1", "STATUS=serving"]`) as one datagram. Returns nil on
     /// success (or when disabled), else the error text.
     @discardableResult
-    public func send(_ assignments: [String]) -> String? {
+    package func send(_ assignments: [String]) -> String? {
         guard fd >= 0 else { return nil }
         let message = Array(assignments.joined(separator: "\n").utf8)
         let sent = message.withUnsafeBytes { body in
@@ -99,23 +99,23 @@ public final class SDNotify: Sendable {
 
     /// `send` with one assignment per argument.
     @discardableResult
-    public func send(_ assignments: String...) -> String? { send(assignments) }
+    package func send(_ assignments: String...) -> String? { send(assignments) }
 }
 
 /// The settings systemd passes a service for notifications (`sd_notify(3)`,
 /// `sd_watchdog_enabled(3)`), read once by `streamtag serve` and handed to the daemon.
-public struct SystemdSettings: Sendable, Equatable {
+package struct SystemdSettings: Sendable, Equatable {
     /// `$NOTIFY_SOCKET`; nil = not under systemd (or `Type=` is not `notify`).
-    public var notifySocket: String?
+    package var notifySocket: String?
     /// `$WATCHDOG_USEC` in seconds when the watchdog applies to this process, else nil.
-    public var watchdogInterval: Double?
+    package var watchdogInterval: Double?
     /// How often `STATUS=` is refreshed.
-    public var statusInterval: Double
+    package var statusInterval: Double
     /// A worker whose loop has not turned for this long stops the watchdog pings; nil = the
     /// watchdog interval, at least 2 s (an idle worker turns about once a second).
-    public var stallLimit: Double?
+    package var stallLimit: Double?
 
-    public init(notifySocket: String? = nil, watchdogInterval: Double? = nil, statusInterval: Double = 5,
+    package init(notifySocket: String? = nil, watchdogInterval: Double? = nil, statusInterval: Double = 5,
                 stallLimit: Double? = nil) {
         self.notifySocket = notifySocket
         self.watchdogInterval = watchdogInterval
@@ -125,7 +125,7 @@ public struct SystemdSettings: Sendable, Equatable {
 
     /// From the environment of the process: `NOTIFY_SOCKET`, and `WATCHDOG_USEC` unless
     /// `WATCHDOG_PID` names another process (then the watchdog is someone else's).
-    public static func fromEnvironment(_ environment: [String: String], pid: Int32 = getpid()) -> SystemdSettings {
+    package static func fromEnvironment(_ environment: [String: String], pid: Int32 = getpid()) -> SystemdSettings {
         var settings = SystemdSettings()
         if let socket = environment["NOTIFY_SOCKET"], !socket.isEmpty { settings.notifySocket = socket }
         if let text = environment["WATCHDOG_USEC"], let usec = UInt64(text), usec > 0 {
@@ -136,16 +136,16 @@ public struct SystemdSettings: Sendable, Equatable {
     }
 
     /// Whether there is anything to do.
-    public var isActive: Bool { notifySocket != nil }
+    package var isActive: Bool { notifySocket != nil }
 
     /// The stall limit in effect.
-    public var effectiveStallLimit: Double {
+    package var effectiveStallLimit: Double {
         stallLimit ?? max(watchdogInterval ?? 0, 2)
     }
 }
 
 /// `CLOCK_MONOTONIC` in microseconds, as `MONOTONIC_USEC=` wants it.
-public func monotonicMicroseconds() -> UInt64 {
+package func monotonicMicroseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1_000
