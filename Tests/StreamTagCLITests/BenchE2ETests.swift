@@ -17,7 +17,11 @@ import StreamTagClient
         #expect(object["paced_generator_priority"] as? String == priority)
         #expect(object["verified"] as? Bool == true)
         let configs = object["configs"] as? [[String: Any]] ?? []
-        #expect(configs.count == 1 && (configs.first?["paced"] as? [String: Any])?["samples"] as? Int ?? 0 > 0)
+        let samples = (configs.first?["paced"] as? [String: Any])?["samples"] as? Int
+        #expect(configs.count == 1 && samples != nil)
+        // At SCHED_IDLE the generator runs only on a core nothing else wants: on a loaded
+        // machine (a parallel build) it may measure nothing in 0.3 s, and that is its design.
+        if priority == "normal" { #expect((samples ?? 0) > 0) }
         // Leaving SCHED_IDLE needs CAP_SYS_NICE (or a nice limit) unless root; as root both work.
         if getuid() == 0 {
             #expect(result.stderr.contains("could not") == false, "the priority was applied and restored")
