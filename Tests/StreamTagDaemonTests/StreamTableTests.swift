@@ -101,6 +101,22 @@ import Testing
         #expect(Self.ops(t, "s").suffix(2) == ["c", "answer 2"])
     }
 
+    @Test func aMessageAfterAnOverloadedOneIsRefusedTooUntilTheRefusedOneComesAgain() {
+        // A producer pipelines 2, 3 and 4; 2 does not fit. Were 3 accepted, it would open a
+        // gap that the resend of 2 (then a duplicate) could never fill: 2's tokens lost.
+        var t = Self.table { $0.maxPendingTokens = 4 }
+        t.accept(Self.message("s", 1, ["a", "b"]), now: 0)
+        t.accept(Self.message("s", 2, ["c", "d", "x"]), now: 0)  // 5 > 4: refused
+        t.accept(Self.message("s", 3, ["e"]), now: 0)            // would fit, but 2 came first
+        #expect(Self.ops(t, "s").last?.contains("seq 3 comes after seq 2, which was refused as overloaded") == true)
+        #expect(t[t.slot(of: "s")!].lastSeq == 1)
+        t.accept(Self.message("s", 2, ["c"]), now: 0)             // the refused seq, resent, fits
+        t.accept(Self.message("s", 3, ["e"]), now: 0)             // and the rest follows in order
+        #expect(Self.ops(t, "s").suffix(4) == ["c", "answer 2", "e", "answer 3"])
+        #expect(!Self.ops(t, "s").contains { $0.hasPrefix("event gap") })
+        #expect(t[t.slot(of: "s")!].refusedSeq == nil)
+    }
+
     @Test func idleStreamsAreEvictedOnlyWhenNothingIsQueued() {
         var t = Self.table { $0.idleTimeout = 10 }
         t.accept(Self.message("busy", 1), now: 0)

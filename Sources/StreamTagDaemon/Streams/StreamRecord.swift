@@ -9,6 +9,10 @@ struct StreamRecord: Sendable {
     let slot: Int
     /// Last accepted seq.
     var lastSeq: UInt64
+    /// The seq of a message refused with `overloaded` and not yet accepted: every later seq is
+    /// refused too until it comes again, so a producer that pipelines and resends in order
+    /// loses nothing to a `gap` (docs/protocol.md#sequence-rules). Not saved in snapshots.
+    var refusedSeq: UInt64? = nil
     /// Tokens fed since the start or last reset, and the window's bookkeeping.
     var cursor: LookaheadCursor
     /// Tokens fed whose final tag is not out yet, oldest first (at most k).

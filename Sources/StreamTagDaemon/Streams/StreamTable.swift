@@ -105,11 +105,21 @@ struct StreamTable: Sendable {
             activate(slot)
             return
         }
+        if let refused = self[slot].refusedSeq, m.seq > refused {
+            self[slot].ops.append(.event(.error(
+                code: .overloaded,
+                message: "seq \(m.seq) comes after seq \(refused), which was refused as overloaded: resend from seq \(refused), in order",
+                seq: m.seq)))
+            activate(slot)
+            return
+        }
         if let refusal = overload(m, queued: self[slot].queuedTokens) {
+            self[slot].refusedSeq = m.seq
             self[slot].ops.append(.event(refusal))
             activate(slot)
             return
         }
+        if let refused = self[slot].refusedSeq, m.seq >= refused { self[slot].refusedSeq = nil }
         self[slot].lastInput = now
         var clear: (OutputEvent.ResetReason, Bool)? = nil
         if self[slot].ending {

@@ -152,6 +152,27 @@ def test_overloaded_messages_are_resent_after_a_back_off(start_daemon):
     assert [t.token for t in tags] == words * 12
 
 
+def test_messages_pipelined_behind_an_overloaded_one_lose_nothing(start_daemon):
+    # With window 4, three 1-token messages follow 8 tokens that fill the stream's queue: the
+    # first is refused, and so is every one behind it until its resend (docs/protocol.md,
+    # sequence rules), so the resends go in order: no gap, nothing lost or repeated.
+    daemon = start_daemon(["streams.max_pending_tokens=8"])
+    words = [f"w{n}" for n in range(11)]
+    with connect(daemon, window=4) as client:
+        stream = client.stream("piped")
+        tags = []
+        for _ in range(10):
+            stream.send(words[:8])
+            for w in words[8:]:
+                stream.send([w])
+            tags += stream.collect(timeout=60)      # a Gap or Duplicate would raise here
+        stream.end()
+        tags += list(stream.tags(timeout=60))
+        assert client.stats.overloaded > 0
+    assert [t.i for t in tags] == list(range(110))
+    assert [t.token for t in tags] == words * 10
+
+
 def test_a_reopened_id_starts_a_fresh_stream_not_a_duplicate(daemon):
     # Within the end grace the daemon remembers the old stream's last seq; a new Stream object
     # (here, in another client as a rerun of a script would be) must still be answered.
