@@ -273,6 +273,39 @@ import Testing
         #expect(inbox.take(into: &events) == false)
     }
 
+    /// A client that stops reading: its answers pile up in the daemon only up to
+    /// `websocket.max_buffered_bytes`, then the connection is closed with 1008 and counted, and
+    /// the daemon serves everyone else as before.
+    @Test func aClientThatStopsReadingIsClosedAtTheBufferLimit() throws {
+        let h = try Self.harness { $0.websocket.maxBufferedBytes = 64 << 10 }
+        defer { h.stop() }
+        let stalled = try Socket(h, stream: "stalled")
+        try stalled.client.channel.setOption(ChannelOptions.autoRead, value: false).wait()
+        let message = #"{"tokens":["# + Array(repeating: #""a""#, count: 1_000).joined(separator: ",") + "]}"
+        func slowConsumerCount() -> Int {
+            let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"streamtag_ws_errors_total{code="slow_consumer"}"#) }
+            return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        // Each answer is ~60 KB: the kernel's buffers on both ends fill first, then the daemon's.
+        let deadline = Date().addingTimeInterval(60)
+        var sent = 0
+        while slowConsumerCount() == 0 && Date() < deadline {
+            for _ in 0..<20 { stalled.client.send(message) }
+            sent += 20
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(slowConsumerCount() == 1, "no slow_consumer after \(sent) messages")
+        // Reading again, the client finds its answers, then the close frame.
+        try stalled.client.channel.setOption(ChannelOptions.autoRead, value: true).wait()
+        stalled.client.channel.read()
+        #expect(stalled.waitForClose(timeout: 30) == .some(1008))
+        // Everyone else is served as before.
+        let other = try Socket(h, stream: "other")
+        other.client.send(#"{"tokens":["still","here"],"end":true}"#)
+        #expect(other.messages(atLeast: 1).first?["type"] == .string("tags"))
+    }
+
     /// Keep-alive: a client that answers the pings stays; one that has hung is closed (1001)
     /// after two silent periods, and counted.
     @Test func silentConnectionsAreClosedAfterTwoPings() throws {
