@@ -22,13 +22,15 @@ import Testing
         #expect(h.worker.settings.maxPendingTokens == 2 && h.worker.table.settings.maxPendingTokens == 2)
         #expect(h.worker.settings.lookahead == nil && h.worker.settings.maxBatch == 16)
 
-        h.send("s", 2, ["on", "a", "mat"])
-        h.send("s", 3, ["."])
+        h.send("s", 2, ["on", "a", "mat"])   // 3 tokens > the new limit of 2: refused
+        h.send("s", 3, ["."])                 // refused too: it comes after the refused seq 2
+        h.send("s", 2, ["."])                 // the refused seq again, and it fits
         h.worker.runUntilIdle()
         let mine = h.published.filter { $0.stream == "s" }.map(\.json)
         #expect(mine.contains { $0["code"] as? String == "overloaded" && $0["seq"] as? Int == 2 })
+        #expect(mine.contains { $0["code"] as? String == "overloaded" && $0["seq"] as? Int == 3 })
         let last = mine.last { $0["type"] as? String == "tags" }
-        #expect(last?["seq"] as? Int == 3)
+        #expect(last?["seq"] as? Int == 2)
         #expect(last?["partial"] == nil, "model.partial off takes effect")
     }
 
