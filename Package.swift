@@ -58,6 +58,7 @@ let package = Package(
                 "COpenBLAS",
                 "CStreamTagKernels",
                 "CStreamTagDefaultModel",
+                "StreamTagWire",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -72,6 +72,26 @@ public enum JSONValue: Sendable {
         public var message: String
     }
 
+    /// ``parse(_:)`` for callers that throw: the value, or the ``ParseError``.
+    public init(parsing bytes: [UInt8]) throws(ParseError) {
+        switch Self.parse(bytes) {
+        case .success(let value): self = value
+        case .failure(let error): throw error
+        }
+    }
+
+    /// An object's members by key (keys are unique: the parser refuses duplicates), or nil for
+    /// any other value.
+    public var members: [String: JSONValue]? {
+        guard case .object(let pairs) = self else { return nil }
+        return Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The value as an exact integer (a JSON integer literal within `Int`'s range), else nil.
+    public var exactInteger: Int? {
+        if case .integer(let n) = self { n } else { nil }
+    }
+
     /// Parses one strict RFC 8259 JSON text (same rules as the input parser: UTF-8 validated, no
     /// lone surrogates, no duplicate keys, depth ≤ 32, whitespace only around the value).
     public static func parse(_ bytes: [UInt8]) -> Result<JSONValue, ParseError> {

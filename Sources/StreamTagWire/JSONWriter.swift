@@ -10,6 +10,14 @@ public enum JSONWriter {
         ByteCursor.write(into: &out, bound: ByteCursor.stringBound(s)) { $0.string(s) }
     }
 
+    /// `s` as a JSON string literal, quotes included (for text built as a String, and for
+    /// error messages that show a value exactly).
+    public static func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        appendString(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends the decimal digits of `n`.
     public static func appendInteger(_ n: UInt64, to out: inout [UInt8]) {
         ByteCursor.write(into: &out, bound: ByteCursor.integerBound) { $0.integer(n) }

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import StreamTagCore
+import StreamTagWire
 
 /// What `ModelFileReader` does with hostile paths and files: only regular files, the header
 /// before the tensors, bounded reads, one pass, and files that change while read.
@@ -101,13 +102,13 @@ import Testing
         for (name, shape) in layout.shapes {
             let size = shape.reduce(1, *) * 4
             let dims = shape.map(String.init).joined(separator: ",")
-            fields.append(HeaderJSON.quote(name) + #":{"data_offsets":[\#(offset),\#(offset + size)],"dtype":"F32","shape":[\#(dims)]}"#)
+            fields.append(JSONWriter.quoted(name) + #":{"data_offsets":[\#(offset),\#(offset + size)],"dtype":"F32","shape":[\#(dims)]}"#)
             offset += size
         }
         try #require(offset > ModelFileReader.physicalMemory / 2, "the machine has more memory than this test assumes")
         let metadata = ["format": ModelFile.format, "name": "huge", "config": ModelFile.configJSON(config),
                         "vocab": #"["<unk>"]"#, "tags": #"["A"]"#]
-        fields.append(#""__metadata__":{"# + metadata.map { HeaderJSON.quote($0.key) + ":" + HeaderJSON.quote($0.value) }
+        fields.append(#""__metadata__":{"# + metadata.map { JSONWriter.quoted($0.key) + ":" + JSONWriter.quoted($0.value) }
             .joined(separator: ",") + "}")
         let header = Array(("{" + fields.joined(separator: ",") + "}").utf8)
         let dir = temporaryDirectory()
@@ -200,7 +201,7 @@ import Testing
         #expect {
             try ModelFile.decode(ModelFile.encode(bundle))
         } throws: { error in
-            let message = "vocab has duplicates: vocab[3] \(HeaderJSON.quote(bundle.vocabulary[1])) repeats vocab[1]; every word needs one row"
+            let message = "vocab has duplicates: vocab[3] \(JSONWriter.quoted(bundle.vocabulary[1])) repeats vocab[1]; every word needs one row"
             return (error as? ModelError) == ModelError(.badMetadata, message)
         }
         // The built-in model passes.

@@ -32,7 +32,7 @@ import Testing
     @Test func headerNotJSON() {
         let (header, data) = parts(valid)
         expectFailure(assemble(header: String(header.dropLast(5)), data: data), .badJSON, "not valid JSON")
-        expectFailure(assemble(header: #"{"a": tru}"#, data: []), .badJSON, "invalid literal")
+        expectFailure(assemble(header: #"{"a": tru}"#, data: []), .badJSON, "expected true, false or null")
         expectFailure(assemble(header: #"{"a": 1, "a": 2}"#, data: []), .badJSON, "duplicate key \"a\"")
         expectFailure(assemble(header: "{\"a\": \"\\ud800\"}", data: []), .badJSON, "lone surrogate")
         expectFailure(assemble(header: String(repeating: "[", count: 10_000), data: []), .badHeader)
@@ -94,7 +94,7 @@ import Testing
         let huge = header.replacingOccurrences(of: #""shape":[3]"#, with: #""shape":[4611686018427387904,4611686018427387904]"#)
         expectFailure(assemble(header: huge, data: data), .badShape, "too many")
         let enormous = header.replacingOccurrences(of: #""shape":[3]"#, with: #""shape":[1e400]"#)
-        expectFailure(assemble(header: enormous, data: data), .badShape, "1e400")
+        expectFailure(assemble(header: enormous, data: data), .badShape, "a number too large for a dimension")
         let long = header.replacingOccurrences(of: #""shape":[3]"#, with: #""shape":[99999999999999999999999]"#)
         expectFailure(assemble(header: long, data: data), .badShape)
     }

@@ -1,3 +1,5 @@
+import StreamTagWire
+
 /// Everything a model file holds: shape, words, tags, weights and the facts about how it was
 /// made. The trainer produces one; `ModelFile` reads and writes it; `Model` runs it.
 public struct ModelBundle: Sendable, Equatable {
@@ -44,7 +46,7 @@ public struct ModelBundle: Sendable, Equatable {
         }
         if let lexicon, let spec = config.features.first(where: { $0.kind == .lexicon }),
            let bad = lexicon.entries.first(where: { Int($0.value) >= spec.buckets }) {
-            throw ModelError(.badMetadata, "lexicon entry \(HeaderJSON.quote(bad.key)) is \(bad.value), past the lexicon feature's \(spec.buckets) buckets")
+            throw ModelError(.badMetadata, "lexicon entry \(JSONWriter.quoted(bad.key)) is \(bad.value), past the lexicon feature's \(spec.buckets) buckets")
         }
         let expected = Dictionary(uniqueKeysWithValues: layout.shapes.map { ($0.name, $0.shape) })
         for (name, values) in weights.namedTensors(config: config) {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StreamTagWire
 
 /// Reads and writes model files: one safetensors file whose tensors carry PyTorch's names and
 /// whose `__metadata__` holds the name, config, vocabulary and tags (`docs/model-format.md`).
@@ -85,12 +86,12 @@ public enum ModelFile {
 
     /// `{"word": mask, ...}`, sorted by word so the same lexicon gives the same bytes.
     static func lexiconJSON(_ lexicon: Lexicon) -> String {
-        "{" + lexicon.entries.sorted { $0.key < $1.key }.map { "\(HeaderJSON.quote($0.key)):\($0.value)" }
+        "{" + lexicon.entries.sorted { $0.key < $1.key }.map { "\(JSONWriter.quoted($0.key)):\($0.value)" }
             .joined(separator: ",") + "}"
     }
 
     static func jsonArray(_ strings: [String]) -> String {
-        "[" + strings.map(HeaderJSON.quote).joined(separator: ",") + "]"
+        "[" + strings.map(JSONWriter.quoted).joined(separator: ",") + "]"
     }
 }
 

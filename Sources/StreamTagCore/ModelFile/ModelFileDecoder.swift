@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagWire
 
 extension ModelFile {
     /// What a model file's header says, checked completely: everything but the tensors' values.
@@ -37,7 +38,7 @@ extension ModelFile {
         }
         let format = try field("format")
         guard format == Self.format else {
-            throw ModelError(.badMetadata, "format is \(HeaderJSON.quote(format)), expected \"\(Self.format)\"")
+            throw ModelError(.badMetadata, "format is \(JSONWriter.quoted(format)), expected \"\(Self.format)\"")
         }
         let name = try field("name")
         guard !name.isEmpty, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
@@ -47,20 +48,20 @@ extension ModelFile {
         let vocabulary = try stringArray("vocab", try field("vocab"))
         let tags = try stringArray("tags", try field("tags"))
         if let training = metadata["training"] {
-            guard case .object? = try? HeaderJSON.parse(Array(training.utf8)) else {
+            guard case .object? = try? JSONValue(parsing: Array(training.utf8)) else {
                 throw ModelError(.badMetadata, "training is not a JSON object")
             }
         }
         var lexicon: Lexicon? = nil
         if let text = metadata["lexicon"] {
-            guard case .object(let members)? = try? HeaderJSON.parse(Array(text.utf8)) else {
+            guard case .object(let members)? = try? JSONValue(parsing: Array(text.utf8)) else {
                 throw ModelError(.badMetadata, "lexicon is not a JSON object")
             }
             var entries: [String: UInt8] = [:]
             entries.reserveCapacity(members.count)
             for (word, value) in members {
-                guard let n = value.integer, (0..<Lexicon.classes).contains(n) else {
-                    throw ModelError(.badMetadata, "lexicon entry \(HeaderJSON.quote(word)) must be an integer 0...\(Lexicon.classes - 1)")
+                guard let n = value.exactInteger, (0..<Lexicon.classes).contains(n) else {
+                    throw ModelError(.badMetadata, "lexicon entry \(JSONWriter.quoted(word)) must be an integer 0...\(Lexicon.classes - 1)")
                 }
                 entries[word] = UInt8(n)
             }
@@ -120,7 +121,7 @@ extension ModelFile {
         var seenTags: [String: Int] = [:]
         for (i, tag) in tags.enumerated() {
             if let first = seenTags[tag] {
-                throw ModelError(.badMetadata, "tags has duplicates: tags[\(i)] \(HeaderJSON.quote(tag)) repeats tags[\(first)]")
+                throw ModelError(.badMetadata, "tags has duplicates: tags[\(i)] \(JSONWriter.quoted(tag)) repeats tags[\(first)]")
             }
             seenTags[tag] = i
         }
@@ -128,7 +129,7 @@ extension ModelFile {
         seenWords.reserveCapacity(vocabulary.count)
         for (i, word) in vocabulary.enumerated().dropFirst() {
             if let first = seenWords[word] {
-                throw ModelError(.badMetadata, "vocab has duplicates: vocab[\(i)] \(HeaderJSON.quote(word)) repeats vocab[\(first)]; every word needs one row")
+                throw ModelError(.badMetadata, "vocab has duplicates: vocab[\(i)] \(JSONWriter.quoted(word)) repeats vocab[\(first)]; every word needs one row")
             }
             seenWords[word] = i
         }
@@ -139,23 +140,23 @@ extension ModelFile {
     static func decodeConfig(_ text: String) throws(ModelError) -> ModelConfig {
         // The strict parser first: it refuses duplicate keys and deep nesting, which Foundation's
         // decoder would quietly accept.
-        let json: HeaderJSON
-        do { json = try HeaderJSON.parse(Array(text.utf8)) } catch {
+        let json: JSONValue
+        do { json = try JSONValue(parsing: Array(text.utf8)) } catch {
             throw ModelError(.badConfig, "config is not valid JSON: \(error.message)")
         }
-        guard case .object(let members) = json else { throw ModelError(.badConfig, "config is \(json.kind), expected an object") }
+        guard let members = json.members else { throw ModelError(.badConfig, "config is \(json.kindName), expected an object") }
         // Integers out of Int's range or with a fraction make Foundation's decoder fail with a
         // message that does not name the key: name it here.
-        func requireInteger(_ value: HeaderJSON?, _ key: String) throws(ModelError) {
-            if case .number(let text)? = value, value?.integer == nil {
-                throw ModelError(.badConfig, "\(key) must be an integer, got \(text)")
+        func requireInteger(_ value: JSONValue?, _ key: String) throws(ModelError) {
+            if case .number(let number)? = value {
+                throw ModelError(.badConfig, "\(key) must be an integer, got \(number)")
             }
         }
         for key in ["layers", "embedding_dim", "hidden_dim", "lookahead"] { try requireInteger(members[key], "config.\(key)") }
         if case .array(let features)? = members["features"] {
             for (i, feature) in features.enumerated() {
-                guard case .object(let fields) = feature else {
-                    throw ModelError(.badConfig, "config.features[\(i)] is \(feature.kind), expected an object")
+                guard let fields = feature.members else {
+                    throw ModelError(.badConfig, "config.features[\(i)] is \(feature.kindName), expected an object")
                 }
                 for key in ["length", "buckets"] { try requireInteger(fields[key], "config.features[\(i)].\(key)") }
             }
@@ -176,15 +177,15 @@ extension ModelFile {
 
     /// `vocab` or `tags`: a JSON array of strings.
     static func stringArray(_ key: String, _ text: String) throws(ModelError) -> [String] {
-        let json: HeaderJSON
-        do { json = try HeaderJSON.parse(Array(text.utf8)) } catch {
+        let json: JSONValue
+        do { json = try JSONValue(parsing: Array(text.utf8)) } catch {
             throw ModelError(.badMetadata, "\(key) is not valid JSON: \(error.message)")
         }
-        guard case .array(let items) = json else { throw ModelError(.badMetadata, "\(key) is \(json.kind), expected an array of strings") }
+        guard case .array(let items) = json else { throw ModelError(.badMetadata, "\(key) is \(json.kindName), expected an array of strings") }
         var out: [String] = []
         out.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
-            guard case .string(let s) = item else { throw ModelError(.badMetadata, "\(key)[\(i)] is \(item.kind), expected a string") }
+            guard case .string(let s) = item else { throw ModelError(.badMetadata, "\(key)[\(i)] is \(item.kindName), expected a string") }
             out.append(s)
         }
         return out

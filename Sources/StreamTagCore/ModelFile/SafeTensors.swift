@@ -1,3 +1,5 @@
+import StreamTagWire
+
 /// A parsed safetensors file: 8-byte little-endian header length N, N bytes of JSON header,
 /// then the data section holding every tensor's raw bytes.
 ///
@@ -94,11 +96,11 @@ public struct SafeTensors: Sendable {
         guard header.first == UInt8(ascii: "{") else {
             throw ModelError(.badHeader, "header does not start with '{' (not a safetensors file?)")
         }
-        let json: HeaderJSON
-        do { json = try HeaderJSON.parse(header) } catch {
+        let json: JSONValue
+        do { json = try JSONValue(parsing: Array(header)) } catch {
             throw ModelError(.badJSON, "header is not valid JSON: \(error.message)")
         }
-        guard case .object(let entries) = json else { throw ModelError(.badHeader, "header is not a JSON object") }
+        guard let entries = json.members else { throw ModelError(.badHeader, "header is not a JSON object") }
 
         var metadata: [String: String]?
         var tensors: [TensorInfo] = []
@@ -126,26 +128,26 @@ public struct SafeTensors: Sendable {
         bytes[(dataStart + tensor.offsets.lowerBound)..<(dataStart + tensor.offsets.upperBound)]
     }
 
-    private static func metadata(_ entry: HeaderJSON) throws(ModelError) -> [String: String] {
+    private static func metadata(_ entry: JSONValue) throws(ModelError) -> [String: String] {
         guard case .object(let members) = entry else {
-            throw ModelError(.badMetadata, "__metadata__ is \(entry.kind), expected an object of strings")
+            throw ModelError(.badMetadata, "__metadata__ is \(entry.kindName), expected an object of strings")
         }
         var out: [String: String] = [:]
         for (key, value) in members {
             guard case .string(let s) = value else {
-                throw ModelError(.badMetadata, "__metadata__.\(key) is \(value.kind), expected a string")
+                throw ModelError(.badMetadata, "__metadata__.\(key) is \(value.kindName), expected a string")
             }
             out[key] = s
         }
         return out
     }
 
-    private static func tensor(_ name: String, _ entry: HeaderJSON, dataLength: Int) throws(ModelError) -> TensorInfo {
-        guard case .object(let fields) = entry else {
-            throw ModelError(.badHeader, "tensor \(name) is \(entry.kind), expected an object with dtype, shape, data_offsets")
+    private static func tensor(_ name: String, _ entry: JSONValue, dataLength: Int) throws(ModelError) -> TensorInfo {
+        guard let fields = entry.members else {
+            throw ModelError(.badHeader, "tensor \(name) is \(entry.kindName), expected an object with dtype, shape, data_offsets")
         }
         for key in fields.keys.sorted() where !["dtype", "shape", "data_offsets"].contains(key) {
-            throw ModelError(.badHeader, "tensor \(name) has an unknown field \(HeaderJSON.quote(key))")
+            throw ModelError(.badHeader, "tensor \(name) has an unknown field \(JSONWriter.quoted(key))")
         }
         guard case .string(let dtype)? = fields["dtype"] else {
             throw ModelError(.badHeader, "tensor \(name): dtype is missing or not a string")
@@ -157,10 +159,10 @@ public struct SafeTensors: Sendable {
             throw ModelError(.badHeader, "tensor \(name): data_offsets is missing or not an array of two integers")
         }
         guard let size = TensorDType.safetensorsSizes[dtype] else {
-            throw ModelError(.badDType, "tensor \(name) has unknown dtype \(HeaderJSON.quote(dtype))")
+            throw ModelError(.badDType, "tensor \(name) has unknown dtype \(JSONWriter.quoted(dtype))")
         }
 
-        guard let begin = offsetValues[0].integer, let end = offsetValues[1].integer, begin >= 0, end >= 0 else {
+        guard let begin = offsetValues[0].exactInteger, let end = offsetValues[1].exactInteger, begin >= 0, end >= 0 else {
             throw ModelError(.badOffsets, "tensor \(name): data_offsets must be two non-negative integers")
         }
         guard begin <= end else { throw ModelError(.badOffsets, "tensor \(name): data_offsets begin \(begin) > end \(end)") }
@@ -172,7 +174,7 @@ public struct SafeTensors: Sendable {
         var count = 1
         var overflow = false
         for dim in dims {
-            guard let d = dim.integer, d >= 0 else {
+            guard let d = dim.exactInteger, d >= 0 else {
                 throw ModelError(.badShape, "tensor \(name): shape holds \(Self.describe(dim)); dims must be non-negative integers")
             }
             shape.append(d)
@@ -207,8 +209,11 @@ public struct SafeTensors: Sendable {
         }
     }
 
-    private static func describe(_ value: HeaderJSON) -> String {
-        if case .number(let text) = value { return text }
-        return value.kind
+    private static func describe(_ value: JSONValue) -> String {
+        switch value {
+        case .integer(let n): "\(n)"
+        case .number(let d): d.isFinite ? "\(d)" : "a number too large for a dimension"
+        default: value.kindName
+        }
     }
 }

@@ -1,3 +1,5 @@
+import StreamTagWire
+
 extension SafeTensors {
     /// One tensor to write: its raw little-endian bytes must be `shape` × dtype size long.
     public struct Entry: Sendable {
@@ -24,19 +26,19 @@ extension SafeTensors {
         var fields: [(key: String, json: String)] = []
         if let metadata {
             let members = metadata.keys.sorted(by: utf8Less).map { key in
-                HeaderJSON.quote(key) + ":" + HeaderJSON.quote(metadata[key] ?? "")
+                JSONWriter.quoted(key) + ":" + JSONWriter.quoted(metadata[key] ?? "")
             }
             fields.append(("__metadata__", "{" + members.joined(separator: ",") + "}"))
         }
         var offset = 0
         for e in entries {
             let shape = e.shape.map(String.init).joined(separator: ",")
-            let json = "{\"data_offsets\":[\(offset),\(offset + e.data.count)],\"dtype\":\(HeaderJSON.quote(e.dtype)),\"shape\":[\(shape)]}"
+            let json = "{\"data_offsets\":[\(offset),\(offset + e.data.count)],\"dtype\":\(JSONWriter.quoted(e.dtype)),\"shape\":[\(shape)]}"
             fields.append((e.name, json))
             offset += e.data.count
         }
         fields.sort { utf8Less($0.key, $1.key) }
-        var header = Array(("{" + fields.map { HeaderJSON.quote($0.key) + ":" + $0.json }.joined(separator: ",") + "}").utf8)
+        var header = Array(("{" + fields.map { JSONWriter.quoted($0.key) + ":" + $0.json }.joined(separator: ",") + "}").utf8)
         while (8 + header.count) % 8 != 0 { header.append(UInt8(ascii: " ")) }
 
         var out: [UInt8] = []
