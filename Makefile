@@ -8,8 +8,9 @@ SWIFT      ?= swift
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 APT_PACKAGES := libopenblas-dev libzmq3-dev pkg-config
-# What only the tests need: a real browser for the live page's test (LivePageBrowserTests).
-TEST_APT_PACKAGES := chromium man-db
+# What only the tests need: a real browser for the live page's test (LivePageBrowserTests),
+# man for the man pages' test, curl for the runnable block of docs/websocket.md.
+TEST_APT_PACKAGES := chromium man-db curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/release/streamtag
 

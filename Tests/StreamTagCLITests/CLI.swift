@@ -19,8 +19,13 @@ struct CLI {
     }
 
     static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        try runProgram(binary, arguments, stdin: stdin)
+    }
+
+    /// Runs `program` (a path) with `arguments` and collects its output.
+    static func runProgram(_ program: String, _ arguments: [String], stdin: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         // stderr goes to a file so that neither pipe can fill up and block the child.
         let errPath = NSTemporaryDirectory() + "streamtag-cli-stderr-" + UUID().uuidString

@@ -15,7 +15,7 @@ import Testing
         var description: String { "\(page):\(line)" }
     }
 
-    static let pages = ["docs/getting-started.md", "docs/security.md"]
+    static let pages = ["docs/getting-started.md", "docs/security.md", "docs/training.md", "docs/websocket.md"]
 
     static func blocks() throws -> [Block] {
         var found: [Block] = []

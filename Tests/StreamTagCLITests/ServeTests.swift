@@ -12,11 +12,19 @@ import StreamTagClient
         var log = ""
         var input = "", output = "", control = ""
 
-        init(stateDir: String, extra: [String] = []) throws {
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = ["serve", "--set", "input.bind=tcp://127.0.0.1:*", "--set", "output.bind=tcp://127.0.0.1:*",
-                                 "--set", "control.bind=tcp://127.0.0.1:*", "--set", "metrics.listen=",
-                                 "--set", "heartbeat_interval=100ms", "--set", "state_dir=\(stateDir)"] + extra
+        /// With `unprivileged` and the tests running as root, the daemon runs as `nobody`
+        /// (through `setpriv`), as under systemd's `DynamicUser`.
+        init(stateDir: String, extra: [String] = [], unprivileged: Bool = false) throws {
+            let arguments = ["serve", "--set", "input.bind=tcp://127.0.0.1:*", "--set", "output.bind=tcp://127.0.0.1:*",
+                             "--set", "control.bind=tcp://127.0.0.1:*", "--set", "metrics.listen=",
+                             "--set", "heartbeat_interval=100ms", "--set", "state_dir=\(stateDir)"] + extra
+            if unprivileged && getuid() == 0 {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+                process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: CLI.binary)
+                process.arguments = arguments
+            }
             process.standardError = stderr
             process.standardOutput = FileHandle.nullDevice
             try process.run()
@@ -60,6 +68,31 @@ import StreamTagClient
             log += String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             return (process.terminationStatus, Date().timeIntervalSince(start))
         }
+    }
+
+    /// A daemon that is not root (systemd's `DynamicUser`) answers on its metrics endpoint and
+    /// its WebSocket gateway. Both closed every connection as soon as it was accepted while
+    /// TCP_NODELAY was set as a SOL_SOCKET option (that number there is SO_DEBUG, root only).
+    @Test func anUnprivilegedDaemonAnswersHTTP() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(chmod(dir, 0o777) == 0)
+        let server = try Server(stateDir: dir + "/state", extra: ["--set", "metrics.listen=127.0.0.1:0",
+                                                                  "--set", "websocket.listen=127.0.0.1:0"],
+                                unprivileged: true)
+        defer { _ = server.terminate() }
+        let lines = server.log.split(separator: "\n")
+        let metrics = try #require(lines.first { $0.contains("metrics listening") }.map { Server.field("address", in: $0) })
+        let gateway = try #require(lines.first { $0.contains("websocket gateway listening") }.map { Server.field("address", in: $0) })
+        func get(_ url: String) throws -> (status: String, body: String) {
+            let body = dir + "/body"
+            let result = try CLI.runProgram("/usr/bin/curl", ["-s", "--max-time", "10", "-o", body, "-w", "%{http_code}", url])
+            return (result.stdout, (try? String(contentsOfFile: body, encoding: .utf8)) ?? "")
+        }
+        #expect(try get("http://\(metrics)/healthz").status == "200")
+        let page = try get("http://\(gateway)/")
+        #expect(page.status == "200")
+        #expect(page.body.contains("<title>streamtag live</title>"))
     }
 
     static let text = "I booked a flight to Boston for next Tuesday , but the airline cancelled it and I had to call them twice before they fixed it".split(separator: " ").map(String.init)

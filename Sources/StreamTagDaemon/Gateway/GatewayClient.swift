@@ -27,7 +27,7 @@ package final class GatewayClient: Sendable {
                                onClose: @escaping @Sendable (Int?) -> Void = { _ in }) -> EventLoopFuture<GatewayClient> {
         let upgraded = group.next().makePromise(of: GatewayClient.self)
         let bootstrap = ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let refusal = RefusalCatcher(promise: upgraded)

@@ -46,7 +46,10 @@ final class MetricsServer: Sendable {
                     try channel.pipeline.syncOperations.addHandlers(connections.serverHandlers())
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // An IPPROTO_TCP option: `.socketOption(.tcp_nodelay)` set SO_DEBUG instead (the same
+            // number at SOL_SOCKET), which needs CAP_NET_ADMIN, so a daemon that is not root
+            // (systemd's DynamicUser) closed every connection as soon as it was accepted.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // Over the cap: the connection is closed already, nothing to set up.
