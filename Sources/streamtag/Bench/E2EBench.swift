@@ -74,7 +74,7 @@ struct E2EBenchCommand: ParsableCommand {
         if let connect {
             // --connect: a daemon that is already running (another host, build or implementation).
             let target = try ConnectTarget(connect)
-            let keys = try keys.security()
+            let keys = try keys.resolve().security
             report.model = target.model(security: keys) ?? "(unknown: no control endpoint given)"
             report.connected = connect
             printError("e2e: load average \(loadBefore); driving \(target.input) → \(target.output), model \(report.model)")

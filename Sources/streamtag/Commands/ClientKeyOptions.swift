@@ -13,28 +13,35 @@ struct ClientKeyOptions: ParsableArguments {
     @Option(name: .long, help: "A client configuration file: input, output, control and security.client_key/server_key (YAML); flags win over it.")
     var clientConfig: String?
 
-    /// The file given by `--client-config`, or an empty one.
-    func file() throws -> ClientConfigFile {
-        guard let clientConfig else { return ClientConfigFile() }
-        do {
-            return try ClientConfigFile.load(path: clientConfig)
-        } catch {
-            throw ValidationError("--client-config \(error)")
+    /// What the command connects with: the file given by `--client-config` (read once; an
+    /// empty one without the flag) under the flags.
+    func resolve() throws -> ClientConnection {
+        var file = ClientConfigFile()
+        if let clientConfig {
+            do {
+                file = try ClientConfigFile.load(path: clientConfig)
+            } catch {
+                throw ValidationError("--client-config \(error)")
+            }
         }
-    }
-
-    /// The keys, or nil for plaintext; a usage error names the file at fault.
-    func security() throws -> ClientSecurity? {
-        let file = try file()
+        let security: ClientSecurity?
         do {
-            return try ClientSecurity.fromOptions(clientKey: clientKey ?? file.clientKey, serverKey: serverKey ?? file.serverKey)
+            security = try ClientSecurity.fromOptions(clientKey: clientKey ?? file.clientKey, serverKey: serverKey ?? file.serverKey)
         } catch {
             throw ValidationError("\(error)")
         }
+        return ClientConnection(file: file, security: security)
     }
+}
+
+/// The client side of a command, resolved from its flags and its client configuration file.
+struct ClientConnection {
+    let file: ClientConfigFile
+    /// The keys, or nil for plaintext.
+    let security: ClientSecurity?
 
     /// An endpoint: the flag's value, else the file's, else `fallback`.
-    func endpoint(_ flag: String?, _ fromFile: KeyPath<ClientConfigFile, String?>, default fallback: String) throws -> String {
-        try flag ?? file()[keyPath: fromFile] ?? fallback
+    func endpoint(_ flag: String?, _ fromFile: KeyPath<ClientConfigFile, String?>, default fallback: String) -> String {
+        flag ?? file[keyPath: fromFile] ?? fallback
     }
 }

@@ -41,9 +41,10 @@ struct SendCommand: ParsableCommand {
             .map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init) }
             .filter { !$0.isEmpty }
         let id = stream ?? "send-\(getpid())"
-        let client = try StreamClient(input: keys.endpoint(input, \.input, default: "tcp://127.0.0.1:5560"),
-                                      output: keys.endpoint(output, \.output, default: "tcp://127.0.0.1:5561"),
-                                      security: keys.security())
+        let connection = try keys.resolve()
+        let client = try StreamClient(input: connection.endpoint(input, \.input, default: "tcp://127.0.0.1:5560"),
+                                      output: connection.endpoint(output, \.output, default: "tcp://127.0.0.1:5561"),
+                                      security: connection.security)
         defer { client.close() }
         try client.follow(id)
         try client.waitForHeartbeat(timeout: timeout)
@@ -118,8 +119,9 @@ struct CtlCommand: ParsableCommand {
         default:
             throw ValidationError("unknown command \(command) (status, streams, drop, snapshot, reload)")
         }
-        let answer = try controlRequest(.object(request), endpoint: keys.endpoint(control, \.control, default: "tcp://127.0.0.1:5562"),
-                                        timeout: timeout, security: keys.security())
+        let connection = try keys.resolve()
+        let answer = try controlRequest(.object(request), endpoint: connection.endpoint(control, \.control, default: "tcp://127.0.0.1:5562"),
+                                        timeout: timeout, security: connection.security)
         print(String(decoding: answer.encoded, as: UTF8.self))
         if case .bool(false)? = answer["ok"] { throw ExitCode(1) }
     }
