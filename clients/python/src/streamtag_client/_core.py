@@ -221,8 +221,7 @@ class Core:
         """Heartbeat timeouts and the messages whose wait is over."""
         for shard in self.shards:
             if shard.alive and now - shard.last_heartbeat > self.heartbeat_timeout:
-                shard.alive = False
-                self._update(shard)
+                self._gone(shard)
         if self.waiting:
             for state in list(self.waiting):
                 self.flush(state, now)
@@ -237,6 +236,12 @@ class Core:
             if state.retry_at > now:
                 deadline = min(deadline, state.retry_at)
         return deadline
+
+    def _gone(self, shard: ShardState) -> None:
+        """The daemon behind ``shard`` went away (stopping, a dropped input connection, a new
+        run, silence): nothing is published until a heartbeat proves what answers next."""
+        shard.alive = False
+        self._update(shard)
 
     def _update(self, shard: ShardState) -> None:
         ready = shard.alive and shard.input_subscriptions > 0
@@ -278,9 +283,7 @@ class Core:
         """The input connection dropped (the socket monitor says so at once; the XPUB's
         unsubscription may come later, or never when a restarted daemon is back first): the
         shard is down until a heartbeat proves the output of whatever answers next."""
-        shard = self.shards[shard_index]
-        shard.alive = False
-        self._update(shard)
+        self._gone(self.shards[shard_index])
 
     # -- output socket (SUB) ---------------------------------------------------------------
 
@@ -404,8 +407,7 @@ class Core:
                     # A restart that neither the input connection nor the heartbeat timeout
                     # showed (quicker than both, or behind a forwarder; docs/protocol.md#events):
                     # the old run went away, and this heartbeat brings the new one up.
-                    shard.alive = False
-                    self._update(shard)
+                    self._gone(shard)
                 shard.instance = instance
             shard.heartbeats += 1
             shard.last_heartbeat = self.clock()
@@ -419,8 +421,7 @@ class Core:
                         self.flush(state, now)
             return
         if event == "stopping":
-            shard.alive = False
-            self._update(shard)
+            self._gone(shard)
         fields = {k: v for k, v in message.items() if k not in ("type", "event")}
         self.system_events.append(SystemEvent(shard.index, str(event), fields))
 
