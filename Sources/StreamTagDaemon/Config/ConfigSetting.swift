@@ -30,6 +30,16 @@ struct ConfigSetting: Sendable {
     /// Copies the setting's value from the second configuration into the first (a config
     /// reload applies the settings that can change live this way, one by one).
     let copy: @Sendable (inout DaemonConfig, DaemonConfig) -> Void
+    /// For a secret: what `--print-config` shows instead of the value when it is set (nil:
+    /// not set, or not a secret), since that output goes to terminals, logs and bug reports.
+    var redacted: (@Sendable (DaemonConfig) -> String?)? = nil
+
+    /// This setting, marked secret: `--print-config` shows `shown(config)` for it.
+    func secret(_ shown: @escaping @Sendable (DaemonConfig) -> String?) -> ConfigSetting {
+        var setting = self
+        setting.redacted = shown
+        return setting
+    }
 
     /// `STREAMTAG_` + the key upper-cased with `.` → `_` (what swift-configuration's
     /// environment provider looks up for the key under the `streamtag` prefix).

@@ -50,17 +50,15 @@ extension DaemonConfig {
 
     /// The effective configuration as YAML, one line per setting, for
     /// `streamtag serve --print-config`. ``load(file:environment:overrides:)`` reads it back to
-    /// an equal value, except for secrets: `websocket.tokens` shows as `[]` with a comment
-    /// that says how many are set, since the output goes to terminals, logs and bug reports.
+    /// an equal value, except for secrets (``ConfigSetting/secret(_:)``: `websocket.tokens`
+    /// shows as `[]` with a comment that says how many are set).
     /// Settings left to a default decided elsewhere (`~`) say what it is.
     package func describe() -> String {
         var lines = ["# streamtag effective configuration"]
         var section: Substring?
         for setting in Self.settings {
             let parts = setting.key.split(separator: ".", maxSplits: 1)
-            let value = (setting.key == "websocket.tokens" && !websocket.tokens.isEmpty
-                ? "[]  # \(websocket.tokens.count) token(s) set, not shown"
-                : setting.render(self)) + note(for: setting.key)
+            let value = (setting.redacted?(self) ?? setting.render(self)) + note(for: setting.key)
             if parts.count == 2 {
                 if section != parts[0] {
                     lines.append("\(parts[0]):")

@@ -87,7 +87,8 @@ extension DaemonConfig {
               check: DaemonConfig.WebSocket.checkListen),
         .list("websocket.tokens", \.websocket.tokens,
               "bearer tokens a client must present; empty (and no token_file) = no authentication",
-              check: DaemonConfig.WebSocket.checkTokens),
+              check: DaemonConfig.WebSocket.checkTokens)
+            .secret { $0.websocket.tokens.isEmpty ? nil : "[]  # \($0.websocket.tokens.count) token(s) set, not shown" },
         .text("websocket.token_file", \.websocket.tokenFile,
               "file with one bearer token per line, added to websocket.tokens; \"\" = none"),
         .integer("websocket.max_connections", \.websocket.maxConnections,
