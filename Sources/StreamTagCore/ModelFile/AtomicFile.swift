@@ -86,13 +86,12 @@ public enum AtomicFile {
         }
 
         // st_size is a hint only (the file may grow): read to end of file, up to the limit.
+        let grew = FileError(path: path, problem: "grew past the \(limit) bytes this file may have while it was read")
         var out = [UInt8](repeating: 0, count: max(Int(info.st_size), 0) + 1)
         var filled = 0
         while true {
             if filled == out.count {
-                guard filled <= limit else {
-                    throw FileError(path: path, problem: "grew past the \(limit) bytes this file may have while it was read")
-                }
+                guard filled <= limit else { throw grew }
                 out.append(contentsOf: repeatElement(0, count: max(out.count, 4096)))
             }
             let n = out.withUnsafeMutableBytes { buf in systemRead(fd, buf, from: filled) }
@@ -103,9 +102,7 @@ public enum AtomicFile {
             if n == 0 { break }
             filled += n
         }
-        guard filled <= limit else {
-            throw FileError(path: path, problem: "grew past the \(limit) bytes this file may have while it was read")
-        }
+        guard filled <= limit else { throw grew }
         out.removeSubrange(filled...)
         return out
     }
