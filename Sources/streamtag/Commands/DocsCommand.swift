@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import StreamTagDaemon
 
@@ -19,15 +20,23 @@ struct DocsCommand: ParsableCommand {
 
     @Argument(help: "The page: config (docs/configuration.md), metrics (docs/metrics.md) or config-man (docs/man/streamtag.yaml.5).")
     var page: Page
-    @Option(name: .long, help: "config-man: the date the page shows (YYYY-MM-DD).")
-    var date = "2026-12-06"
+    @Option(name: .long, help: "config-man: the date the page shows (YYYY-MM-DD; default: today, make docs passes its MAN_DATE).")
+    var date: String?
 
     func run() throws {
         switch page {
         case .config: print(ReferenceDocs.configurationPage(), terminator: "")
         case .metrics: print(ReferenceDocs.metricsPage(), terminator: "")
-        case .configMan: print(ReferenceDocs.configurationManPage(date: try Self.mdocDate(date)), terminator: "")
+        case .configMan: print(ReferenceDocs.configurationManPage(date: try Self.mdocDate(date ?? Self.today())), terminator: "")
         }
+    }
+
+    /// Today as YYYY-MM-DD (UTC).
+    static func today() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
     }
 
     /// `2026-12-06` → `December 6, 2026`, as mdoc's `.Dd` wants it.
