@@ -68,9 +68,11 @@ test-asan: deps
 	$(SWIFT) build --build-tests --sanitize address --scratch-path .build-asan
 	ASAN_OPTIONS="$(ASAN_OPTIONS)" $(SWIFT) test --skip-build --parallel --sanitize address --scratch-path .build-asan
 
+# STREAMTAG_TSAN swaps Mutex for a pthread mutex ThreadSanitizer can see (TSanVisibleMutex.swift).
+TSAN_FLAGS := --sanitize thread --scratch-path .build-tsan -Xswiftc -DSTREAMTAG_TSAN
 test-tsan: deps
-	$(SWIFT) build --build-tests --sanitize thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --parallel --sanitize thread --scratch-path .build-tsan
+	$(SWIFT) build --build-tests $(TSAN_FLAGS)
+	$(SWIFT) test --skip-build --parallel $(TSAN_FLAGS)
 
 # Each libFuzzer target (Fuzz/) for FUZZ_SECONDS; fails if any crashes (Fuzz/run.sh).
 FUZZ_SECONDS ?= 60

@@ -26,14 +26,18 @@ extension Trainer {
     public static func predict(model: Model, sentences: [[String]], lookahead: Int? = nil, threads: Int = 2) -> [[String]] {
         let parts = max(1, min(threads, sentences.count))
         let chunk = (sentences.count + parts - 1) / parts
-        let results = UnsafeSendableBox(Array(repeating: [[String]](), count: parts))
+        // One slot per part, each written by its own thread. Slots of a Swift array would not
+        // do: every write touches the array itself (ThreadSanitizer caught that race).
+        let results = UnsafeMutableBufferPointer<[[String]]>.allocate(capacity: parts)
+        results.initialize(repeating: [])
+        defer { results.deinitialize(); results.deallocate() }
+        nonisolated(unsafe) let slots = results
         DispatchQueue.concurrentPerform(iterations: parts) { p in
             let slice = Array(sentences[min(p * chunk, sentences.count)..<min((p + 1) * chunk, sentences.count)])
             var tagger = SequenceTagger(model: model, maxBatch: 64, lookahead: lookahead)
-            let out = tagger.tag(slice).map { $0.map { model.tags[Int($0.tag)] } }
-            results.value[p] = out
+            slots[p] = tagger.tag(slice).map { $0.map { model.tags[Int($0.tag)] } }
         }
-        return results.value.flatMap { $0 }
+        return results.flatMap { $0 }
     }
 
     /// Every token's tag distribution from the head that gives its final tag at lookahead
@@ -103,10 +107,4 @@ extension Trainer {
         }
         return total == 0 ? 0 : Double(right) / Double(total)
     }
-}
-
-/// Lets parallel workers write to distinct slots of one array.
-final class UnsafeSendableBox<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
 }
