@@ -41,12 +41,11 @@ extension IOLoop {
                 gateway.open(connection)
             case .message(let connection, let body):
                 guard accepting else { continue }
-                stageGatewayMessage(connection, body: body)
+                stageGatewayMessage(connection, body: body, router: gateway)
             case .close(let connection):
-                if gateway.close(connection, now: now) && accepting {
+                if let seq = gateway.close(connection, now: now), accepting {
                     // As a final message with `end: true` and no tokens would.
-                    let end = InputMessage(streamID: connection.streamID, seq: connection.nextSeq, end: true)
-                    connection.streamOpen = false
+                    let end = InputMessage(streamID: connection.streamID, seq: seq, end: true)
                     metrics.counts.add(EventCount.messagesIn)
                     stage(.message(end), stream: end.streamID)
                 }
@@ -56,16 +55,16 @@ extension IOLoop {
         flush()
     }
 
-    private func stageGatewayMessage(_ connection: GatewayConnection, body: ByteBuffer) {
+    private func stageGatewayMessage(_ connection: GatewayConnection, body: ByteBuffer, router: GatewayRouter) {
+        let nextSeq = router.nextSeq(of: connection)
         let result = connection.streamIDBytes.withUnsafeBufferPointer { id in
             body.withUnsafeReadableBytes { bytes in
-                parser.parse(streamID: id, body: bytes.assumingMemoryBound(to: UInt8.self), defaultSeq: connection.nextSeq)
+                parser.parse(streamID: id, body: bytes.assumingMemoryBound(to: UInt8.self), defaultSeq: nextSeq)
             }
         }
         switch result {
         case .success(let message):
-            connection.nextSeq = message.seq + 1
-            connection.streamOpen = !message.end
+            router.accepted(connection, seq: message.seq, end: message.end)
             metrics.counts.add(EventCount.messagesIn)
             stage(.message(message), stream: message.streamID)
         case .failure(let error):
