@@ -193,7 +193,7 @@ import Testing
         #expect(recovered)
 
         // The I/O loop stuck: healthz names it.
-        h.daemon.onIOThread { Thread.sleep(forTimeInterval: 3.5) }
+        h.daemon.onIOThread { _ in Thread.sleep(forTimeInterval: 3.5) }
         Thread.sleep(forTimeInterval: 2.7)
         let ioStuck = try HTTPTestClient.get(port: port, "/healthz")
         #expect(ioStuck.status == 503)
@@ -201,7 +201,7 @@ import Testing
         Thread.sleep(forTimeInterval: 1.0)
 
         // Stop requested while the I/O loop is held up: not ready any more, still serving.
-        h.daemon.onIOThread { Thread.sleep(forTimeInterval: 0.5) }
+        h.daemon.onIOThread { _ in Thread.sleep(forTimeInterval: 0.5) }
         Thread.sleep(forTimeInterval: 0.1)
         h.daemon.stopRequested.store(true, ordering: .releasing)
         let stopping = try HTTPTestClient.get(port: port, "/readyz")

@@ -70,13 +70,13 @@ final class SecureDaemon {
     func waitForKeyReads(_ count: Int) -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if (daemon.security?.keyReads.load(ordering: .acquiring) ?? 0) >= count { return true }
+            if daemon.securityKeyReads.load(ordering: .acquiring) >= count { return true }
             usleep(10_000)
         }
         return false
     }
 
-    var keyReads: Int { daemon.security?.keyReads.load(ordering: .acquiring) ?? 0 }
+    var keyReads: Int { daemon.securityKeyReads.load(ordering: .acquiring) }
 
     func stop() {
         for c in clients { c.close() }

@@ -7,17 +7,24 @@ import Testing
 /// A worker driven directly: no sockets, no threads, a fake clock.
 final class WorkerHarness {
     var now = 0.0
-    var published: [(stream: String, json: [String: Any])] = []
+    /// Everything the worker published so far, decoded (its outbox, drained on each read).
+    var published: [(stream: String, json: [String: Any])] {
+        for message in worker.outbox {
+            let body = message.body
+            let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? ["raw": String(decoding: body, as: UTF8.self)]
+            taken.append((message.topic, json))
+        }
+        worker.outbox.removeAll()
+        return taken
+    }
+    private var taken: [(stream: String, json: [String: Any])] = []
     let worker: StreamWorker
     let model: Model
 
     init(model: Model, settings: StreamSettings = StreamSettings()) {
         self.model = model
         var box: WorkerHarness? = nil
-        worker = StreamWorker(model: model, settings: settings, clock: { box!.now }, publish: { stream, body in
-            let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? ["raw": String(decoding: body, as: UTF8.self)]
-            box!.published.append((stream, json))
-        })
+        worker = StreamWorker(model: model, settings: settings, clock: { box!.now })
         box = self
     }
 

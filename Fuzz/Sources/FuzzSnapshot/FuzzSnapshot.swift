@@ -36,7 +36,7 @@ func makeWorkerSettings() -> StreamSettings {
 }
 
 func makeWorker() -> StreamWorker {
-    StreamWorker(model: model, settings: makeWorkerSettings(), clock: { now }, publish: { _, _ in })
+    StreamWorker(model: model, settings: makeWorkerSettings(), clock: { now })
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

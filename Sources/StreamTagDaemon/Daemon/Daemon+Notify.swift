@@ -16,7 +16,7 @@ extension Daemon {
         guard settings.isActive else { return }
         do {
             let notify = try SDNotify(socket: settings.notifySocket)
-            notifier = DaemonNotifier(settings: settings, notify: notify)
+            notifierState.withLock { $0 = DaemonNotifier(settings: settings, notify: notify) }
             logger.debug("systemd notifications on", metadata: [
                 "socket": "\(settings.notifySocket ?? "")",
                 "watchdog_s": "\(settings.watchdogInterval.map { "\($0)" } ?? "off")",
@@ -31,16 +31,16 @@ extension Daemon {
     func notifyStarted() {
         guard let notifier else { return }
         pool.collect({ worker in worker.streamCount }, completion: { [self] counts in
-            onIOThread { [self] in
+            onIOThread { [self] _ in
                 guard notifier.markReady() else { return }
                 notifier.measureRate(tokens: pool.tokensOut, at: monotonicSeconds())
                 sendNotify(["READY=1", "STATUS=" + statusLine(streams: counts.reduce(0, +))])
-                notifier.startTimer { [self] in onIOThread { [self] in notifyTick() } }
+                notifier.startTimer { [self] in onIOThread { [self] _ in notifyTick() } }
             }
         })
     }
 
-    /// A model reload begins (I/O thread): `RELOADING=1` with the time, as systemd wants it.
+    /// A model reload begins (the I/O loop calls it): `RELOADING=1` with the time, as systemd wants it.
     /// Once per reload: a configuration reload sends it before the model reload that follows,
     /// which then sends nothing more until its `READY=1`.
     func notifyReloading(status: String? = nil) {
@@ -49,7 +49,7 @@ extension Daemon {
                     "STATUS=" + (status ?? "reloading the model from \(config.model.path)")])
     }
 
-    /// The reload is over, whatever its outcome (I/O thread): `READY=1` again.
+    /// The reload is over, whatever its outcome (the I/O loop calls it): `READY=1` again.
     func notifyReloaded() {
         guard let notifier, notifier.endReload() else { return }
         sendNotify(["READY=1", "STATUS=" + statusLine()])
@@ -66,7 +66,7 @@ extension Daemon {
         notifier?.stopTimer()
     }
 
-    /// I/O thread, from the timer: the watchdog ping if everything makes progress, and the
+    /// On the I/O thread (so a stuck loop stops the pings), from the timer: the watchdog ping if everything makes progress, and the
     /// status line every `statusInterval`.
     func notifyTick() {
         guard let notifier else { return }
@@ -104,7 +104,7 @@ extension Daemon {
         return nil
     }
 
-    /// `serving MODEL, N streams, X tokens/s` (I/O thread); the rate is the tagged tokens per
+    /// `serving MODEL, N streams, X tokens/s`; the rate is the tagged tokens per
     /// second over the last status interval.
     func statusLine(streams: Int? = nil) -> String {
         let streams = streams ?? pool.streams, rate = notifier?.tokensPerSecond ?? 0

@@ -1,6 +1,4 @@
-import Dispatch
-import Foundation
-import StreamTagCore
+import Logging
 import Synchronization
 import StreamTagWire
 
@@ -10,172 +8,40 @@ extension Daemon {
     /// known. Requests that arrive while a load runs share its outcome, and the file is looked
     /// at again right after (it may have changed meanwhile).
     package func requestReload(source: String, completion: (@Sendable (ControlAnswer) -> Void)? = nil) {
-        onIOThread { [self] in startReload(source: source, completion: completion) }
+        onIOThread { loop in loop.startReload(source: source, completion: completion) }
     }
 
-    /// I/O thread.
-    func startReload(source: String, completion: (@Sendable (ControlAnswer) -> Void)?) {
-        guard reloadRound == nil else {
-            // Look again once this load is done: the file may have changed since it started.
-            reloadRound?.lookAgain = true
-            if let completion { reloadRound?.later.append(completion) }
-            return
+    /// Re-reads the configuration, applies what can change live, then reloads the model as
+    /// ``requestReload(source:completion:)`` does. This is what SIGHUP does.
+    ///
+    /// - `read` loads the configuration the way the daemon was started: the same file, the
+    ///   same environment, the same command-line overrides (typically a closure over
+    ///   ``DaemonConfig/load(file:environment:overrides:)``). It runs on the calling thread, so
+    ///   the file is read off the I/O thread.
+    /// - If it throws, one error line names the key and the reason, the running configuration
+    ///   stays as it is, and the model reload happens all the same.
+    /// - Otherwise the settings of ``ConfigChange/liveKeys`` that changed take effect (the
+    ///   workers take theirs between two steps), one info line lists them (or says `config
+    ///   unchanged`), and one warning lists the changed settings that wait for a restart.
+    ///   A changed `model.path` is live: the model reload that follows loads the new file (and
+    ///   the watcher follows it); until that file loads, the old model keeps serving.
+    ///
+    /// `completion` gets the change once every worker has its new settings, or the error.
+    package func reloadConfiguration(
+        source: String,
+        read: () throws(ConfigError) -> DaemonConfig,
+        completion: (@Sendable (Result<ConfigChange, ConfigError>) -> Void)? = nil
+    ) {
+        let result = Result { () throws(ConfigError) in try read() }
+        onIOThread { loop in
+            // A configuration reload is a reload, with or without a model file: RELOADING=1
+            // now, READY=1 when the model reload that follows is answered (at once when the
+            // built-in model serves).
+            loop.daemon.notifyReloading(status: "reloading the configuration")
+            loop.applyConfigReload(result, source: source, completion: completion)
+            loop.security?.reloadKeys(source: source)
+            loop.startReload(source: source, completion: nil)
         }
-        beginReload(source: source, waiters: completion.map { [$0] } ?? [])
-    }
-
-    /// I/O thread, no reload under way: starts one, answered to `waiters`.
-    private func beginReload(source: String, waiters: [@Sendable (ControlAnswer) -> Void]) {
-        reloadRound = ReloadRound(waiters: waiters)
-        let path = config.model.path
-        guard !path.isEmpty else {
-            finishReload(.rejected("no model path is configured (model.path): the built-in model is serving"),
-                         prepared: [], source: source, quiet: true)
-            return
-        }
-        if loads.stuckCount >= LoadTracker.maxStuck {
-            // Each stuck load holds a thread blocked in the kernel: do not add one more.
-            finishReload(.rejected("\(loads.stuckCount) earlier loads of the model file are still stuck (see /healthz); not starting another"),
-                         prepared: [], source: source, quiet: false)
-            return
-        }
-        notifyReloading()
-        watcher?.markSeen()
-        reloadRound?.file = (path, ModelWatcher.identity(of: path))
-        let current = model, precision = config.model.precision
-        let replayTokens = config.reload.replayTokens, lookahead = config.model.lookahead
-        let timeout = config.reload.loadTimeout.seconds
-        let settings = pool.settings, workers = pool.workers.count
-        let load = loads.begin(path: path, now: monotonicSeconds())
-        #if DEBUG
-        let stall = loads.debugStallNextLoad.withLock { s in defer { s = 0 }; return s }
-        #else
-        let stall = 0.0
-        #endif
-        // A thread per load, not a serial queue: a load stuck in the kernel (a hung network file
-        // system) must not hold up the next one.
-        let thread = Thread { [self] in
-            if stall > 0 { Thread.sleep(forTimeInterval: stall) }
-            let outcome = ModelLoader.load(path: path, current: current, precision: precision,
-                                           replayTokens: replayTokens, lookahead: lookahead, timeLimit: timeout)
-            // The workers' runtimes are built here too (their buffers take a moment), so that
-            // neither the I/O thread nor a worker waits for them; a worker only plugs its in.
-            let prepared: [ModelRuntime] = if case .loaded(let next) = outcome {
-                (0..<workers).map { _ in ModelRuntime(model: next, settings: settings) }
-            } else {
-                []
-            }
-            onIOThread { [self] in loadEnded(load, outcome, prepared: prepared, source: source) }
-        }
-        thread.name = "streamtag-model-loader"
-        thread.start()
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
-            onIOThread { [self] in loadOverran(load, timeout: timeout, source: source) }
-        }
-    }
-
-    /// I/O thread: a load ended. Its outcome counts unless its deadline passed first.
-    private func loadEnded(_ load: LoadTracker.Load, _ outcome: ModelLoader.Outcome, prepared: [ModelRuntime], source: String) {
-        switch loads.finish(load.generation) {
-        case .current:
-            finishReload(outcome, prepared: prepared, source: source, quiet: false)
-        case .stuck(let stuck):
-            logger.warning("reload: a model load given up on has ended; its outcome is discarded", metadata: [
-                "path": "\(stuck.path)", "seconds": "\(String(format: "%.1f", monotonicSeconds() - stuck.started))",
-            ])
-        case .unknown:
-            break
-        }
-    }
-
-    /// I/O thread: the load's deadline passed. If it is still running, it is given up on: the
-    /// reload is answered as rejected, and the next reload starts a load of its own.
-    private func loadOverran(_ load: LoadTracker.Load, timeout: Double, source: String) {
-        guard loads.markStuck(load.generation) else { return }
-        let reason = "loading \(load.path) timed out after \(LoadTracker.seconds(timeout)) (reload.load_timeout); "
-            + "the loader is stuck (shown in /healthz until it ends)"
-        logger.error("reload: the model loader is stuck", metadata: ["path": "\(load.path)", "timeout_s": "\(timeout)"])
-        finishReload(.rejected(reason), prepared: [], source: source, quiet: false)
-    }
-
-    /// I/O thread: swaps on success, reports the outcome.
-    private func finishReload(_ outcome: ModelLoader.Outcome, prepared: [ModelRuntime], source: String, quiet: Bool) {
-        switch outcome {
-        case .unchanged:
-            reloads.unchanged.add(1, ordering: .relaxed)
-            logger.info("reload: the model file is unchanged", metadata: ["source": "\(source)", "model": "\(model.id)"])
-            answerReload(.success(fields: [("model", .string(model.id)), ("changed", .bool(false))]))
-        case .rejected(let reason):
-            if !quiet {
-                reloads.rejected.add(1, ordering: .relaxed)
-                publishSystem(.modelRejected(path: config.model.path, reason: reason))
-                logger.error("reload: model rejected; the current model keeps serving", metadata: [
-                    "source": "\(source)", "path": "\(config.model.path)", "reason": "\(reason)", "model": "\(model.id)",
-                ])
-            }
-            answerReload(.failure(reason, fields: [("model", .string(model.id))]))
-        case .loaded(let next):
-            let previous = model
-            let policy = config.reload.policy
-            let started = monotonicSeconds()
-            pool.collect({ worker -> Double in
-                // Time the worker spends switching between two of its steps: the swap pause.
-                let t = monotonicSeconds()
-                worker.adopt(prepared[worker.index], policy: policy)
-                return monotonicSeconds() - t
-            }, completion: { [self] pauses in
-                onIOThread { [self] in
-                    model = next
-                    metrics.modelChanged(to: next.id)
-                    reloads.loaded.add(1, ordering: .relaxed)
-                    publishSystem(.modelLoaded(model: next.id, previous: previous.id))
-                    logger.info("reload: model loaded", metadata: [
-                        "source": "\(source)", "model": "\(next.id)", "previous": "\(previous.id)", "policy": "\(policy.rawValue)",
-                        "tags_changed": "\(next.tags != previous.tags)",
-                        "swap_ms": "\(String(format: "%.2f", (monotonicSeconds() - started) * 1000))",
-                        "pause_ms": "\(String(format: "%.3f", (pauses.max() ?? 0) * 1000))",
-                    ])
-                    answerReload(.success(fields: [("model", .string(next.id)), ("changed", .bool(true)),
-                                                   ("previous", .string(previous.id)),
-                                                   ("pause_ms", .number(((pauses.max() ?? 0) * 1e6).rounded() / 1000))]))
-                }
-            })
-            return
-        }
-    }
-
-    /// I/O thread: the round is over; answers its waiters, and starts the next round for the
-    /// requests that came meanwhile if the file changed since this load began (the same file is
-    /// never read twice). They get that round's outcome (a `ctl reload` sent after writing a file
-    /// must see that file), else this one's.
-    private func answerReload(_ answer: ControlAnswer) {
-        let round = reloadRound
-        reloadRound = nil
-        notifyReloaded()
-        for w in round?.waiters ?? [] { w(answer) }
-        guard let round, round.lookAgain else { return }
-        let path = config.model.path
-        if round.file?.path != path || ModelWatcher.identity(of: path) != round.file?.identity {
-            beginReload(source: "file changed during the last load", waiters: round.later)
-        } else {
-            for w in round.later { w(answer) }
-        }
-    }
-
-    /// A model reload from its request to its answer (I/O thread). Requests that arrive during
-    /// it share its outcome, or the next round's if the file changed meanwhile.
-    struct ReloadRound {
-        /// Answered with this round's outcome.
-        var waiters: [@Sendable (ControlAnswer) -> Void]
-        /// The path and version of the file the load began with; nil until it begins (and for
-        /// a reload answered without a load).
-        var file: (path: String, identity: ModelWatcher.FileIdentity?)?
-        /// Requests that came during this round (the watcher's have no completion).
-        var later: [@Sendable (ControlAnswer) -> Void] = []
-        /// Whether a request came during this round: the file is looked at again after it.
-        var lookAgain = false
-
-        init(waiters: [@Sendable (ControlAnswer) -> Void]) { self.waiters = waiters }
     }
 
     /// Counters of reload outcomes (for status and metrics).
@@ -185,3 +51,4 @@ extension Daemon {
         let unchanged = Atomic<Int>(0)
     }
 }
+

@@ -8,82 +8,72 @@ import StreamTagWire
 
 /// The running daemon: sockets on one I/O thread, streams on worker threads (docs/protocol.md, docs/concepts.md).
 ///
-/// The I/O thread owns every ZeroMQ socket. It parses and validates input, hands each message
-/// to the worker that owns its stream (hash of the stream id), answers the control socket,
-/// publishes what the workers produce, and sends heartbeats. Workers own their streams
-/// outright and advance them in batches.
-package final class Daemon: @unchecked Sendable {
+/// The I/O thread runs an ``IOLoop``, which owns every ZeroMQ socket and everything else only
+/// that thread touches. It parses and validates input, hands each message to the worker that
+/// owns its stream (hash of the stream id), answers the control socket, publishes what the
+/// workers produce, and sends heartbeats. Workers own their streams outright and advance them
+/// in batches.
+///
+/// `Daemon` itself is what every thread may use: constants, locks and atomics. Other threads
+/// reach the I/O loop only through ``onIOThread(_:)``.
+package final class Daemon: Sendable {
     /// The configuration in force (any thread): the one given to `init`, with the settings a
     /// config reload applied live (``reloadConfiguration(source:read:completion:)``).
     package var config: DaemonConfig { configState.withLock { $0 } }
-    /// Written on the I/O thread only (config reload); the lock is for readers elsewhere.
+    /// Written by the I/O loop (config reload); the lock is for readers elsewhere.
     let configState: Mutex<DaemonConfig>
-    /// The model new streams start on (changes on reload; read it on the I/O thread).
-    package internal(set) var model: Model
+    /// The model new streams start on (any thread; a reload changes it).
+    package var model: Model { modelState.withLock { $0 } }
+    /// Written by the I/O loop (model reload).
+    let modelState: Mutex<Model>
     /// The daemon's logger: the one given to `init`, at a level a config reload can change
     /// (`log_level`). Use it for lines that should follow that level.
     package let logger: Logger
     /// The level of ``logger``.
     let logLevel: LiveLogLevel
     let pool: WorkerPool
+    /// Wakes the I/O thread's poll (workers, ``onIOThread(_:)``, a stop request).
     let wake: EventFD
-    let context: ZMQContext
     let startTime = monotonicSeconds()
     /// This run's identity in heartbeats (``OutputEvent/heartbeat(model:streams:instance:)``).
     let instance = Int.random(in: 1..<(1 << 53))
     let snapshots: SnapshotStore
     let metrics = DaemonMetrics()
-
-    /// Endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port).
-    package internal(set) var inputEndpoint = ""
-    package internal(set) var outputEndpoint = ""
-    package internal(set) var controlEndpoint = ""
-
-    // Shared with other threads.
-    let stopRequested = Atomic<Bool>(false)
-    private let stopped = DispatchSemaphore(value: 0)
-    private let stoppedFlag = Atomic<Bool>(false)
-
-    /// Replies computed off the I/O thread, for the control socket.
-    let controlReplies = Mutex<[[UInt8]]>([])
-    /// Work for the I/O thread from other threads (e.g. a control answer is ready).
-    let ioTasks = Mutex<[@Sendable () -> Void]>([])
-
-    // I/O-thread state (created in `start`, used only on the I/O thread).
-    var input: ZMQSocket!
-    var output: ZMQSocket!
-    var control: ZMQSocket!
-    /// CURVE, the ZAP handler and the key ring; nil without `security.server_key`.
-    var security: DaemonSecurity?
-    var parser: InputParser
-    var outgoing: [Outgoing] = []
-    var controlBusy = false
-    /// The model reload under way, from its request to its answer; nil when none (I/O thread).
-    var reloadRound: ReloadRound?
-    var watcher: ModelWatcher?
     /// Model loads in progress and stuck (each load runs on a thread of its own).
     let loads = LoadTracker()
     let reloads = ReloadCounters()
-    /// Periods and deadlines of the I/O loop's timers (I/O thread; a config reload changes them).
-    var timers = IOTimers()
-    /// The shutdown snapshot's outcome, once written (I/O thread).
-    var shutdownSnapshot: Result<Int, any Error>? = nil
-    /// systemd notifications (`enableSystemd`), nil when not under systemd.
-    var notifier: DaemonNotifier?
-    // WebSocket gateway seam (Gateway/Daemon+Gateway.swift): its routes (I/O thread), its address.
-    var gateway: GatewayRouter?
+
+    /// The endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port), set by `start()`.
+    let endpoints = Mutex(Endpoints())
+    package var inputEndpoint: String { endpoints.withLock { $0.input } }
+    package var outputEndpoint: String { endpoints.withLock { $0.output } }
+    package var controlEndpoint: String { endpoints.withLock { $0.control } }
+
+    let stopRequested = Atomic<Bool>(false)
+    private let stopped = DispatchSemaphore(value: 0)
+    private let stoppedFlag = Atomic<Bool>(false)
+    /// The shutdown snapshot's outcome, handed over by the I/O loop before it marks the stop.
+    let shutdownSnapshot = Mutex<Result<Int, any Error>?>(nil)
+    /// Work for the I/O thread from other threads (e.g. a control answer is ready).
+    private let ioTasks = Mutex<[@Sendable (IOLoop) -> Void]>([])
+
+    /// systemd notifications (`enableSystemd`, before `start`), nil when not under systemd.
+    var notifier: DaemonNotifier? { notifierState.withLock { $0 } }
+    let notifierState = Mutex<DaemonNotifier?>(nil)
+    /// The WebSocket gateway's address while it listens (Gateway/IOLoop+Gateway.swift).
     let gatewayAddress = Mutex<String?>(nil)
+    /// How many times the CURVE key directories were read and swapped in, the first at start
+    /// (0 without `security.server_key`; tests wait on it).
+    let securityKeyReads = Atomic<Int>(0)
 
     package init(config: DaemonConfig, model: Model, logger: Logger) throws {
         configState = Mutex(config)
-        self.model = model
+        modelState = Mutex(model)
         // The caller's level (tests pass a quiet one) until a config reload changes log_level.
         logLevel = LiveLogLevel(logger.logLevel)
         self.logger = logLevel.wrapping(logger)
         let wake = try EventFD()
         self.wake = wake
-        context = try ZMQContext()
-        parser = InputParser(maxMessageBytes: config.input.maxMessageBytes)
         let workers = config.batching.workers > 0 ? config.batching.workers : ProcessInfo.processInfo.activeProcessorCount
         let settings = StreamSettings(config, workers: workers)
         pool = WorkerPool(count: workers, model: model, settings: settings, wakeIO: { try? wake.signal() })
@@ -95,17 +85,26 @@ package final class Daemon: @unchecked Sendable {
     package func start() throws {
         try startMetrics()
         try snapshots.checkWritable()
-        try openSockets()
-        monitorSockets()
-        try startGateway()      // WebSocket gateway seam: nothing when websocket.listen is ""
-        restoreSnapshot()
-        pool.start()
+        // The I/O loop is made on the I/O thread and never leaves it: its sockets are opened
+        // there, and it is not Sendable, so no other thread can reach them.
+        let opened = StartReport()
         let thread = Thread { [self] in
             nameCurrentThread("streamtag-io")
-            runIOLoop()
+            let loop: IOLoop
+            do {
+                loop = try IOLoop(daemon: self)
+            } catch {
+                opened.finish(error)
+                return
+            }
+            loop.restoreSnapshot()
+            pool.start()
+            opened.finish(nil)
+            loop.run()
         }
         thread.name = "streamtag-io"
         thread.start()
+        try opened.wait()
         logger.info("started", metadata: [
             "model": "\(model.id)", "input": "\(inputEndpoint)", "output": "\(outputEndpoint)",
             "control": "\(controlEndpoint)", "workers": "\(pool.workers.count)", "streams": "\(pool.streams)",
@@ -126,7 +125,7 @@ package final class Daemon: @unchecked Sendable {
     /// After the stop: why the shutdown snapshot could not be written (nil when it was). A
     /// daemon that could not save its streams must not exit as if it had.
     package var shutdownSnapshotError: String? {
-        guard stoppedFlag.load(ordering: .acquiring), case .failure(let error)? = shutdownSnapshot else { return nil }
+        guard stoppedFlag.load(ordering: .acquiring), case .failure(let error)? = shutdownSnapshot.withLock({ $0 }) else { return nil }
         return "\(error)"
     }
 
@@ -158,10 +157,42 @@ package final class Daemon: @unchecked Sendable {
         (pool.streams, pool.tokensIn, pool.tokensOut, monotonicSeconds() - startTime)
     }
 
-    /// Runs `task` on the I/O thread soon.
-    func onIOThread(_ task: @escaping @Sendable () -> Void) {
+    /// `host:port` the WebSocket gateway is bound to; nil when `websocket.listen` is empty.
+    package var webSocketAddress: String? { gatewayAddress.withLock { $0 } }
+
+    /// Runs `task` on the I/O thread soon (any thread), with the I/O loop: the only way other
+    /// threads reach what it owns.
+    func onIOThread(_ task: @escaping @Sendable (IOLoop) -> Void) {
         ioTasks.withLock { $0.append(task) }
         try? wake.signal()
+    }
+
+    /// The I/O loop, each turn: the tasks queued so far, in order.
+    func takeIOTasks() -> [@Sendable (IOLoop) -> Void] {
+        ioTasks.withLock { tasks in defer { tasks.removeAll() }; return tasks }
+    }
+
+    /// What `start()` reports: the endpoints bound.
+    struct Endpoints {
+        var input = ""
+        var output = ""
+        var control = ""
+    }
+
+    /// The I/O thread's word to `start()`: its loop is built (or why not).
+    private final class StartReport: Sendable {
+        private let error = Mutex<(any Error)?>(nil)
+        private let done = DispatchSemaphore(value: 0)
+
+        func finish(_ failure: (any Error)?) {
+            error.withLock { $0 = failure }
+            done.signal()
+        }
+
+        func wait() throws {
+            done.wait()
+            if let failure = error.withLock({ $0 }) { throw failure }
+        }
     }
 }
 

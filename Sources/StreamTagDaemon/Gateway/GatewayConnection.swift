@@ -1,27 +1,20 @@
 import NIOCore
 
-/// One WebSocket connection: one stream. Shared by two threads, each with its own fields:
-/// the gateway's event loop owns ``handler``; the daemon's I/O thread owns the stream
-/// bookkeeping (``nextSeq``, ``streamOpen``, ``batch``). Nothing is shared in between but the
-/// immutable identity, so no field needs a lock.
+/// One WebSocket connection: one stream. Shared by two threads: its identity is immutable,
+/// and its ``handler`` belongs to the gateway's event loop. The I/O loop's bookkeeping of the
+/// stream (the seq it numbers from, whether it is open, the answers of one turn) is not here
+/// but in the `GatewayRouter`, which the I/O loop owns.
 final class GatewayConnection: @unchecked Sendable {
+    // @unchecked for `handler` alone: set and read on the connection's event loop only (the
+    // upgrade installs it, `deliver` reads it in a task on that loop).
     /// The stream this connection feeds and follows.
     let streamID: String
     /// `streamID`'s UTF-8 bytes, for the input parser.
     let streamIDBytes: [UInt8]
     let channel: any Channel
 
-    // Event loop only.
-    /// The frame handler, once the upgrade has installed it.
+    /// The frame handler, once the upgrade has installed it (event loop).
     var handler: GatewayFrameHandler?
-
-    // I/O thread only.
-    /// The seq the gateway gives the next message without one: the last accepted seq + 1.
-    var nextSeq: UInt64 = 0
-    /// The stream has accepted a message and not ended since (closing it then ends it).
-    var streamOpen = false
-    /// Answers routed to this connection in the current I/O loop iteration.
-    var batch: [[UInt8]] = []
 
     init(streamID: String, channel: any Channel) {
         self.streamID = streamID
@@ -29,10 +22,8 @@ final class GatewayConnection: @unchecked Sendable {
         self.channel = channel
     }
 
-    /// I/O thread: hands this iteration's answers to the event loop in one task.
-    func deliverBatch() {
-        let bodies = batch
-        batch.removeAll(keepingCapacity: true)
+    /// Hands one I/O loop turn's answers to the event loop in one task.
+    func deliver(_ bodies: [[UInt8]]) {
         channel.eventLoop.execute { [self] in handler?.send(bodies) }
     }
 }

@@ -7,9 +7,6 @@ import StreamTagWire
 struct WorkerMetrics: Sendable {
     let daemon: DaemonMetrics
     let gauges: WorkerGauges
-    /// The arrival time of the answer being published (0 for anything else): set just before
-    /// the worker publishes an answer, taken by the publish callback.
-    var answerArrival: UInt64 = 0
 
     init(daemon: DaemonMetrics = DaemonMetrics(), gauges: WorkerGauges = WorkerGauges()) {
         self.daemon = daemon
@@ -31,13 +28,6 @@ struct WorkerMetrics: Sendable {
     /// A published event with a metric (gap, duplicate, reset, eviction, overloaded).
     @inline(__always)
     func count(_ event: OutputEvent) { daemon.count(event) }
-
-    /// The arrival of the answer just published, if any (and forgets it).
-    @inline(__always)
-    mutating func takeAnswerArrival() -> UInt64 {
-        defer { answerArrival = 0 }
-        return answerArrival
-    }
 }
 
 /// The arrival times of a stream's accepted messages whose answers are not out yet, oldest

@@ -5,7 +5,7 @@ import Prometheus
 /// from the start, at 0) and a summary line every `interval` seconds when there were any,
 /// e.g. `refused 31 connection attempts in the last 10 s (input unknown_key 20, control
 /// not_control 11)`. Never a line per attempt: a refused client retries every 100 ms.
-/// I/O thread only.
+/// Held by `DaemonSecurity`, which the I/O loop owns (neither is Sendable).
 final class AuthFailures {
     private let counters: [Counter]
     private var totals: [Int]

@@ -7,14 +7,13 @@ import StreamTagZMQ
 
 /// CURVE on the daemon's three sockets (docs/security.md): the server key, the key ring, the
 /// ZAP handler, the key-directory watcher and the refusal counts. Failed handshakes reach it
-/// from the daemon's one socket monitor (`Daemon.monitorSockets`: libzmq allows one monitor
+/// from the daemon's one socket monitor (`IOLoop.monitorSockets`: libzmq allows one monitor
 /// per socket) through ``handshakeFailed(_:event:value:)``.
 ///
-/// Thread rules: created by `Daemon.openSockets()` before the I/O thread starts, then used on
-/// the I/O thread only (its sockets are in the I/O loop's poller); key directories are read on
-/// a queue of their own and the result handed back through `onIOThread`. `@unchecked
-/// Sendable` only so that closure can carry it there.
-final class DaemonSecurity: @unchecked Sendable {
+/// Owned by the `IOLoop` (made in its `init`, on the I/O thread; its sockets are in the loop's
+/// poller), so not Sendable: key directories are read on a queue of their own and the result
+/// handed back through `onIOThread`, which gives it the loop.
+final class DaemonSecurity {
     let settings: DaemonConfig.Security
     let server: Certificate
     private(set) var ring: KeyRing
@@ -22,7 +21,8 @@ final class DaemonSecurity: @unchecked Sendable {
     private let zap: ZAPHandler
     private let watcher: KeyDirectoryWatcher
     private let logger: Logger
-    private let onIOThread: @Sendable (@escaping @Sendable () -> Void) -> Void
+    private let onIOThread: @Sendable (@escaping @Sendable (IOLoop) -> Void) -> Void
+    private let keysRead: @Sendable () -> Void
     private let reader = DispatchQueue(label: "streamtag.key-directories")
     private var reloading = false, reloadAgain = false
     /// Poller slots (see `addToPoller`).
@@ -30,14 +30,13 @@ final class DaemonSecurity: @unchecked Sendable {
     /// The stat check of the key directories (the inotify fallback).
     private var nextCheck = 0.0
     static let checkInterval = 2.0
-    /// How many times the key directories were read and swapped in, the first at start (any
-    /// thread; tests wait on it).
-    let keyReads = Atomic<Int>(1)
 
     /// Loads the server key and the key directories (any problem throws, naming the file) and
-    /// binds the ZAP handler: call before the sockets it secures bind.
+    /// binds the ZAP handler: call before the sockets it secures bind. `keysRead` is called
+    /// each time the key directories were read and swapped in, the first time here.
     init(_ settings: DaemonConfig.Security, context: ZMQContext, registry: PrometheusCollectorRegistry, logger: Logger,
-         now: Double, onIOThread: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) throws {
+         now: Double, onIOThread: @escaping @Sendable (@escaping @Sendable (IOLoop) -> Void) -> Void,
+         keysRead: @escaping @Sendable () -> Void) throws {
         guard CurveKey.isAvailable else {
             throw SecurityError(path: settings.serverKey, message: "this libzmq has no CURVE support (zmq_has(\"curve\") is 0): install a libzmq built with libsodium")
         }
@@ -49,12 +48,14 @@ final class DaemonSecurity: @unchecked Sendable {
         failures = AuthFailures(registry: registry, now: now)
         self.logger = logger
         self.onIOThread = onIOThread
+        self.keysRead = keysRead
         zap = try ZAPHandler(context: context)
         watcher = KeyDirectoryWatcher(directories: [settings.clients, settings.controlClients].filter { !$0.isEmpty })
         nextCheck = now + Self.checkInterval
         logger.info("CURVE on: input, output and control accept only allowed keys", metadata: [
             "server_key": "\(server.publicKey.z85)", "clients": "\(ring.clients.count)", "control_clients": "\(ring.controlClients.count)",
         ])
+        keysRead()
     }
 
     /// The key ring the two directories make, and the files in them that could not be used.
@@ -107,17 +108,18 @@ final class DaemonSecurity: @unchecked Sendable {
         guard !reloading else { reloadAgain = true; return }
         reloading = true
         watcher.markSeen()
-        let settings = self.settings
-        reader.async { [self] in
-            let keys = Self.readDirectories(settings)
-            onIOThread { [self] in finishReload(keys.ring, keys.problems, source: source) }
+        let settings = self.settings, onIOThread = self.onIOThread
+        reader.async {
+            let keys = DaemonSecurity.readDirectories(settings)
+            onIOThread { loop in loop.security?.finishReload(keys.ring, keys.problems, source: source) }
         }
     }
 
-    private func finishReload(_ next: KeyRing, _ problems: [SecurityError], source: String) {
+    /// On the I/O thread: the directories were read; swaps the ring in.
+    func finishReload(_ next: KeyRing, _ problems: [SecurityError], source: String) {
         let old = ring
         ring = next
-        keyReads.add(1, ordering: .releasing)
+        keysRead()
         for problem in problems {
             // The key of a file that cannot be read is not admitted: fail closed.
             logger.error("key directory: \(problem.description); that file's key is refused until it is fixed",

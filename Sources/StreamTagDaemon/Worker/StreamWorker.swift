@@ -3,8 +3,8 @@ import StreamTagWire
 
 /// One worker's streams and the machinery that advances them: the stream table and one
 /// `ModelRuntime` per model in use (normally one; two while streams move to a reloaded model).
-/// Single-threaded and deterministic: `WorkerThread` drives it from a thread; tests drive it
-/// directly with an injected clock and collect what it publishes.
+/// Single-threaded and deterministic: `WorkerThread` drives it from a thread and drains its
+/// ``outbox``; tests drive it directly with an injected clock and read the outbox.
 final class StreamWorker {
     // Accessed for every op and token: no dynamic exclusivity checks (the worker is
     // single-threaded and never holds an access to `table` across a call that takes another).
@@ -21,9 +21,13 @@ final class StreamWorker {
     /// How streams move to a new model.
     var policy: ReloadPolicy = .replay
     private(set) var swapTime = 0.0
+    /// Where a message's body is encoded before it goes into the outbox. The outbox entry then
+    /// shares its storage, so the next `removeAll(keepingCapacity:)` gives it fresh storage of
+    /// the size messages have had: one allocation per published message, none per token.
     private var buffer: [UInt8] = []
-    /// Receives every published message: (topic, body).
-    var publish: (String, [UInt8]) -> Void
+    /// What the worker published, oldest first, answers with their message's arrival: whoever
+    /// drives the worker takes it (and empties it, keeping its storage).
+    var outbox: [Outgoing] = []
     /// Called at every round of work, so health checks see a worker busy in a long job (a
     /// snapshot's `runUntilIdle`) as alive.
     var tick: () -> Void = {}
@@ -48,14 +52,12 @@ final class StreamWorker {
     private var windowTags: [OutputTag] = []
     var metrics = WorkerMetrics()
 
-    init(model: Model, settings: StreamSettings, clock: @escaping () -> Double,
-         publish: @escaping (String, [UInt8]) -> Void) {
+    init(model: Model, settings: StreamSettings, clock: @escaping () -> Double) {
         let runtime = ModelRuntime(model: model, settings: settings, generation: 0)
         runtimes = [runtime]
         current = 0
         table = StreamTable(settings: settings, lookahead: runtime.lookahead, stateBytes: runtime.layout.bytes)
         self.clock = clock
-        self.publish = publish
     }
 
     /// The model new streams start on.
@@ -342,8 +344,7 @@ final class StreamWorker {
         } else {
             OutputEncoder.encodeTags(seq: seq, model: r.model.id, tags: table[slot].answer, into: &buffer)
         }
-        metrics.answerArrival = table[slot].arrivals.pop()
-        publish(table[slot].id, buffer)
+        outbox.append(Outgoing(topic: table[slot].id, body: buffer, arrival: table[slot].arrivals.pop()))
         table[slot].answer.removeAll(keepingCapacity: true)
     }
 
@@ -351,7 +352,7 @@ final class StreamWorker {
         metrics.count(event)
         buffer.removeAll(keepingCapacity: true)
         OutputEncoder.encode(event, into: &buffer)
-        publish(stream, buffer)
+        outbox.append(Outgoing(topic: stream, body: buffer))
     }
 
     func publishImmediate() {

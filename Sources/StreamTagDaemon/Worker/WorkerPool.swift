@@ -3,23 +3,17 @@ import StreamTagCore
 import Synchronization
 
 /// The workers, and the routing of streams to them: a stream always goes to worker
-/// hash(id) % count, so its messages stay in order with no lock per message.
-final class WorkerPool: @unchecked Sendable {
+/// hash(id) % count, so its messages stay in order with no lock per message. The input on its
+/// way to them is staged by the I/O loop (`StagedWork`).
+final class WorkerPool: Sendable {
     let workers: [WorkerThread]
-    /// Input waiting to be handed over, per worker (filled and flushed by the I/O thread).
-    private var staged: [[WorkItem]]
-
-    /// The workers' stream rules (I/O thread; a config reload replaces them).
-    var settings: StreamSettings
     /// Coalesces the workers' wake-ups of the I/O thread.
     let ioWake: IOWake
 
     init(count: Int, model: Model, settings: StreamSettings, wakeIO: @escaping @Sendable () -> Void) {
-        self.settings = settings
         let ioWake = IOWake(wakeIO)
         self.ioWake = ioWake
         workers = (0..<max(1, count)).map { WorkerThread(index: $0, model: model, settings: settings, wakeIO: { ioWake.request() }) }
-        staged = Array(repeating: [], count: workers.count)
     }
 
     func start() { for w in workers { w.start() } }
@@ -32,17 +26,6 @@ final class WorkerPool: @unchecked Sendable {
         Int(fnv1a64(stream.utf8) % UInt64(workers.count))
     }
 
-    /// Stages an item for its stream's worker (I/O thread only); `flush` hands them over.
-    func stage(_ item: WorkItem, stream: String) {
-        staged[worker(for: stream)].append(item)
-    }
-
-    func flush() {
-        for (i, items) in staged.enumerated() where !items.isEmpty {
-            workers[i].submit(items)
-            staged[i].removeAll(keepingCapacity: true)
-        }
-    }
 
     /// Runs `body` on every worker's thread and collects the results (in worker order).
     func collect<T: Sendable>(_ body: @escaping @Sendable (StreamWorker) -> T, completion: @escaping @Sendable ([T]) -> Void) {
@@ -62,6 +45,28 @@ final class WorkerPool: @unchecked Sendable {
     var streams: Int { workers.reduce(0) { $0 + $1.streams.load(ordering: .relaxed) } }
     var tokensIn: Int { workers.reduce(0) { $0 + $1.tokensIn.load(ordering: .relaxed) } }
     var tokensOut: Int { workers.reduce(0) { $0 + $1.tokensOut.load(ordering: .relaxed) } }
+}
+
+/// Input on its way to the workers, per worker: the I/O loop stages a turn's messages, then
+/// hands each worker its share with one lock.
+struct StagedWork {
+    private var staged: [[WorkItem]]
+
+    init(workers: Int) {
+        staged = Array(repeating: [], count: max(1, workers))
+    }
+
+    mutating func add(_ item: WorkItem, worker: Int) {
+        staged[worker].append(item)
+    }
+
+    /// Hands every worker what was staged for it (the arrays keep their storage).
+    mutating func submit(to pool: WorkerPool) {
+        for i in staged.indices where !staged[i].isEmpty {
+            pool.workers[i].submit(staged[i])
+            staged[i].removeAll(keepingCapacity: true)
+        }
+    }
 }
 
 /// Wakes the I/O thread at most once per drain of the outboxes: a worker that publishes while

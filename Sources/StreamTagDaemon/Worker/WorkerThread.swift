@@ -22,8 +22,9 @@ enum WorkItem: Sendable {
 }
 
 /// Runs one `StreamWorker` on its own thread. The I/O thread pushes work into the inbox (one
-/// lock per batch of messages) and wakes the thread; the worker publishes into the outbox (one
-/// lock per step) and wakes the I/O thread through `wakeIO`.
+/// lock per batch of messages) and wakes the thread; what the worker published (its own
+/// `outbox`) moves to the shared outbox (one lock per step) and wakes the I/O thread through
+/// `wakeIO`.
 final class WorkerThread: @unchecked Sendable {
     let index: Int
     private let worker: StreamWorker
@@ -33,8 +34,6 @@ final class WorkerThread: @unchecked Sendable {
     private let wakeIO: @Sendable () -> Void
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
-    /// Published by the worker, handed to the outbox after each step.
-    private var pending: [Outgoing] = []
     /// Streams open on this worker (read from any thread).
     let streams = Atomic<Int>(0)
     let tokensIn = Atomic<Int>(0)
@@ -48,10 +47,9 @@ final class WorkerThread: @unchecked Sendable {
         self.index = index
         self.wakeIO = wakeIO
         self.expireInterval = expireInterval
-        worker = StreamWorker(model: model, settings: settings, clock: monotonicSeconds, publish: { _, _ in })
+        worker = StreamWorker(model: model, settings: settings, clock: monotonicSeconds)
         worker.index = index
         worker.tick = { [unowned self] in lastTick.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
-        worker.publish = { [unowned self] topic, body in self.pending.append(Outgoing(topic: topic, body: body, arrival: self.worker.metrics.takeAnswerArrival())) }
     }
 
     func start() {
@@ -124,9 +122,9 @@ final class WorkerThread: @unchecked Sendable {
         tokensIn.store(worker.tokensIn, ordering: .relaxed)
         tokensOut.store(worker.tokensOut, ordering: .relaxed)
         worker.publishMetricGauges()
-        guard !pending.isEmpty else { return }
-        outbox.withLock { box in box.append(contentsOf: pending) }
-        pending.removeAll(keepingCapacity: true)
+        guard !worker.outbox.isEmpty else { return }
+        outbox.withLock { box in box.append(contentsOf: worker.outbox) }
+        worker.outbox.removeAll(keepingCapacity: true)
         wakeIO()
     }
 }

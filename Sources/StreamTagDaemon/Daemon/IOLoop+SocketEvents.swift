@@ -3,8 +3,8 @@ import Foundation
 import Synchronization
 import StreamTagZMQ
 
-extension Daemon {
-    /// After `openSockets`, before the I/O thread runs: counts what libzmq does silently — an
+extension IOLoop {
+    /// In `init`, after `openSockets`: counts what libzmq does silently — an
     /// accept refused for want of file descriptors (`EMFILE`, `ENFILE`) on any socket, and input
     /// connections closed (a producer went away, or sent a frame over
     /// `input.max_zmq_message_bytes`, which libzmq drops by closing the connection without
@@ -12,7 +12,7 @@ extension Daemon {
     /// both every 10 s. With CURVE on, failed handshakes go to the security's refusal counts
     /// (on the I/O thread): libzmq allows one monitor per socket, so this is the only one.
     func monitorSockets() {
-        let counts = metrics.counts, logger = self.logger
+        let counts = metrics.counts, logger = self.logger, daemon = self.daemon
         let reported = Mutex(false)
         let handshakes = security == nil ? 0 : DaemonSecurity.monitoredEvents
         do {
@@ -20,11 +20,11 @@ extension Daemon {
                 ("input", input, ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED | handshakes),
                 ("output", output, ZMQ_EVENT_ACCEPT_FAILED | handshakes),
                 ("control", control, ZMQ_EVENT_ACCEPT_FAILED | handshakes),
-            ]) { [weak self] event in
+            ]) { [weak daemon] event in
                 switch event.event {
                 case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-                    guard let self, let socket = KeyRing.Socket(rawValue: event.socket) else { return }
-                    onIOThread { [self] in security?.handshakeFailed(socket, event: event.event, value: event.value) }
+                    guard let daemon, let socket = KeyRing.Socket(rawValue: event.socket) else { return }
+                    daemon.onIOThread { loop in loop.security?.handshakeFailed(socket, event: event.event, value: event.value) }
                 case ZMQ_EVENT_ACCEPT_FAILED where event.value == EMFILE || event.value == ENFILE:
                     counts.add(EventCount.fdExhaustedZMQ)
                     if reported.withLock({ r in defer { r = true }; return !r }) {

@@ -3,17 +3,17 @@ import StreamTagCore
 import StreamTagZMQ
 import StreamTagWire
 
-extension Daemon {
-    /// The I/O thread: every socket lives here.
-    func runIOLoop() {
-        let poller = ZMQPoller()
+extension IOLoop {
+    /// The loop of the I/O thread, until the daemon has stopped.
+    func run() {
         let inputIndex = poller.add(input)
         let controlIndex = poller.add(control)
+        let wake = daemon.wake
         let wakeIndex = poller.add(fd: wake.fd)
         // An XPUB receives subscription messages; they must be read or they pile up.
         let outputIndex = config.output.noDrop ? poller.add(output) : -1
-        let settings = config
-        watcher = ModelWatcher.watching(settings.model)
+        let configured = config
+        watcher = ModelWatcher.watching(configured.model)
         // The watcher's inotify descriptor has a slot of its own, re-pointed when a config
         // reload replaces the watcher; with none, the slot holds the eventfd waiting for nothing.
         let watchIndex = poller.add(fd: wake.fd, events: [])
@@ -21,7 +21,7 @@ extension Daemon {
         var watchedFD: Int32 = -1
         publishSystem(.started(model: model.id))
 
-        timers = IOTimers(settings, now: monotonicSeconds())
+        timers = IOTimers(configured, now: monotonicSeconds())
         var stopping = false
         // The restored streams' queued input runs from the first heartbeat on.
         var restoredInputReleased = false
@@ -41,7 +41,7 @@ extension Daemon {
                 logger.error("poll failed", metadata: ["error": "\(error)"])
             }
             if poller.isReadable(wakeIndex) { _ = try? wake.drain() }
-            for task in ioTasks.withLock({ tasks in defer { tasks.removeAll() }; return tasks }) { task() }
+            for task in daemon.takeIOTasks() { task(self) }
             if !stopping && poller.isReadable(inputIndex) { readInput() }
             drainGateway(accepting: !stopping)      // WebSocket gateway seam (Daemon+Gateway.swift)
             if !controlBusy && poller.isReadable(controlIndex) { handleControl() }
@@ -62,7 +62,7 @@ extension Daemon {
                 if event || due { startReload(source: event ? "file watch" : "file poll", completion: nil) }
             }
             if later >= timers.nextHeartbeat {
-                publishSystem(.heartbeat(model: model.id, streams: pool.streams, instance: instance))
+                publishSystem(.heartbeat(model: model.id, streams: pool.streams, instance: daemon.instance))
                 gatewayTick()                       // WebSocket gateway seam
                 timers.nextHeartbeat = later + timers.heartbeat
                 if !restoredInputReleased && !stopping {
@@ -73,51 +73,45 @@ extension Daemon {
             if !stopping && later >= timers.nextSnapshot {
                 timers.nextSnapshot = .infinity     // re-armed when this one is written
                 timers.snapshotInFlight = true
-                takeSnapshot { [self] result in
-                    onIOThread { [self] in
+                takeSnapshot { [daemon] result in
+                    daemon.onIOThread { loop in
                         if case .failure(let error) = result {
-                            logger.error("periodic snapshot failed", metadata: ["path": "\(snapshots.path)", "error": "\(error)"])
+                            loop.logger.error("periodic snapshot failed", metadata: ["path": "\(daemon.snapshots.path)", "error": "\(error)"])
                         }
-                        timers.snapshotInFlight = false
+                        loop.timers.snapshotInFlight = false
                         // The period in force now: a config reload may have changed it meanwhile.
-                        timers.armSnapshot(now: monotonicSeconds())
+                        loop.timers.armSnapshot(now: monotonicSeconds())
                     }
                 }
             }
             // A periodic snapshot still being written goes first: written after the shutdown
             // snapshot, it would replace it with an older state.
-            if !stopping && !timers.snapshotInFlight && stopRequested.load(ordering: .acquiring) {
+            if !stopping && !timers.snapshotInFlight && daemon.stopRequested.load(ordering: .acquiring) {
                 // Stop reading input; the workers finish the messages in progress and save the
                 // rest as input (a stop never waits for the backlog), then stop.
                 stopping = true
                 logger.info("stopping: finishing messages in progress and writing the snapshot")
-                takeSnapshot(halt: true) { [self] result in onIOThread { [self] in shutdownSnapshot = result } }
+                takeSnapshot(halt: true) { [daemon] result in daemon.onIOThread { loop in loop.shutdownSnapshot = result } }
             }
             if stopping, let result = shutdownSnapshot {
                 pool.stop()
                 publishOutputs()
                 switch result {
                 case .success(let streams):
-                    logger.info("snapshot written", metadata: ["path": "\(snapshots.path)", "streams": "\(streams)"])
+                    logger.info("snapshot written", metadata: ["path": "\(daemon.snapshots.path)", "streams": "\(streams)"])
                     publishSystem(.stopping(model: model.id))
                 case .failure(let error):
                     logger.error("snapshot failed; the previous snapshot is left as it was", metadata: [
-                        "path": "\(snapshots.path)", "error": "\(error)"])
+                        "path": "\(daemon.snapshots.path)", "error": "\(error)"])
                     publishSystem(.stopping(model: model.id, snapshotError: "\(error)"))
                 }
+                daemon.shutdownSnapshot.withLock { $0 = result }
                 break
             }
         }
-        // Give the last messages a moment to leave before the sockets close.
-        try? output.setOption(.linger, 1000)
-        input.close()
-        control.close()
-        output.close()
-        security?.close(now: monotonicSeconds())
-        context.terminate()
-        stopGateway()                               // WebSocket gateway seam
+        close()
         logger.info("stopped")
-        markStopped()
+        daemon.markStopped()
     }
 
     /// Reads what the input socket has (up to a bound, so control and output stay responsive),
@@ -137,18 +131,18 @@ extension Daemon {
             switch parser.parse(frames: received.frames, totalFrames: received.total) {
             case .success(let message):
                 metrics.counts.add(EventCount.messagesIn)
-                pool.stage(.message(message), stream: message.streamID)
+                stage(.message(message), stream: message.streamID)
             case .failure(let error):
                 metrics.rejected(error.code)
                 let event = error.event
                 if let stream = error.streamID {
-                    pool.stage(.reject(stream: stream, error: event), stream: stream)
+                    stage(.reject(stream: stream, error: event), stream: stream)
                 } else {
                     publishSystem(event)
                 }
             }
         }
-        pool.flush()
+        flush()
     }
 
     /// Sends everything the workers have published so far.
@@ -178,7 +172,7 @@ extension Daemon {
 }
 
 /// The I/O loop's timers: periods from the configuration, and when each is next due
-/// (monotonic seconds). I/O thread only.
+/// (monotonic seconds). Held by the `IOLoop`.
 struct IOTimers {
     /// `heartbeat_interval`, at least 10 ms.
     var heartbeat = 1.0

@@ -2,43 +2,48 @@ import Foundation
 import StreamTagCore
 import StreamTagZMQ
 
-extension Daemon {
-    /// Creates and binds/connects the three sockets.
-    func openSockets() throws {
-        if config.security.isEnabled {
-            // The ZAP handler is bound here, before any socket it guards can take a connection.
-            security = try DaemonSecurity(config.security, context: context, registry: metrics.registry, logger: logger,
-                                          now: monotonicSeconds(), onIOThread: { [weak self] task in self?.onIOThread(task) })
-        }
-        input = try context.socket(.sub)
+extension IOLoop {
+    /// The three sockets, bound or connected as configured, and the endpoints they ended up on.
+    struct Sockets {
+        var input: ZMQSocket
+        var output: ZMQSocket
+        var control: ZMQSocket
+        var endpoints: Daemon.Endpoints
+    }
+
+    /// Creates and binds/connects the three sockets (secured by `security` when it is set).
+    static func openSockets(_ config: DaemonConfig, context: ZMQContext, security: DaemonSecurity?) throws -> Sockets {
+        var endpoints = Daemon.Endpoints()
+        let input = try context.socket(.sub)
         try security?.secure(input, as: .input)
         try input.setOption(.receiveHighWaterMark, Int32(clamping: config.input.hwm))
         try input.setMaxMessageSize(Int64(config.input.effectiveMaxZMQMessageBytes))
         for prefix in config.input.subscribe { try input.subscribe(Array(prefix.utf8)) }
         if config.input.connect.isEmpty {
             try endpoint("input.bind", config.input.bind) { try input.bind($0) }
-            inputEndpoint = try input.lastEndpoint
+            endpoints.input = try input.lastEndpoint
         } else {
             for target in config.input.connect { try endpoint("input.connect", target) { try input.connect($0) } }
-            inputEndpoint = config.input.connect.joined(separator: ",")
+            endpoints.input = config.input.connect.joined(separator: ",")
         }
 
-        output = try context.socket(config.output.noDrop ? .xpub : .pub)
+        let output = try context.socket(config.output.noDrop ? .xpub : .pub)
         try security?.secure(output, as: .output)
         try output.setOption(.sendHighWaterMark, Int32(clamping: config.output.hwm))
         if config.output.noDrop { try output.setOption(.xpubNoDrop, 1) }
         try endpoint("output.bind", config.output.bind) { try output.bind($0) }
-        outputEndpoint = try output.lastEndpoint
+        endpoints.output = try output.lastEndpoint
 
-        control = try context.socket(.rep)
+        let control = try context.socket(.rep)
         try security?.secure(control, as: .control)
         try endpoint("control.bind", config.control.bind) { try control.bind($0) }
-        controlEndpoint = try control.lastEndpoint
+        endpoints.control = try control.lastEndpoint
+        return Sockets(input: input, output: output, control: control, endpoints: endpoints)
     }
 
     /// Binds or connects one configured endpoint; a failure names the key and the endpoint
     /// (`input.bind: cannot bind tcp://127.0.0.1:5560: Address already in use`).
-    private func endpoint(_ key: String, _ endpoint: String, _ body: (String) throws -> Void) throws {
+    private static func endpoint(_ key: String, _ endpoint: String, _ body: (String) throws -> Void) throws {
         do { try body(endpoint) } catch let error as ZMQError {
             throw SocketSetupError(key: key, endpoint: endpoint, error: error)
         }

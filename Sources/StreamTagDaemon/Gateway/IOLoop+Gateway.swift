@@ -3,18 +3,15 @@ import NIOCore
 import StreamTagWire
 
 /// The daemon's side of the WebSocket gateway (docs/websocket.md): the
-/// I/O thread takes the gateway's events, parses message bodies with the same `InputParser`
+/// I/O loop takes the gateway's events, parses message bodies with the same `InputParser`
 /// as the ZeroMQ input and stages them for the same workers; `publishOutputs` routes each
 /// stream's output to its connection as well as publishing it on ZeroMQ.
-extension Daemon {
-    /// `host:port` the gateway is bound to; nil when `websocket.listen` is empty.
-    package var webSocketAddress: String? { gatewayAddress.withLock { $0 } }
-
-    /// In `start()`: binds the gateway when `websocket.listen` is set.
+extension IOLoop {
+    /// In `init`: binds the gateway when `websocket.listen` is set.
     func startGateway() throws {
         let settings = config.websocket
         guard !settings.listen.isEmpty else { return }
-        let wake = self.wake
+        let wake = daemon.wake
         let server = try WebSocketGateway(settings: settings, metrics: GatewayMetrics(registry: metrics.registry),
                                           wake: { try? wake.signal() })
         let address: String
@@ -25,13 +22,13 @@ extension Daemon {
             throw error
         }
         gateway = GatewayRouter(server: server)
-        gatewayAddress.withLock { $0 = address }
+        daemon.gatewayAddress.withLock { $0 = address }
         logger.info("websocket gateway listening", metadata: [
             "address": "\(address)", "page": "http://\(address)/", "streams": "ws://\(address)\(GatewayAdmission.streamPrefix)ID",
         ])
     }
 
-    /// I/O thread, each loop iteration: the gateway's news. While stopping (`accepting` false)
+    /// Each loop iteration: the gateway's news. While stopping (`accepting` false)
     /// messages are dropped unanswered, as the ZeroMQ input is no longer read.
     func drainGateway(accepting: Bool) {
         guard let gateway else { return }
@@ -44,42 +41,41 @@ extension Daemon {
                 gateway.open(connection)
             case .message(let connection, let body):
                 guard accepting else { continue }
-                stageGatewayMessage(connection, body: body)
+                stageGatewayMessage(connection, body: body, router: gateway)
             case .close(let connection):
-                if gateway.close(connection, now: now) && accepting {
+                if let seq = gateway.close(connection, now: now), accepting {
                     // As a final message with `end: true` and no tokens would.
-                    let end = InputMessage(streamID: connection.streamID, seq: connection.nextSeq, end: true)
-                    connection.streamOpen = false
+                    let end = InputMessage(streamID: connection.streamID, seq: seq, end: true)
                     metrics.counts.add(EventCount.messagesIn)
-                    pool.stage(.message(end), stream: end.streamID)
+                    stage(.message(end), stream: end.streamID)
                 }
             }
         }
         gateway.events.removeAll(keepingCapacity: true)
-        pool.flush()
+        flush()
     }
 
-    private func stageGatewayMessage(_ connection: GatewayConnection, body: ByteBuffer) {
+    private func stageGatewayMessage(_ connection: GatewayConnection, body: ByteBuffer, router: GatewayRouter) {
+        let nextSeq = router.nextSeq(of: connection)
         let result = connection.streamIDBytes.withUnsafeBufferPointer { id in
             body.withUnsafeReadableBytes { bytes in
-                parser.parse(streamID: id, body: bytes.assumingMemoryBound(to: UInt8.self), defaultSeq: connection.nextSeq)
+                parser.parse(streamID: id, body: bytes.assumingMemoryBound(to: UInt8.self), defaultSeq: nextSeq)
             }
         }
         switch result {
         case .success(let message):
-            connection.nextSeq = message.seq + 1
-            connection.streamOpen = !message.end
+            router.accepted(connection, seq: message.seq, end: message.end)
             metrics.counts.add(EventCount.messagesIn)
-            pool.stage(.message(message), stream: message.streamID)
+            stage(.message(message), stream: message.streamID)
         case .failure(let error):
             // The same error event as on the ZeroMQ side, on the stream's topic (so it reaches
             // the connection in order with its answers).
             metrics.rejected(error.code)
-            pool.stage(.reject(stream: connection.streamID, error: error.event), stream: connection.streamID)
+            stage(.reject(stream: connection.streamID, error: error.event), stream: connection.streamID)
         }
     }
 
-    /// I/O thread, about once a second: forget kept streams the daemon has evicted by now.
+    /// About once a second: forget kept streams the daemon has evicted by now.
     func gatewayTick() {
         gateway?.forgetKept(olderThan: config.streams.idleTimeout.seconds, now: monotonicSeconds())
     }
@@ -88,6 +84,6 @@ extension Daemon {
     func stopGateway() {
         gateway?.server.shutdown()
         gateway = nil
-        gatewayAddress.withLock { $0 = nil }
+        daemon.gatewayAddress.withLock { $0 = nil }
     }
 }

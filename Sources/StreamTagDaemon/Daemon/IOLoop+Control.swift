@@ -2,7 +2,7 @@ import Foundation
 import StreamTagCore
 import StreamTagWire
 
-extension Daemon {
+extension IOLoop {
     /// Answers one control request. REP needs exactly one answer per request: while an answer
     /// is computed elsewhere (streams, drop, snapshot) the socket is not read.
     func handleControl() {
@@ -24,7 +24,7 @@ extension Daemon {
         case .failure(let error):
             reply(.failure(error))
         case .success(.status):
-            let s = status
+            let s = daemon.status
             reply(.success(fields: [
                 ("model", .string(model.id)), ("streams", .integer(s.streams)),
                 ("uptime_s", .number((s.uptime * 10).rounded() / 10)), ("tokens_in", .integer(s.tokensIn)),
@@ -35,31 +35,32 @@ extension Daemon {
             ]))
         case .success(.streams(let limit)):
             let cap = limit ?? 1000
-            pool.collect({ worker in worker.describeStreams(limit: cap) }, completion: { [self] parts in
+            pool.collect({ worker in worker.describeStreams(limit: cap) }, completion: { [daemon] parts in
                 let all = parts.flatMap { $0 }.sorted { $0.id < $1.id }.prefix(cap)
                 let list = all.map { s -> JSONValue in
                     .object([("id", .string(s.id)), ("seq", .integer(Int(s.seq))), ("position", .integer(s.position)),
                              ("queued_tokens", .integer(s.queued)), ("idle_s", .number((s.idle * 10).rounded() / 10))])
                 }
-                replyLater(.success(fields: [("count", .integer(pool.streams)), ("streams", .array(Array(list)))]))
+                daemon.replyLater(.success(fields: [("count", .integer(daemon.pool.streams)), ("streams", .array(Array(list)))]))
             })
         case .success(.drop(let stream)):
-            pool.workers[pool.worker(for: stream)].submit([.run { [self] worker in
+            pool.workers[pool.worker(for: stream)].submit([.run { [daemon] worker in
                 let dropped = worker.drop(stream)
-                replyLater(dropped ? .success(fields: [("stream", .string(stream))])
+                daemon.replyLater(dropped ? .success(fields: [("stream", .string(stream))])
                                    : .failure("no such stream: \(stream)", fields: [("stream", .string(stream))]))
             }])
         case .success(.snapshot):
-            takeSnapshot { [self] result in
+            takeSnapshot { [daemon] result in
+                let path = daemon.snapshots.path
                 switch result {
                 case .success(let streams):
-                    replyLater(.success(fields: [("path", .string(snapshots.path)), ("streams", .integer(streams))]))
+                    daemon.replyLater(.success(fields: [("path", .string(path)), ("streams", .integer(streams))]))
                 case .failure(let error):
-                    replyLater(.failure("snapshot failed: \(error)", fields: [("path", .string(snapshots.path))]))
+                    daemon.replyLater(.failure("snapshot failed: \(error)", fields: [("path", .string(path))]))
                 }
             }
         case .success(.reload):
-            startReload(source: "control") { [self] answer in replyLater(answer) }
+            startReload(source: "control") { [daemon] answer in daemon.replyLater(answer) }
         }
     }
 
@@ -71,10 +72,13 @@ extension Daemon {
         }
         controlBusy = false
     }
+}
 
-    /// Answers from another thread: the send happens on the I/O thread.
+extension Daemon {
+    /// Answers the control request in progress from another thread: the send happens on the
+    /// I/O thread.
     func replyLater(_ answer: ControlAnswer) {
-        onIOThread { [self] in reply(answer) }
+        onIOThread { loop in loop.reply(answer) }
     }
 }
 

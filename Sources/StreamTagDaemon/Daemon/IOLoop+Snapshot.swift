@@ -1,13 +1,14 @@
 import Foundation
 import StreamTagCore
 
-extension Daemon {
+extension IOLoop {
     /// Restores streams from the last snapshot: raw state under the same model, replay under
     /// another one. Records that fail their checks are left out, each logged with its reason
     /// and counted (`streamtag_snapshot_records_dropped_total`). Queued input is held until
     /// `releaseRestoredInput` (after the first heartbeat).
     func restoreSnapshot() {
-        guard let snapshot = snapshots.load(logger: logger, limits: .serving(model, settings: pool.settings)) else { return }
+        let snapshots = daemon.snapshots
+        guard let snapshot = snapshots.load(logger: logger, limits: .serving(model, settings: settings)) else { return }
         let sameModel = snapshot.modelSHA256 == model.sha256
         let snapshotModel = snapshot.modelID
         var perWorker = Array(repeating: [StreamSnapshot](), count: pool.workers.count)
@@ -42,7 +43,7 @@ extension Daemon {
         ])
     }
 
-    /// Runs the restored streams' queued input (I/O thread, once the first heartbeat is out:
+    /// Runs the restored streams' queued input (once the first heartbeat is out:
     /// subscribers had the join signal, so the answers reach them).
     func releaseRestoredInput() {
         for w in pool.workers { w.submit([.run { $0.releaseRestoredInput() }]) }
@@ -54,7 +55,7 @@ extension Daemon {
     /// takes does not grow with the backlog. `halt` (at shutdown) stops the workers from
     /// running anything after it.
     func takeSnapshot(halt: Bool = false, completion: @escaping @Sendable (Result<Int, any Error>) -> Void) {
-        let model = self.model, store = snapshots
+        let model = self.model, store = daemon.snapshots
         pool.collect({ worker -> ([StreamSnapshot], [TombstoneSnapshot]) in
             let exported = worker.exportStreams(halt: halt)
             return (exported.streams, exported.tombstones)

@@ -1,7 +1,7 @@
 import Foundation
 import StreamTagWire
 
-extension Daemon {
+extension IOLoop {
     /// Control commands for tests and drills, in debug builds only; looked at before the normal
     /// parsing (`ControlRequest`), which never sees them. Returns true when it answered.
     ///
