@@ -1,4 +1,3 @@
-import Configuration
 import Foundation
 import Testing
 @testable import StreamTagDaemon
@@ -80,18 +79,6 @@ struct ConfigExampleFileTests {
         let table = DaemonConfig.keyReference()
         #expect(table.contains("| `streams.idle_timeout` | `STREAMTAG_STREAMS_IDLE_TIMEOUT` | `10m` |"))
         #expect(table.split(separator: "\n").count == keys.count + 2)
-    }
-
-    /// The documented names are the ones swift-configuration's provider looks up.
-    @Test func documentedNamesMatchTheEnvironmentProvider() throws {
-        for setting in DaemonConfig.settings {
-            let provider = EnvironmentVariablesProvider(environmentVariables: [setting.environmentVariable: "x"])
-                .prefixKeys(with: ConfigKey(["streamtag"]))
-            let result = try provider.value(
-                forKey: AbsoluteConfigKey(setting.key.split(separator: ".").map(String.init)), type: .string)
-            #expect(result.encodedKey == setting.environmentVariable)
-            #expect(result.value != nil, "\(setting.environmentVariable) not found for \(setting.key)")
-        }
     }
 
     @Test func describeListsEverySettingInFileOrder() throws {
