@@ -1,4 +1,3 @@
-import Configuration
 import Foundation
 import Testing
 @testable import StreamTagDaemon
@@ -54,7 +53,7 @@ struct ConfigExampleFileTests {
         #expect(Set(settings).count == settings.count)
 
         let text = try String(contentsOfFile: exampleFile, encoding: .utf8)
-        let fileKeys = try YAMLKeyScanner.leafKeys(in: text).map(\.path)
+        let fileKeys = try ConfigFile(yaml: text, path: exampleFile).entries.map(\.key)
         // Same keys, same order: the file reads like `describe()`.
         #expect(fileKeys == settings)
     }
@@ -62,10 +61,10 @@ struct ConfigExampleFileTests {
     @Test func everySettingHasACommentInTheFile() throws {
         let lines = try String(contentsOfFile: exampleFile, encoding: .utf8)
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let keyLines = try YAMLKeyScanner.leafKeys(in: lines.joined(separator: "\n"))
-        for key in keyLines {
-            let above = lines[key.line - 2].trimmingCharacters(in: .whitespaces)
-            #expect(above.hasPrefix("#"), "no comment above \(key.path)")
+        let entries = try ConfigFile(yaml: lines.joined(separator: "\n"), path: exampleFile).entries
+        for entry in entries {
+            let above = lines[entry.line - 2].trimmingCharacters(in: .whitespaces)
+            #expect(above.hasPrefix("#"), "no comment above \(entry.key)")
         }
     }
 
@@ -82,20 +81,8 @@ struct ConfigExampleFileTests {
         #expect(table.split(separator: "\n").count == keys.count + 2)
     }
 
-    /// The documented names are the ones swift-configuration's provider looks up.
-    @Test func documentedNamesMatchTheEnvironmentProvider() throws {
-        for setting in DaemonConfig.settings {
-            let provider = EnvironmentVariablesProvider(environmentVariables: [setting.environmentVariable: "x"])
-                .prefixKeys(with: ConfigKey(["streamtag"]))
-            let result = try provider.value(
-                forKey: AbsoluteConfigKey(setting.key.split(separator: ".").map(String.init)), type: .string)
-            #expect(result.encodedKey == setting.environmentVariable)
-            #expect(result.value != nil, "\(setting.environmentVariable) not found for \(setting.key)")
-        }
-    }
-
     @Test func describeListsEverySettingInFileOrder() throws {
-        let keys = try YAMLKeyScanner.leafKeys(in: DaemonConfig().describe()).map(\.path)
+        let keys = try ConfigFile(yaml: DaemonConfig().describe(), path: "describe()").entries.map(\.key)
         #expect(keys == DaemonConfig.settings.map(\.key))
     }
 }

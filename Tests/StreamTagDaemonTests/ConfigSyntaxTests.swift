@@ -1,7 +1,7 @@
 import Testing
 @testable import StreamTagDaemon
 
-@Suite("Config value syntax: durations, sizes, the YAML key scanner")
+@Suite("Config value syntax: durations, sizes, the file's table of keys")
 struct ConfigSyntaxTests {
     @Test(arguments: [
         ("600", Duration.seconds(600)),
@@ -59,7 +59,7 @@ struct ConfigSyntaxTests {
         #expect(try ByteSizeSyntax.parse(text) == bytes)
     }
 
-    @Test func scannerFollowsBlockMappingsListsAndMultiLineScalars() throws {
+    @Test func fileTableFollowsBlockMappingsListsAndMultiLineScalars() throws {
         let yaml = """
             %YAML 1.2
             ---
@@ -86,14 +86,18 @@ struct ConfigSyntaxTests {
                 60s
             log_level: !!str info
             """
-        let keys = try YAMLKeyScanner.leafKeys(in: yaml)
-        #expect(keys == [
-            .init(path: "input.bind", line: 5), .init(path: "input.connect", line: 6),
-            .init(path: "input.subscribe", line: 9), .init(path: "input.hwm", line: 11),
-            .init(path: "model.path", line: 13), .init(path: "model.lookahead", line: 16),
-            .init(path: "reload.policy", line: 18), .init(path: "streams.idle_timeout", line: 20),
-            .init(path: "streams.end_grace", line: 22), .init(path: "log_level", line: 24),
+        let file = try ConfigFile(yaml: yaml, path: "test.yaml")
+        #expect(file.entries.map { "\($0.key):\($0.line)" } == [
+            "input.bind:5", "input.connect:6", "input.subscribe:9", "input.hwm:11", "model.path:13",
+            "model.lookahead:16", "reload.policy:18", "streams.idle_timeout:20", "streams.end_grace:22",
+            "log_level:24",
         ])
+        #expect(file["input.connect"]?.raw == .list(["tcp://b:2", "tcp://c:3"]))
+        #expect(file["input.subscribe"]?.raw == .list(["x: y"]))
+        #expect(file["model.path"]?.raw == .scalar("/folded/ path\n"))
+        #expect(file["model.lookahead"]?.raw == .scalar(""))
+        #expect(file["reload.policy"]?.raw == .scalar("it's: fine"))
+        #expect(file["streams.idle_timeout"]?.raw == .scalar("multi line: no key here"))
     }
 
     @Test func messagesQuoteValuesVisibly() {

@@ -1,50 +1,128 @@
-import Configuration
 import StreamTagCore
 import Foundation
+import Yams
 
-/// Reads the YAML configuration file into a swift-configuration `YAMLSnapshot` and checks its
-/// keys, failing with the file's path and, where known, the line.
+/// The YAML configuration file as a table of its settings: each dotted key with its value and
+/// the line it is on, from one Yams parse of the file.
 ///
-/// It is a plain synchronous call (no `FileProvider`, whose initialiser is `async`, and no
-/// `ReloadingFileProvider`), so the daemon re-reads its file on SIGHUP by calling
+/// The file's mappings are walked down to their leaves. A key whose value is a mapping is a
+/// section (`input:`); any other key is a leaf (`input.hwm`) holding a scalar or a list of
+/// scalars. A dotted key (`streams.idle_timeout: 5m`) is the same leaf as its nested form.
+/// Every YAML form of a mapping counts: blocks, `{...}` flow mappings, anchors and aliases.
+///
+/// Reading is a plain synchronous call, so the daemon re-reads its file on SIGHUP by calling
 /// `DaemonConfig.load` again.
-enum ConfigFile {
-    /// The parsed file, or nil when it holds no settings (empty, or only comments).
-    static func read(path: String) throws(ConfigError) -> YAMLSnapshot? {
-        let text = try contents(of: path)
-        // YAMLSnapshot refuses a document without a top-level mapping, but a file of comments
-        // only is a valid configuration: all defaults.
-        let hasContent = text.split(whereSeparator: \.isNewline).contains { line in
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            return !trimmed.isEmpty && !trimmed.hasPrefix("#") && trimmed != "---" && trimmed != "..."
-        }
-        guard hasContent else { return nil }
-
-        let snapshot: YAMLSnapshot
-        do {
-            let bytes = Array(text.utf8)
-            snapshot = try YAMLSnapshot(data: bytes.span.bytes, providerName: path, parsingOptions: .default)
-        } catch {
-            throw ConfigError(key: "", message: "\(path): \(yamlProblem(error))")
-        }
-        let keys: [YAMLKeyScanner.Key]
-        do {
-            keys = try YAMLKeyScanner.leafKeys(in: text)
-        } catch {
-            throw ConfigError(key: "", message: "\(path): \(error.message)")
-        }
-        try checkAgreement(keys, with: snapshot, path: path)
-        try ConfigKeyCheck.checkFileKeys(keys, path: path) { key in
-            guard case .string(let text)? = (try? snapshot.value(forKey: absoluteKey(key), type: .string))?.value?.content
-            else { return nil }
-            return text
-        }
-        return snapshot
+struct ConfigFile {
+    /// One leaf of the file: its dotted key, its value and the line of the key (from 1).
+    struct Entry: Equatable {
+        var key: String
+        var raw: RawSettingValue
+        var line: Int
     }
+
+    /// The file's path, for error messages.
+    let path: String
+    /// Every leaf, in the order of the file.
+    private(set) var entries: [Entry] = []
+    private var indexByKey: [String: Int] = [:]
+    private var nodesLeft = maxNodes
 
     /// Largest configuration file read (the example with every setting and its comments is
     /// about 10 KiB).
     static let maxFileBytes = 1 << 20
+
+    /// Most keys and list items walked. Aliases are copies of what they name, so a small file
+    /// of sections aliasing sections could otherwise stand for billions of keys.
+    static let maxNodes = 10_000
+
+    /// Reads and parses the file at `path` and refuses keys that are not settings.
+    static func read(path: String) throws(ConfigError) -> ConfigFile {
+        let file = try ConfigFile(yaml: try contents(of: path), path: path)
+        try ConfigKeyCheck.checkFileKeys(file)
+        return file
+    }
+
+    /// Parses `text`, naming `path` in errors. An empty file, or one of comments only, has no
+    /// entries: every setting keeps its default.
+    init(yaml text: String, path: String) throws(ConfigError) {
+        self.path = path
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(key: "", message: "\(path): \(Self.yamlProblem(error))")
+        }
+        switch root {
+        case nil:
+            return
+        case .mapping(let mapping)?:
+            try collect(mapping, under: "")
+        case .scalar(let scalar)? where ConfigSetting.isNull(scalar.string):
+            // `---` alone, or `~`: a document with nothing in it.
+            return
+        case .sequence?:
+            throw ConfigError(key: "", message: "\(path): not a valid configuration: the file is a list; write `key: value` lines")
+        default:
+            throw ConfigError(key: "", message: "\(path): not a valid configuration: the file is a single value; write `key: value` lines")
+        }
+    }
+
+    /// The leaf `key`, if the file sets it.
+    subscript(key: String) -> Entry? {
+        indexByKey[key].map { entries[$0] }
+    }
+
+    private mutating func collect(_ mapping: Node.Mapping, under prefix: String) throws(ConfigError) {
+        for (keyNode, value) in mapping {
+            let line = keyNode.mark?.line ?? 0
+            try count(line: line)
+            guard case .scalar(let name) = keyNode else {
+                throw ConfigError(key: "", message: "\(path): line \(line): a key must be a plain name, not a list or mapping")
+            }
+            let key = prefix + name.string
+            switch value {
+            case .mapping(let section):
+                try collect(section, under: key + ".")
+            case .scalar(let scalar):
+                try add(Entry(key: key, raw: .scalar(scalar.string), line: line))
+            case .sequence(let sequence):
+                var items: [String] = []
+                for item in sequence {
+                    try count(line: line)
+                    guard case .scalar(let scalar) = item else {
+                        throw unfollowable(key, line: item.mark?.line ?? line)
+                    }
+                    items.append(scalar.string)
+                }
+                try add(Entry(key: key, raw: .list(items), line: line))
+            case .alias:
+                // Yams composes an alias as a copy of its anchor's node; none is left.
+                throw unfollowable(key, line: line)
+            }
+        }
+    }
+
+    /// Counts one key or list item against ``maxNodes``.
+    private mutating func count(line: Int) throws(ConfigError) {
+        nodesLeft -= 1
+        if nodesLeft < 0 {
+            throw ConfigError(key: "", message: "\(path): line \(line): more than \(Self.maxNodes) keys and list items (aliases repeating a section?)")
+        }
+    }
+
+    /// Adds a leaf, refusing one set before (nested and dotted forms are the same key).
+    private mutating func add(_ entry: Entry) throws(ConfigError) {
+        if let first = self[entry.key] {
+            throw ConfigError(key: entry.key, message: "set twice, lines \(first.line) and \(entry.line) of \(path)")
+        }
+        indexByKey[entry.key] = entries.count
+        entries.append(entry)
+    }
+
+    /// A value no setting can hold: a list of mappings or of lists.
+    private func unfollowable(_ key: String, line: Int) -> ConfigError {
+        ConfigError(key: "", message: "\(path): line \(line): \(key): cannot follow the YAML structure here; write plain `key: value` lines under each section")
+    }
 
     /// The file's text, or an error saying why it cannot be had. Only a regular file is read,
     /// without blocking (a FIFO at the path is refused, not waited on, at start and on SIGHUP).
@@ -65,41 +143,6 @@ enum ConfigFile {
         }
         // Editors on some systems start UTF-8 files with a byte-order mark; YAML ignores it.
         return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-    }
-
-    /// Every listed key must hold a value YAMLSnapshot can read, and nothing else may: a key
-    /// whose value is neither a scalar nor a list of scalars (a list of mappings, say) is
-    /// refused with its line rather than silently ignored.
-    private static func checkAgreement(_ keys: [YAMLKeyScanner.Key], with snapshot: YAMLSnapshot, path: String)
-        throws(ConfigError)
-    {
-        var lines: [String: Int] = [:]
-        for key in keys {
-            if let first = lines[key.path] {
-                throw ConfigError(key: key.path, message: "set twice, lines \(first) and \(key.line) of \(path)")
-            }
-            lines[key.path] = key.line
-            let absolute = absoluteKey(key.path)
-            let present = (try? snapshot.value(forKey: absolute, type: .string))?.value != nil
-                || (try? snapshot.value(forKey: absolute, type: .stringArray))?.value != nil
-            guard present else {
-                throw ConfigError(key: "", message: "\(path): line \(key.line): cannot follow the YAML structure here; write plain `key: value` lines under each section")
-            }
-        }
-        // The snapshot's description is "NAME[N values]". If a later library version words it
-        // otherwise the count check is skipped; the per-key check above still holds.
-        if let count = valueCount(in: snapshot.description), count != keys.count {
-            throw ConfigError(key: "", message: "\(path): cannot follow the YAML structure (\(count) values, \(keys.count) keys found); write plain `key: value` lines under each section")
-        }
-    }
-
-    private static func valueCount(in description: String) -> Int? {
-        guard description.hasSuffix(" values]"), let open = description.lastIndex(of: "[") else { return nil }
-        return Int(description[description.index(after: open)...].dropLast(" values]".count))
-    }
-
-    static func absoluteKey(_ dotted: String) -> AbsoluteConfigKey {
-        AbsoluteConfigKey(dotted.split(separator: ".").map(String.init))
     }
 
     /// A parse error as one line. Yams writes `L:C: error: KIND: [CONTEXT\n]PROBLEM:` and a
@@ -125,7 +168,7 @@ enum ConfigFile {
             let place = all.ranges(of: " in line ").last.map { " (mapping" + all[$0.lowerBound...] + ")" } ?? ""
             return "not valid YAML: duplicate key \(names)\(place)"
         }
-        // Other problems (a list of mappings, no top-level mapping) are one sentence.
-        return "not a valid configuration: " + lines.filter { $0 != "Context:" && !$0.isEmpty }.joined(separator: " ")
+        // Any other report, in case a later Yams words one otherwise: one sentence.
+        return "not valid YAML: " + lines.filter { $0 != "Context:" && !$0.isEmpty }.joined(separator: " ")
     }
 }

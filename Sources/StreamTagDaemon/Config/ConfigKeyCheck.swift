@@ -4,24 +4,22 @@ enum ConfigKeyCheck {
     /// `STREAMTAG_` variables read by other parts of streamtag, not by the configuration.
     static let otherEnvironmentVariables: Set<String> = ["STREAMTAG_ISA"]
 
-    /// Checks the leaf keys of the file. `scalarValue` gives a key's scalar text (nil for a list).
-    static func checkFileKeys(
-        _ keys: [YAMLKeyScanner.Key], path: String, scalarValue: (String) -> String?
-    ) throws(ConfigError) {
-        for key in keys where DaemonConfig.setting(forKey: key.path) == nil {
-            let place = "line \(key.line) of \(path)"
-            if DaemonConfig.sections.contains(key.path) {
+    /// Checks the leaf keys of the file, naming the line of the first that is not a setting.
+    static func checkFileKeys(_ file: ConfigFile) throws(ConfigError) {
+        for entry in file.entries where DaemonConfig.setting(forKey: entry.key) == nil {
+            let place = "line \(entry.line) of \(file.path)"
+            if DaemonConfig.sections.contains(entry.key) {
                 // `streams:` with nothing under it is an empty section, which is fine.
-                if let text = scalarValue(key.path), ConfigSetting.isNull(text) { continue }
-                throw ConfigError(key: key.path, message: "is a section; write its settings on indented lines below it (\(place))")
+                if case .scalar(let text) = entry.raw, ConfigSetting.isNull(text) { continue }
+                throw ConfigError(key: entry.key, message: "is a section; write its settings on indented lines below it (\(place))")
             }
-            let components = key.path.split(separator: ".")
+            let components = entry.key.split(separator: ".")
             if let parent = (1..<max(components.count, 1)).lazy
                 .map({ components.prefix($0).joined(separator: ".") })
                 .first(where: { DaemonConfig.setting(forKey: $0) != nil }) {
-                throw ConfigError(key: key.path, message: "\(parent) is a single setting, not a section (\(place))")
+                throw ConfigError(key: entry.key, message: "\(parent) is a single setting, not a section (\(place))")
             }
-            throw ConfigError(key: key.path, message: unknownKeyMessage(key.path, place: "at \(place)"))
+            throw ConfigError(key: entry.key, message: unknownKeyMessage(entry.key, place: "at \(place)"))
         }
     }
 

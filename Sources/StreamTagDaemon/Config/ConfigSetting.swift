@@ -41,8 +41,8 @@ struct ConfigSetting: Sendable {
         return setting
     }
 
-    /// `STREAMTAG_` + the key upper-cased with `.` → `_` (what swift-configuration's
-    /// environment provider looks up for the key under the `streamtag` prefix).
+    /// `STREAMTAG_` + the key upper-cased with `.` → `_`: the environment variable the loader
+    /// reads for this setting, by this exact name.
     var environmentVariable: String {
         "STREAMTAG_" + String(key.uppercased().map { $0 == "." ? "_" : $0 })
     }

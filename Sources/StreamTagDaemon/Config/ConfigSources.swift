@@ -1,16 +1,13 @@
-import Configuration
 import Foundation
 
 /// The three places a setting can come from, highest precedence first: command-line
-/// overrides, `STREAMTAG_...` environment variables, the YAML file.
+/// overrides, `STREAMTAG_...` environment variables, the YAML file; below them all, the
+/// defaults of `DaemonConfig()`.
 ///
-/// Each is a swift-configuration snapshot (`InMemoryProvider`, `EnvironmentVariablesProvider`
-/// under the `streamtag` key prefix, `YAMLSnapshot`), so the library does the YAML parsing, the
-/// environment-variable naming and the comma-splitting of lists. The precedence walk is ours,
-/// not `ConfigReader`'s: its non-throwing getters fall back to the default when a value has
-/// the wrong type (a list where one value belongs would be silently ignored) and its errors
-/// are package-internal, so "missing" and "wrong type" cannot be told apart; and errors here
-/// must name the environment variable or the command line a value came from.
+/// The file is read once into its table of settings (``ConfigFile``); an environment variable
+/// or an override is looked up by the setting's name, and a list there is split at commas.
+/// Each value remembers its source, so that an error can name the environment variable or the
+/// command line it came from.
 struct ConfigSources {
     /// Where a value came from, for error messages.
     enum Origin: Equatable {
@@ -28,76 +25,47 @@ struct ConfigSources {
         }
     }
 
-    private let layers: [(origin: (String) -> Origin, snapshot: any ConfigSnapshot)]
+    private let overrides: [String: String]
+    private let environment: [String: String]
+    private let file: ConfigFile?
 
-    /// Reads and checks the file (if any) and the overrides' keys.
+    /// Checks the overrides' keys, then reads and checks the file (if any).
     init(file: String?, environment: [String: String], overrides: [String: String]) throws(ConfigError) {
-        var layers: [(origin: (String) -> Origin, snapshot: any ConfigSnapshot)] = []
-        layers.append(({ _ in .commandLine }, try Self.overridesSnapshot(overrides)))
-        let environmentProvider = EnvironmentVariablesProvider(environmentVariables: environment)
-            .prefixKeys(with: ConfigKey(["streamtag"]))
-        layers.append(({ .environment($0) }, environmentProvider.snapshot()))
-        if let file, let snapshot = try ConfigFile.read(path: file) {
-            layers.append(({ _ in .file }, snapshot))
+        for key in overrides.keys.sorted() where DaemonConfig.setting(forKey: key) == nil {
+            throw ConfigError(key: key, message: ConfigKeyCheck.unknownKeyMessage(key, place: "on the command line"))
         }
-        self.layers = layers
+        self.overrides = overrides
+        self.environment = environment
+        self.file = if let file { try ConfigFile.read(path: file) } else { nil }
     }
 
     /// The value of `setting` from the highest source that has one, or nil for the default.
-    func value(for setting: ConfigSetting) throws(ConfigError) -> (raw: RawSettingValue, origin: Origin)? {
-        let key = ConfigFile.absoluteKey(setting.key)
-        // Asking for the other shape lets `apply` say "expects a single value, not a list"
-        // (or take a scalar as a one-element list) instead of the library's type error.
-        let types: [ConfigType] = setting.shape == .list ? [.stringArray, .string] : [.string, .stringArray]
-        for layer in layers {
-            if let found = try Self.lookup(key, types: types, in: layer.snapshot, settingKey: setting.key) {
-                return (found.raw, layer.origin(found.encodedKey))
-            }
+    func value(for setting: ConfigSetting) -> (raw: RawSettingValue, origin: Origin)? {
+        if let text = overrides[setting.key] {
+            return (Self.raw(text, for: setting), .commandLine)
+        }
+        // Looked up by its exact name: `STREAMTAG_` and the key upper-cased.
+        let name = setting.environmentVariable
+        if let text = environment[name] {
+            return (Self.raw(text, for: setting), .environment(name))
+        }
+        if let entry = file?[setting.key] {
+            return (entry.raw, .file)
         }
         return nil
     }
 
-    /// The value under `key` in one source and the name the source knows it by (the
-    /// environment variable's name), or nil when the source does not set it.
-    private static func lookup(
-        _ key: AbsoluteConfigKey, types: [ConfigType], in snapshot: any ConfigSnapshot, settingKey: String
-    ) throws(ConfigError) -> (raw: RawSettingValue, encodedKey: String)? {
-        var failure: (any Error)?
-        for type in types {
-            do {
-                let result = try snapshot.value(forKey: key, type: type)
-                switch result.value?.content {
-                case .string(let text)?: return (.scalar(text), result.encodedKey)
-                case .stringArray(let items)?: return (.list(items), result.encodedKey)
-                default: return nil
-                }
-            } catch {
-                // Present, but of the other shape: the next type reads it.
-                failure = error
-            }
-        }
-        throw ConfigError(key: settingKey, message: "cannot be read: \(failure.map { "\($0)" } ?? "unknown error")")
+    /// A value given as text (an environment variable, an override): a list setting's text is
+    /// split at commas, any other is one scalar.
+    private static func raw(_ text: String, for setting: ConfigSetting) -> RawSettingValue {
+        setting.shape == .list ? .list(splitList(text)) : .scalar(text)
     }
 
-    /// Overrides as an in-memory snapshot: lists split at commas like environment variables.
-    /// Unknown keys are refused here, with a suggestion.
-    private static func overridesSnapshot(_ overrides: [String: String]) throws(ConfigError) -> any ConfigSnapshot {
-        var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        for (key, text) in overrides.sorted(by: { $0.key < $1.key }) {
-            guard let setting = DaemonConfig.setting(forKey: key) else {
-                throw ConfigError(key: key, message: ConfigKeyCheck.unknownKeyMessage(key, place: "on the command line"))
-            }
-            let content: ConfigContent = setting.shape == .list
-                ? .stringArray(splitList(text))
-                : .string(text)
-            values[ConfigFile.absoluteKey(key)] = ConfigValue(content, isSecret: false)
-        }
-        return InMemoryProvider(name: "command line", values: values).snapshot()
-    }
-
-    /// Splits `a, b,c` the way `EnvironmentVariablesProvider` does: at commas, items trimmed,
-    /// empty items kept (so `""` is `[""]`).
+    /// Splits `a, b,c` at commas, items trimmed of white space (newlines too), empty items
+    /// kept (so `""` is `[""]`).
     static func splitList(_ text: String) -> [String] {
-        text.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+        text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
     }
 }

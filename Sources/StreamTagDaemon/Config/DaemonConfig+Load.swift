@@ -22,7 +22,7 @@ extension DaemonConfig {
         var config = DaemonConfig()
         config.stateDir = defaultStateDir(environment: environment)
         for setting in settings {
-            guard let found = try sources.value(for: setting) else { continue }
+            guard let found = sources.value(for: setting) else { continue }
             do {
                 try setting.apply(&config, found.raw)
             } catch {
