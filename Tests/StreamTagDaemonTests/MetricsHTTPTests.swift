@@ -166,7 +166,7 @@ import Testing
         #expect(try HTTPTestClient.get(port: port, "/readyz").status == 200, "a connection: close request")
     }
 
-    /// `/healthz` fails while a worker is stuck and recovers when it runs again; `/readyz`
+    /// `/healthz` fails while the I/O loop is stuck and recovers when it runs again; `/readyz`
     /// fails once a stop is requested; the listener closes with the daemon.
     @Test func healthAndReadiness() throws {
         let h = try DaemonHarness(model: testModel(lookahead: 0)) { config in
@@ -178,27 +178,20 @@ import Testing
         h.daemon.metrics.healthMaxSilenceMilliseconds.store(2000, ordering: .relaxed)
         #expect(try HTTPTestClient.get(port: port, "/healthz").status == 200)
 
-        // Worker 1 busy for 3.5 s: no tick.
-        h.daemon.pool.workers[1].submit([.run { _ in Thread.sleep(forTimeInterval: 3.5) }])
-        Thread.sleep(forTimeInterval: 2.7)
-        let stuck = try HTTPTestClient.get(port: port, "/healthz")
-        #expect(stuck.status == 503)
-        #expect(stuck.text.hasPrefix("unhealthy: worker 1 last ticked"), "\(stuck.text)")
-        #expect(try HTTPTestClient.get(port: port, "/readyz").status == 200, "busy is not unready")
-        var recovered = false
-        for _ in 0..<40 where !recovered {
-            Thread.sleep(forTimeInterval: 0.1)
-            recovered = try HTTPTestClient.get(port: port, "/healthz").status == 200
-        }
-        #expect(recovered)
-
-        // The I/O loop stuck: healthz names it.
+        // Which part has been silent, and for how long, is `HealthCheckTests`' job (exact, with
+        // the time given); here, that /healthz says so over HTTP and /readyz does not.
         h.daemon.onIOThread { _ in Thread.sleep(forTimeInterval: 3.5) }
         Thread.sleep(forTimeInterval: 2.7)
         let ioStuck = try HTTPTestClient.get(port: port, "/healthz")
         #expect(ioStuck.status == 503)
         #expect(ioStuck.text.hasPrefix("unhealthy: the I/O loop last ticked"), "\(ioStuck.text)")
-        Thread.sleep(forTimeInterval: 1.0)
+        #expect(try HTTPTestClient.get(port: port, "/readyz").status == 200, "stuck is not unready")
+        var recovered = false
+        for _ in 0..<80 where !recovered {
+            Thread.sleep(forTimeInterval: 0.1)
+            recovered = try HTTPTestClient.get(port: port, "/healthz").status == 200
+        }
+        #expect(recovered)
 
         // Stop requested while the I/O loop is held up: not ready any more, still serving.
         h.daemon.onIOThread { _ in Thread.sleep(forTimeInterval: 0.5) }

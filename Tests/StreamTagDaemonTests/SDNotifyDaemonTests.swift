@@ -13,14 +13,14 @@ import StreamTagTestSupport
 @Suite(.serialized) struct SDNotifyDaemonTests {
     /// A daemon on free loopback ports that notifies `receiver`, started.
     static func daemon(_ receiver: NotifyReceiver, model: Model, stateDir: String, watchdog: Double? = nil,
-                       stallLimit: Double? = nil, statusInterval: Double = 5,
+                       stallLimit: Double? = nil, statusInterval: Double = 5, logs: LogLines? = nil,
                        configure: (inout DaemonConfig) -> Void = { _ in }) throws -> Daemon {
         var config = DaemonHarness.testConfig()
         config.heartbeatInterval = .milliseconds(100)
         config.stateDir = stateDir
         configure(&config)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        var logger = logs?.logger() ?? Logger(label: "test")
+        if logs == nil { logger.logLevel = .critical }
         let daemon = try Daemon(config: config, model: model, logger: logger)
         daemon.enableSystemd(SystemdSettings(notifySocket: receiver.name, watchdogInterval: watchdog,
                                              statusInterval: statusInterval, stallLimit: stallLimit))
@@ -120,7 +120,9 @@ import StreamTagTestSupport
         #expect(sequence == ["READY", "RELOADING", "READY", "RELOADING", "READY"])
     }
 
-    @Test func watchdogPingsAtHalfTheInterval() throws {
+    /// The rhythm of the pings and status lines is `WatchdogScheduleTests`' job (exact, with
+    /// the time given); here, that they reach a real notify socket from a running daemon.
+    @Test func watchdogPingsAndStatusLinesReachSystemd() throws {
         let receiver = try NotifyReceiver(abstract: true)
         defer { receiver.close() }
         let dir = temporaryDirectory()
@@ -128,45 +130,39 @@ import StreamTagTestSupport
         let daemon = try Self.daemon(receiver, model: try testModel(lookahead: 1), stateDir: dir,
                                      watchdog: 0.6, statusInterval: 0.5)
         let ready = try #require(receiver.wait(for: "READY", value: "1"))
-        Thread.sleep(forTimeInterval: 3.1)
+        Thread.sleep(forTimeInterval: 2)
         Self.stop(daemon)
-        let pings = receiver.pings.filter { $0 >= ready.time && $0 <= ready.time + 3 }
-        // Every 0.3 s: ten in three seconds (the first right away); never a gap near the 0.6 s
-        // after which systemd would kill the service.
-        #expect((8...12).contains(pings.count), "\(pings.count) pings")
-        let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
-        #expect(gaps.allSatisfy { $0 > 0.15 && $0 < 0.5 }, "gaps \(gaps)")
-        #expect(try #require(pings.first) - ready.time < 0.1, "first ping right after READY")
-        // Status lines every 0.5 s or so.
+        #expect(receiver.pings.filter { $0 >= ready.time }.count >= 3, "\(receiver.pings.count) pings")
         let statuses = receiver.messages.filter { $0.fields["STATUS"]?.hasPrefix("serving") == true && $0.fields["READY"] == nil }
-        #expect(statuses.count >= 3, "\(statuses.map(\.text))")
+        #expect(statuses.count >= 2, "\(statuses.map(\.text))")
         #expect(statuses.allSatisfy { $0.fields["STATUS"]!.hasSuffix("tokens/s") })
     }
 
+    /// A worker held up past the stall limit withholds the pings, and they resume once it runs
+    /// again: seen in the daemon's log (the timing of the pings is `WatchdogScheduleTests`').
     @Test func aStalledWorkerStopsThePingsUntilItRecovers() throws {
         let receiver = try NotifyReceiver(abstract: false)
         defer { receiver.close() }
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        let logs = LogLines()
         let daemon = try Self.daemon(receiver, model: try testModel(lookahead: 1), stateDir: dir,
-                                     watchdog: 0.4, stallLimit: 1.0)
+                                     watchdog: 0.4, stallLimit: 1.5, logs: logs)
         defer { Self.stop(daemon) }
         try #require(receiver.wait(for: "READY", value: "1") != nil)
-        Thread.sleep(forTimeInterval: 0.5)
-        let answer = try controlRequest(["cmd": "debug_stall", "worker": 1, "seconds": 3],
+        // Idle workers turn once a second: a stall is anything well past that.
+        let answer = try controlRequest(["cmd": "debug_stall", "worker": 1, "seconds": 3.5],
                                         endpoint: daemon.controlEndpoint, timeout: 10)
         #expect(answer["ok"] == .bool(true), "\(answer)")
-        let stallStart = monotonicSeconds()
-        Thread.sleep(forTimeInterval: 4)
-        let stallEnd = stallStart + 3
-        let pings = receiver.pings
-        // Before: regular pings. During: they stop once the worker has been stuck for the
-        // stall limit (1 s), until it runs again. After: they are back.
-        #expect(pings.contains { $0 > stallStart && $0 < stallStart + 0.9 }, "pings go on within the stall limit")
-        #expect(!pings.contains { $0 > stallStart + 1.4 && $0 < stallEnd - 0.4 }, "no ping while stalled: \(pings.map { $0 - stallStart })")
-        #expect(pings.contains { $0 > stallEnd - 0.3 && $0 < stallEnd + 1 }, "pings resume: \(pings.map { $0 - stallStart })")
-        let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
-        #expect(gaps.filter { $0 > 1.5 }.count == 1, "one long gap: \(gaps)")
+        let deadline = monotonicSeconds() + 30
+        while !logs.contains(.notice, "WATCHDOG=1 resumes") && monotonicSeconds() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(logs.contains(.error, "a worker has not made progress; withholding WATCHDOG=1"), "\(logs.texts)")
+        #expect(logs.contains(.notice, "the worker makes progress again; WATCHDOG=1 resumes"), "\(logs.texts)")
+        let resumed = monotonicSeconds()
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(receiver.pings.contains { $0 > resumed - 0.1 }, "pings after the recovery")
 
         // The debug command checks its arguments.
         for bad in [["cmd": "debug_stall", "worker": 9, "seconds": 1], ["cmd": "debug_stall", "worker": 0, "seconds": 0],

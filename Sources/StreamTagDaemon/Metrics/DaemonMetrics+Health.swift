@@ -10,16 +10,23 @@ extension DaemonMetrics {
     func unhealthyReason(now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> String? {
         let limit = UInt64(healthMaxSilenceMilliseconds.load(ordering: .relaxed)) * 1_000_000
         let io = ioTick.load(ordering: .relaxed)
-        if io == 0 { return "the I/O loop has not started" }
-        if now > io && now - io > limit { return "the I/O loop last ticked \(Self.seconds(now - io)) ago" }
-        guard let daemon = attachedDaemon else { return "the daemon is gone" }
-        for w in daemon.pool.workers {
-            let tick = w.lastTick.load(ordering: .relaxed)
-            if tick == 0 { return "worker \(w.index) has not started" }
-            if now > tick && now - tick > limit { return "worker \(w.index) last ticked \(Self.seconds(now - tick)) ago" }
+        guard let daemon = attachedDaemon else {
+            return Self.silence(now: now, limit: limit, ioTick: io, workerTicks: []) ?? "the daemon is gone"
         }
-        if let stuck = daemon.loads.unhealthyReason(now: monotonicSeconds(), timeout: daemon.config.reload.loadTimeout.seconds) {
-            return stuck
+        let workerTicks = daemon.pool.workers.map { $0.lastTick.load(ordering: .relaxed) }
+        return Self.silence(now: now, limit: limit, ioTick: io, workerTicks: workerTicks)
+            ?? daemon.loads.unhealthyReason(now: Double(now) / 1e9, timeout: daemon.config.reload.loadTimeout.seconds)
+    }
+
+    /// What has been silent for more than `limit` at `now`, the I/O loop first, then the
+    /// workers in order: the last turn of each (nanoseconds on the uptime clock, 0 = never), or
+    /// nil when all turned within it.
+    static func silence(now: UInt64, limit: UInt64, ioTick: UInt64, workerTicks: [UInt64]) -> String? {
+        if ioTick == 0 { return "the I/O loop has not started" }
+        if now > ioTick && now - ioTick > limit { return "the I/O loop last ticked \(seconds(now - ioTick)) ago" }
+        for (index, tick) in workerTicks.enumerated() {
+            if tick == 0 { return "worker \(index) has not started" }
+            if now > tick && now - tick > limit { return "worker \(index) last ticked \(seconds(now - tick)) ago" }
         }
         return nil
     }

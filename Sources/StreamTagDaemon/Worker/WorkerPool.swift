@@ -26,6 +26,15 @@ final class WorkerPool: Sendable {
         Int(fnv1a64(stream.utf8) % UInt64(workers.count))
     }
 
+    /// The first worker whose loop has not turned for more than `limit` seconds at `now`
+    /// (``monotonicSeconds()``), and since when: the watchdog withholds its pings for it.
+    func stalledWorker(limit: Double, now: Double) -> WatchdogSchedule.Stall? {
+        for w in workers {
+            let idle = now - Double(w.lastTick.load(ordering: .relaxed)) / 1e9
+            if idle > limit { return WatchdogSchedule.Stall(worker: w.index, seconds: idle) }
+        }
+        return nil
+    }
 
     /// Runs `body` on every worker's thread and collects the results (in worker order).
     func collect<T: Sendable>(_ body: @escaping @Sendable (StreamWorker) -> T, completion: @escaping @Sendable ([T]) -> Void) {
