@@ -37,9 +37,3 @@ func jsonLine(_ report: some Encodable) throws -> String {
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
     return String(decoding: try encoder.encode(report), as: UTF8.self)
 }
-
-/// Compact JSON for the last line of `--json` output, from a dictionary (the reports not yet
-/// Encodable).
-func jsonLine(_ object: [String: Any]) -> String {
-    String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-}
