@@ -1,6 +1,6 @@
 import Foundation
 
-// Number formatting shared by the benchmarks' tables and `--json` lines.
+// Number formatting and summary figures shared by the benchmarks' tables and `--json` lines.
 
 /// Rounds to three decimals (milliseconds of a second, thousandths of a core) for JSON.
 func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
@@ -25,3 +25,23 @@ func grouped(_ x: Double) -> String {
     return (n < 0 ? "-" : "") + out
 }
 
+
+/// Summary figures of a list of numbers for `--json`: `count`, and when there is at least one
+/// value, `min`, `median`, `mean` and `max` rounded to three decimals.
+struct ValueSummary: Encodable {
+    let count: Int
+    let min: Double?
+    let median: Double?
+    let mean: Double?
+    let max: Double?
+
+    init(_ values: [Double]) {
+        count = values.count
+        let sorted = values.sorted()
+        min = sorted.first.map(round3)
+        // `streamtag.median`: the property of the same name hides the function here.
+        median = values.isEmpty ? nil : round3(streamtag.median(values))
+        mean = values.isEmpty ? nil : round3(values.reduce(0, +) / Double(values.count))
+        max = sorted.last.map(round3)
+    }
+}

@@ -142,7 +142,7 @@ struct E2EBenchCommand: ParsableCommand {
         var report = finished
         report.loadAfter = loadAverage()
         report.printTable()
-        if bench.json { print(report.jsonText()) }
+        if bench.json { print(try jsonLine(report)) }
         if !report.allVerified {
             throw ExitCode(1)
         }

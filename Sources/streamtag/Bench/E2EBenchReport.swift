@@ -13,12 +13,6 @@ struct E2ECPU {
     var daemonRunQueueWait = 0.0
     /// Daemon CPU time per final tag.
     var daemonMicrosecondsPerTag = 0.0
-
-    var json: [String: Any] {
-        ["daemon_cores": round3(daemonCores), "daemon_by_thread": daemonByGroup.mapValues(round3),
-         "generator_cores": round3(generatorCores), "daemon_cpu_us_per_tag": round3(daemonMicrosecondsPerTag),
-         "daemon_run_queue_wait_ms_per_s": round3(daemonRunQueueWait * 1e3)]
-    }
 }
 
 struct E2ERun {
@@ -54,33 +48,6 @@ struct E2EConfigResult {
         }
         return out
     }
-
-    var json: [String: Any] {
-        var object: [String: Any] = [
-            "streams": streams, "tokens_per_message": tokensPerMessage,
-            "saturated_tags_per_s": medianTagsPerSecond.rounded(),
-            "saturated_runs_tags_per_s": saturated.map { $0.result.tagsPerSecond.rounded() },
-            "projected_tags_per_s_all_cores": projectedTagsPerSecond.rounded(),
-            "window": saturated.first?.result.phase.window ?? 0,
-            "saturated_cpu": medianCPU(saturated.map(\.cpu)).json,
-            "saturated_latency_ms": latencyJSON(medianLatency(saturated.map(\.result.latency))),
-            "verified": verified, "problems": problems,
-            "messages": (saturated + paced).reduce(0) { $0 + $1.result.messagesSent },
-            "tokens": (saturated + paced).reduce(0) { $0 + $1.result.tokensSent },
-        ]
-        if !paced.isEmpty {
-            var p: [String: Any] = latencyJSON(pacedLatency)
-            if case .paced(let rate) = paced[0].result.phase.mode { p["target_tokens_per_s"] = rate.rounded() }
-            p["tags_per_s"] = median(paced.map(\.result.tagsPerSecond)).rounded()
-            p["samples"] = pacedLatency.count
-            p["send_lateness_p99_ms"] = round3(median(paced.map(\.result.lateness.p99)) * 1e3)
-            p["skipped_sends"] = paced.reduce(0) { $0 + $1.result.skippedSends }
-            p["cpu"] = medianCPU(paced.map(\.cpu)).json
-            p["runs"] = paced.map { latencyJSON($0.result.latency) }
-            object["paced"] = p
-        }
-        return object
-    }
 }
 
 struct E2EIdleResult {
@@ -95,14 +62,13 @@ struct E2EIdleResult {
 
     var bytesPerStream: Double { Double(rssAfter - rssBefore) / Double(streams) }
     var overheadPerStream: Double { bytesPerStream - Double(rawStateBytes) }
+}
 
-    var json: [String: Any] {
-        ["streams": streams, "open_streams_reported": openStreamsReported, "rss_before_bytes": rssBefore,
-         "rss_after_bytes": rssAfter, "peak_rss_bytes": peak, "bytes_per_idle_stream": bytesPerStream.rounded(),
-         "raw_state_bytes": rawStateBytes, "overhead_bytes_per_stream": overheadPerStream.rounded(),
-         "open_seconds": round3(openSeconds), "verified": verification.isClean,
-         "problems": Dictionary(verification.nonZero, uniquingKeysWith: +)]
-    }
+/// A target of the brief and what the run measured against it.
+struct E2ETarget: Encodable {
+    let name: String
+    let value: String
+    let pass: Bool
 }
 
 struct E2EReport {
@@ -134,23 +100,25 @@ struct E2EReport {
     }
 
     /// The targets of the brief, where the matrix measured them.
-    var targets: [(name: String, value: String, pass: Bool)] {
-        var out: [(String, String, Bool)] = []
+    var targets: [E2ETarget] {
+        var out: [E2ETarget] = []
         if let c = configs.first(where: { $0.streams == 1000 && $0.tokensPerMessage == 8 && !$0.saturated.isEmpty }) {
-            out.append(("1000×8 saturated ≥ 150,000 tags/s", "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
-                        c.medianTagsPerSecond >= 150_000))
+            out.append(E2ETarget(name: "1000×8 saturated ≥ 150,000 tags/s",
+                                 value: "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
+                                 pass: c.medianTagsPerSecond >= 150_000))
         }
         if let c = configs.first(where: { $0.streams == 1000 && $0.tokensPerMessage == 1 && !$0.saturated.isEmpty }) {
-            out.append(("1000×1 saturated ≥ 40,000 tags/s", "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
-                        c.medianTagsPerSecond >= 40_000))
+            out.append(E2ETarget(name: "1000×1 saturated ≥ 40,000 tags/s",
+                                 value: "\(grouped(c.medianTagsPerSecond)) (all-cores projection \(grouped(c.projectedTagsPerSecond)))",
+                                 pass: c.medianTagsPerSecond >= 40_000))
         }
         for c in configs where c.streams == 1000 && !c.paced.isEmpty {
             let p99 = c.pacedLatency.p99
-            out.append(("1000×\(c.tokensPerMessage) paced p99 ≤ 2 ms", millisecondsText(p99), p99 <= 0.002))
+            out.append(E2ETarget(name: "1000×\(c.tokensPerMessage) paced p99 ≤ 2 ms", value: millisecondsText(p99), pass: p99 <= 0.002))
         }
         if let idle {
-            out.append(("idle stream overhead ≤ 4 KiB beyond raw state", String(format: "%.0f B", idle.overheadPerStream),
-                        idle.overheadPerStream <= 4096))
+            out.append(E2ETarget(name: "idle stream overhead ≤ 4 KiB beyond raw state", value: String(format: "%.0f B", idle.overheadPerStream),
+                                 pass: idle.overheadPerStream <= 4096))
         }
         return out
     }
@@ -221,23 +189,6 @@ struct E2EReport {
             }.joined(separator: "  "))
         }
     }
-
-    func jsonText() -> String {
-        var object: [String: Any] = [
-            "bench": "e2e", "model": model, "lookahead": lookahead, "raw_state_bytes": rawStateBytes,
-            "daemon": "streamtag serve (child process)", "daemon_settings": settings,
-            "runs": runs, "duration_s": duration, "warmup_s": warmup,
-            "paced_generator_priority": generatorPriority.rawValue,
-            "load_average_before": loadBefore, "load_average_after": loadAfter,
-            "cores": ProcessInfo.processInfo.activeProcessorCount,
-            "configs": configs.map(\.json), "peak_rss_bytes": peakRSS, "verified": allVerified,
-            "targets": targets.map { ["name": $0.name, "value": $0.value, "pass": $0.pass] },
-        ]
-        if let idle { object["idle"] = idle.json }
-        object["security"] = security.rawValue
-        if security == .both { object["curve"] = curveJSON }
-        return jsonLine(object)
-    }
 }
 
 /// Per-field medians of CPU samples.
@@ -261,9 +212,4 @@ func medianLatency(_ samples: [LatencySummary]) -> LatencySummary {
     out.max = samples.map(\.max).max() ?? 0
     out.mean = median(samples.map(\.mean))
     return out
-}
-
-func latencyJSON(_ l: LatencySummary) -> [String: Any] {
-    ["p50_ms": round3(l.p50 * 1e3), "p90_ms": round3(l.p90 * 1e3), "p99_ms": round3(l.p99 * 1e3),
-     "p999_ms": round3(l.p999 * 1e3), "max_ms": round3(l.max * 1e3), "mean_ms": round3(l.mean * 1e3)]
 }

@@ -46,11 +46,9 @@ struct FaultBenchCommand: ParsableCommand {
         }
         let model = try BuiltinModel.load()
         let words = drillWords(model)
-        var report: [String: Any] = ["model": model.id, "cpus": ProcessInfo.processInfo.activeProcessorCount,
-                                     "load_before": loadAverage()]
-        var failed: [String] = []
+        var report = Report(model: model.id, cpus: ProcessInfo.processInfo.activeProcessorCount, loadBefore: loadAverage())
         if names.contains("kill") {
-            var runs: [[String: Any]] = []
+            var runs: [KillDrillResult] = []
             for text in snapshotInterval.split(separator: ",") {
                 guard let interval = durationSeconds(String(text)), interval > 0 else {
                     throw ValidationError("--snapshot-interval: \(text) is not a positive duration (e.g. 1s, 500ms)")
@@ -59,77 +57,67 @@ struct FaultBenchCommand: ParsableCommand {
                                       tokensPerMessage: tokensPerMessage, rate: rate, seed: seed, words: words, lookahead: model.k)
                 let result = drill.run()
                 result.printSummary()
-                if !result.passed { failed.append("kill@\(text)") }
-                runs.append(result.json)
+                if !result.passed { report.failed.append("kill@\(text)") }
+                runs.append(result)
             }
-            report["kill"] = runs
+            report.kill = runs
         }
         if names.contains("state-dir") {
             let cases = stateDirCases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let results = StateDirDrill(words: words, lookahead: model.k).run(cases: cases)
-            for r in results { r.printSummary(); if !r.passed && !r.skipped { failed.append("state-dir:\(r.name)") } }
-            report["state_dir"] = results.map(\.json)
+            for r in results { r.printSummary(); if !r.passed && !r.skipped { report.failed.append("state-dir:\(r.name)") } }
+            report.stateDirectory = results
         }
         if names.contains("model") {
             let cases = modelCases.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let results = ModelPathDrill(words: words, lookahead: model.k).run(cases: cases)
-            for r in results { r.printSummary(); if !r.passed && !r.skipped { failed.append("model:\(r.name)") } }
-            report["model_path"] = results.map(\.json)
+            for r in results { r.printSummary(); if !r.passed && !r.skipped { report.failed.append("model:\(r.name)") } }
+            report.modelPath = results
         }
-        report["failed"] = failed
-        report["passed"] = failed.isEmpty
-        report["load_after"] = loadAverage()
-        print(failed.isEmpty ? "faults: every drill passed" : "faults: FAILED \(failed.joined(separator: ", "))")
-        if json { print(jsonLine(report)) }
-        if !failed.isEmpty { throw ExitCode(1) }
-    }
-}
-
-/// One expectation of a drill: what should hold, whether it did, what was seen.
-struct DrillExpectation {
-    var name: String
-    var passed: Bool
-    var detail: String
-
-    var json: [String: Any] { ["name": name, "passed": passed, "detail": detail] }
-}
-
-/// A drill made of expectations (state directory, model path).
-struct DrillCase {
-    var name: String
-    var expectations: [DrillExpectation] = []
-    var skipped = false
-    var skipReason = ""
-    var figures: [String: Any] = [:]
-
-    init(_ name: String) { self.name = name }
-
-    var passed: Bool { expectations.allSatisfy(\.passed) }
-
-    mutating func expect(_ name: String, _ passed: Bool, _ detail: String) {
-        expectations.append(DrillExpectation(name: name, passed: passed, detail: detail))
+        report.loadAfter = loadAverage()
+        print(report.passed ? "faults: every drill passed" : "faults: FAILED \(report.failed.joined(separator: ", "))")
+        if json { print(try jsonLine(report)) }
+        if !report.passed { throw ExitCode(1) }
     }
 
-    mutating func skip(_ reason: String) {
-        skipped = true
-        skipReason = reason
-    }
+    /// The `bench faults --json` object: one entry per drill run (a drill not asked for is
+    /// absent), the drills that failed, and the machine's load around them.
+    struct Report: Encodable {
+        let model: String
+        let cpus: Int
+        let loadBefore: String
+        var loadAfter = ""
+        /// One result per `--snapshot-interval`.
+        var kill: [KillDrillResult]?
+        var stateDirectory: [DrillCase]?
+        var modelPath: [DrillCase]?
+        /// "kill@1s", "state-dir:full", "model:fifo": the drills with an unmet expectation.
+        var failed: [String] = []
+        var passed: Bool { failed.isEmpty }
 
-    var json: [String: Any] {
-        var object: [String: Any] = ["name": name, "passed": passed && !skipped, "skipped": skipped,
-                                     "expectations": expectations.map(\.json)]
-        if skipped { object["skip_reason"] = skipReason }
-        object["figures"] = figures
-        return object
-    }
-
-    func printSummary() {
-        if skipped {
-            print("  \(name): skipped (\(skipReason))")
-            return
+        init(model: String, cpus: Int, loadBefore: String) {
+            self.model = model
+            self.cpus = cpus
+            self.loadBefore = loadBefore
         }
-        print("  \(name): \(passed ? "passed" : "FAILED")")
-        for e in expectations { print("    [\(e.passed ? "ok" : "FAIL")] \(e.name): \(e.detail)") }
+
+        enum CodingKeys: String, CodingKey {
+            case model, cpus, loadBefore = "load_before", loadAfter = "load_after", kill, stateDirectory = "state_dir"
+            case modelPath = "model_path", failed, passed
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(model, forKey: .model)
+            try container.encode(cpus, forKey: .cpus)
+            try container.encode(loadBefore, forKey: .loadBefore)
+            try container.encode(loadAfter, forKey: .loadAfter)
+            try container.encodeIfPresent(kill, forKey: .kill)
+            try container.encodeIfPresent(stateDirectory, forKey: .stateDirectory)
+            try container.encodeIfPresent(modelPath, forKey: .modelPath)
+            try container.encode(failed, forKey: .failed)
+            try container.encode(passed, forKey: .passed)
+        }
     }
 }
 
@@ -148,12 +136,4 @@ extension SplitMix64 {
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-}
-
-/// Summary figures of a list of numbers.
-func stats(_ values: [Double]) -> [String: Any] {
-    guard !values.isEmpty else { return ["count": 0] }
-    let sorted = values.sorted()
-    return ["count": values.count, "min": round3(sorted[0]), "median": round3(median(values)),
-            "mean": round3(values.reduce(0, +) / Double(values.count)), "max": round3(sorted[sorted.count - 1])]
 }

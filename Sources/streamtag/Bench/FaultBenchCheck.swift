@@ -53,21 +53,6 @@ struct DrillCheck {
 
     var isClean: Bool { problems == 0 }
 
-    var json: [String: Any] {
-        var object: [String: Any] = [
-            "answers_missing": answersMissing, "answers_out_of_order": answersOutOfOrder,
-            "positions_skipped": positionsSkipped, "positions_repeated": positionsRepeated,
-            "positions_missing": positionsMissing, "positions_lost": positionsLost, "token_mismatches": tokenMismatches,
-            "redelivered_same_tag": redelivered, "answers_again": answersAgain, "redelivered_other_tag": redeliveredChanged,
-            "ends_missing": endsMissing, "ends_repeated": endsRepeated, "end_count_mismatches": endCountMismatches,
-            "restore_inconsistent": restoreInconsistent, "unreadable": unreadable, "foreign": foreign,
-            "streams_completed": streamsCompleted, "problems": problems, "verified": isClean,
-        ]
-        object["unexpected_events"] = events
-        object["expected_events"] = allowed
-        return object
-    }
-
     /// Non-zero problem counters, for a one-line summary.
     var summary: String {
         let named: [(String, Int)] = [
@@ -80,5 +65,43 @@ struct DrillCheck {
         ] + events.sorted { $0.key < $1.key }.map { ("event:" + $0.key, $0.value) }
         let bad = named.filter { $0.1 != 0 }.map { "\($0.0)=\($0.1)" }
         return bad.isEmpty ? "verified" : "PROBLEMS " + bad.joined(separator: " ")
+    }
+}
+
+extension DrillCheck: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case answersMissing = "answers_missing", answersOutOfOrder = "answers_out_of_order"
+        case positionsSkipped = "positions_skipped", positionsRepeated = "positions_repeated"
+        case positionsMissing = "positions_missing", positionsLost = "positions_lost", tokenMismatches = "token_mismatches"
+        case redelivered = "redelivered_same_tag", answersAgain = "answers_again", redeliveredChanged = "redelivered_other_tag"
+        case endsMissing = "ends_missing", endsRepeated = "ends_repeated", endCountMismatches = "end_count_mismatches"
+        case restoreInconsistent = "restore_inconsistent", unreadable, foreign
+        case streamsCompleted = "streams_completed", problems, verified
+        case events = "unexpected_events", allowed = "expected_events"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(answersMissing, forKey: .answersMissing)
+        try container.encode(answersOutOfOrder, forKey: .answersOutOfOrder)
+        try container.encode(positionsSkipped, forKey: .positionsSkipped)
+        try container.encode(positionsRepeated, forKey: .positionsRepeated)
+        try container.encode(positionsMissing, forKey: .positionsMissing)
+        try container.encode(positionsLost, forKey: .positionsLost)
+        try container.encode(tokenMismatches, forKey: .tokenMismatches)
+        try container.encode(redelivered, forKey: .redelivered)
+        try container.encode(answersAgain, forKey: .answersAgain)
+        try container.encode(redeliveredChanged, forKey: .redeliveredChanged)
+        try container.encode(endsMissing, forKey: .endsMissing)
+        try container.encode(endsRepeated, forKey: .endsRepeated)
+        try container.encode(endCountMismatches, forKey: .endCountMismatches)
+        try container.encode(restoreInconsistent, forKey: .restoreInconsistent)
+        try container.encode(unreadable, forKey: .unreadable)
+        try container.encode(foreign, forKey: .foreign)
+        try container.encode(streamsCompleted, forKey: .streamsCompleted)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(isClean, forKey: .verified)
+        try container.encode(events, forKey: .events)
+        try container.encode(allowed, forKey: .allowed)
     }
 }

@@ -127,21 +127,6 @@ struct KillDrillResult {
 
     var passed: Bool { failure == nil && restartSeconds.count == kills && check.isClean && exitStatus == 0 }
 
-    var json: [String: Any] {
-        var object: [String: Any] = [
-            "kills": kills, "restarts": restartSeconds.count, "snapshot_interval_s": snapshotInterval, "streams": streams,
-            "tokens_per_message": tokensPerMessage, "rate_tokens_per_s": rate, "seconds": round3(seconds),
-            "tokens_sent": tokensSent, "restart_s": stats(restartSeconds),
-            "lost_acknowledged_tokens_per_kill": stats(lostAcknowledged.map(Double.init)),
-            "lost_seconds_of_input_per_kill": stats(lostAcknowledged.map { Double($0) / rate }),
-            "resent_tokens_per_kill": stats(resent.map(Double.init)),
-            "restored_streams": stats(restoredStreams.map(Double.init)),
-            "check": check.json, "final_exit_status": exitStatus.map { Int($0) } ?? -1, "passed": passed,
-        ]
-        if let failure { object["failure"] = failure }
-        return object
-    }
-
     func printSummary() {
         let lost = lostAcknowledged.map(Double.init)
         print(String(format: "kill drill: %d/%d restarts (median %.2f s, max %.2f s), snapshot_interval %@, %.0f tokens/s offered",
@@ -151,5 +136,37 @@ struct KillDrillResult {
                      lost.isEmpty ? 0 : lost.reduce(0, +) / Double(lost.count) / rate, wholeOrDecimalText(snapshotInterval)))
         print("  answers: \(check.summary); redelivered \(check.redelivered) positions with the same tag; final stop exit \(exitStatus.map(String.init) ?? "none")")
         if let failure { print("  FAILED: \(failure)") }
+    }
+}
+
+extension KillDrillResult: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case kills, restarts, snapshotInterval = "snapshot_interval_s", streams, tokensPerMessage = "tokens_per_message"
+        case rate = "rate_tokens_per_s", seconds, tokensSent = "tokens_sent", restartSeconds = "restart_s"
+        case lostAcknowledged = "lost_acknowledged_tokens_per_kill", lostSeconds = "lost_seconds_of_input_per_kill"
+        case resent = "resent_tokens_per_kill", restoredStreams = "restored_streams", check
+        case exitStatus = "final_exit_status", passed, failure
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kills, forKey: .kills)
+        try container.encode(restartSeconds.count, forKey: .restarts)
+        try container.encode(snapshotInterval, forKey: .snapshotInterval)
+        try container.encode(streams, forKey: .streams)
+        try container.encode(tokensPerMessage, forKey: .tokensPerMessage)
+        try container.encode(rate, forKey: .rate)
+        try container.encode(round3(seconds), forKey: .seconds)
+        try container.encode(tokensSent, forKey: .tokensSent)
+        try container.encode(ValueSummary(restartSeconds), forKey: .restartSeconds)
+        try container.encode(ValueSummary(lostAcknowledged.map(Double.init)), forKey: .lostAcknowledged)
+        try container.encode(ValueSummary(lostAcknowledged.map { Double($0) / rate }), forKey: .lostSeconds)
+        try container.encode(ValueSummary(resent.map(Double.init)), forKey: .resent)
+        try container.encode(ValueSummary(restoredStreams.map(Double.init)), forKey: .restoredStreams)
+        try container.encode(check, forKey: .check)
+        // -1: no exit status (the drill stopped early, or the daemon was killed after the timeout).
+        try container.encode(exitStatus.map { Int($0) } ?? -1, forKey: .exitStatus)
+        try container.encode(passed, forKey: .passed)
+        try container.encodeIfPresent(failure, forKey: .failure)
     }
 }

@@ -94,8 +94,8 @@ struct ModelPathDrill {
         }
         let answerSeconds = monotonicSeconds() - waitStart
         writer.stop()
-        c.figures["rss_before_mib"] = rssBefore >> 20
-        c.figures["rss_max_mib"] = rssMax >> 20
+        c.figures.rssBeforeMiB = rssBefore >> 20
+        c.figures.rssMaxMiB = rssMax >> 20
         c.expect("rss_bounded", !killed && rssMax - rssBefore < 256 << 20,
                  killed ? "RSS grew by more than \(Self.rssLimit >> 20) MiB: the drill killed the daemon"
                         : "RSS \(rssBefore >> 20) → max \(rssMax >> 20) MiB")
@@ -127,7 +127,7 @@ struct ModelPathDrill {
         c.expect("keeps_serving", session.driver.answers > answersBefore + 20,
                  "\(session.driver.answers - answersBefore) answers since the fault")
         let health = httpGet(daemon.metricsAddress, path: "/healthz", timeout: 3)
-        c.figures["healthz"] = health.map { "\($0.status) \($0.body.trimmingCharacters(in: .whitespacesAndNewlines))" } ?? "no answer"
+        c.figures.healthz = health.map { "\($0.status) \($0.body.trimmingCharacters(in: .whitespacesAndNewlines))" } ?? "no answer"
         if name != "slow-write" {
             // A valid (different) model put in place afterwards is loaded.
             try? FileManager.default.removeItem(atPath: path)
@@ -138,7 +138,7 @@ struct ModelPathDrill {
         c.expect("answers_verified", try session.finish() && session.driver.check.isClean, session.driver.check.summary)
         let exit = daemon.terminate(timeout: 20)
         c.expect("stops_cleanly", exit == 0, "SIGTERM → exit status \(exit.map(String.init) ?? "none (killed after 20 s)")")
-        c.figures["log_tail"] = lastLines(daemon.log, 4)
+        c.figures.logTail = lastLines(daemon.log, 4)
     }
 }
 

@@ -87,7 +87,7 @@ struct StateDirDrill {
             c.expect("stop_exits_nonzero", exit != nil && exit != 0, "SIGTERM → exit status \(exit.map(String.init) ?? "none (killed after 30 s)")")
             c.expect("stop_says_why", log.contains(reason), "the log names \"\(reason)\"")
             c.expect("previous_snapshot_intact_after_stop", fileSHA256(snapshotPath) == before, "snapshot.bin unchanged by the failed stop")
-            c.figures["snapshot_bytes"] = (try? FileManager.default.attributesOfItem(atPath: snapshotPath)[.size] as? Int) ?? -1
+            c.figures.snapshotBytes = (try? FileManager.default.attributesOfItem(atPath: snapshotPath)[.size] as? Int) ?? -1
         } catch {
             c.expect("runs", false, "\(error)")
         }

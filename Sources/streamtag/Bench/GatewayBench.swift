@@ -70,7 +70,7 @@ struct GatewayBenchCommand: ParsableCommand {
         print("gateway vs ZeroMQ: \(streams) streams × \(tokensPerMessage) tokens/message, model \(model.id), ISA \(isa), "
               + "\(ProcessInfo.processInfo.activeProcessorCount) cores, median of \(bench.runs) saturated runs (the paths alternating), paced at \(pacedFraction) × median")
         print("path        tags/s (saturated)   paced tags/s   p50 ms   p99 ms   verified")
-        var json: [[String: Any]] = []
+        var paths: [Report.Path] = []
         var clean = true
         for row in rows {
             let rate = median(row.saturated.map(\.tagsPerSecond))
@@ -80,11 +80,12 @@ struct GatewayBenchCommand: ParsableCommand {
             let figures = String(format: "%18.0f   %12.0f   %6.2f   %6.2f", rate, p?.tagsPerSecond ?? 0,
                                  (p?.latency.p50 ?? 0) * 1e3, (p?.latency.p99 ?? 0) * 1e3)
             print(row.path.padding(toLength: 10, withPad: " ", startingAt: 0) + "  " + figures + "   " + (ok ? "yes" : "NO"))
-            json.append(["path": row.path, "tags_per_second": rate, "paced_tags_per_second": p?.tagsPerSecond ?? 0,
-                         "p50_ms": (p?.latency.p50 ?? 0) * 1e3, "p99_ms": (p?.latency.p99 ?? 0) * 1e3, "verified": ok])
+            paths.append(Report.Path(path: row.path, tagsPerSecond: rate, pacedTagsPerSecond: p?.tagsPerSecond ?? 0,
+                                     p50Milliseconds: (p?.latency.p50 ?? 0) * 1e3, p99Milliseconds: (p?.latency.p99 ?? 0) * 1e3,
+                                     verified: ok))
         }
         if bench.json {
-            print(jsonLine(["streams": streams, "tokens_per_message": tokensPerMessage, "isa": isa, "model": model.id, "paths": json]))
+            print(try jsonLine(Report(streams: streams, tokensPerMessage: tokensPerMessage, isa: isa, model: model.id, paths: paths)))
         }
         if !clean { throw ExitCode(1) }
     }
@@ -95,6 +96,35 @@ struct GatewayBenchCommand: ParsableCommand {
         printError("  \(path) \(what): \(Int(result.tagsPerSecond)) tags/s\(latency)"
                    + (result.verification.isClean ? "" : " — VERIFICATION FAILED: \(result.verification.nonZero)"))
         return result
+    }
+
+    /// The `bench gateway --json` object: the run's shape and one entry per path.
+    struct Report: Encodable {
+        /// One path's figures (`zeromq`, `websocket`); the paced ones are 0 when it had no paced run.
+        struct Path: Encodable {
+            let path: String
+            /// Median of the saturated runs.
+            let tagsPerSecond: Double
+            let pacedTagsPerSecond: Double
+            let p50Milliseconds: Double
+            let p99Milliseconds: Double
+            let verified: Bool
+
+            enum CodingKeys: String, CodingKey {
+                case path, tagsPerSecond = "tags_per_second", pacedTagsPerSecond = "paced_tags_per_second"
+                case p50Milliseconds = "p50_ms", p99Milliseconds = "p99_ms", verified
+            }
+        }
+
+        let streams: Int
+        let tokensPerMessage: Int
+        let isa: String
+        let model: String
+        let paths: [Path]
+
+        enum CodingKeys: String, CodingKey {
+            case streams, tokensPerMessage = "tokens_per_message", isa, model, paths
+        }
     }
 }
 

@@ -19,24 +19,23 @@ struct KernelBenchCommand: ParsableCommand {
     func run() throws {
         let models = try makeModels()
         var table: [(String, String)] = []
-        var result: [String: Any] = ["isa": String(cString: st_isa_name(st_active_isa()))]
+        let m = models[0].1
+        var report = KernelBenchReport(isa: String(cString: st_isa_name(st_active_isa())),
+                                       shape: .init(V: m.vocabulary.count, E: m.E, H: m.H, C: m.C))
         for (precision, model) in models {
-            let suffix = precision == .fp32 ? "" : "_\(precision.rawValue)"
             let step = median((0..<bench.runs).map { _ in stepMicroseconds(model) })
             table.append(("single-stream step \(precision.rawValue)", String(format: "%.2f µs/token", step)))
-            result["step_us" + suffix] = (step * 100).rounded() / 100
             var throughput: [String: Double] = [:]
             for B in [1, 8, 64, 256] {
                 let rate = median((0..<bench.runs).map { _ in batchedTokensPerSecond(model, batch: B) })
                 throughput["\(B)"] = rate.rounded()
                 table.append(("batched B=\(B) \(precision.rawValue)", String(format: "%.0f tokens/s", rate)))
             }
-            result["tokens_per_s" + suffix] = throughput
+            report.precisions.append(.init(precision: precision, stepMicroseconds: (step * 100).rounded() / 100,
+                                           tokensPerSecond: throughput))
         }
-        let m = models[0].1
-        result["shape"] = ["V": m.vocabulary.count, "E": m.E, "H": m.H, "C": m.C]
-        printTable(title: "kernel (one thread, \(String(cString: st_isa_name(st_active_isa()))); V=\(m.vocabulary.count) E=\(m.E) H=\(m.H) C=\(m.C))", table)
-        if bench.json { print(jsonLine(result)) }
+        printTable(title: "kernel (one thread, \(report.isa); V=\(m.vocabulary.count) E=\(m.E) H=\(m.H) C=\(m.C))", table)
+        if bench.json { print(try jsonLine(report)) }
     }
 
     private func makeModels() throws -> [(Model.Precision, Model)] {

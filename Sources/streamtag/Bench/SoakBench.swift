@@ -107,11 +107,11 @@ struct SoakBenchCommand: ParsableCommand {
         let finalScrape = httpGet(daemon.metricsAddress, path: "/metrics", timeout: 5)?.body ?? ""
         let exit = daemon.terminate(timeout: 60)
 
+        let settings = SoakReport.Settings(streams: streams, tokensPerMessage: tokensPerMessage, rate: rate, idleTimeout: idleTimeout,
+                                           snapshotInterval: snapshotInterval, reloadEvery: reloadEvery, sighupEvery: sighupEvery,
+                                           model: model.id, cpus: ProcessInfo.processInfo.activeProcessorCount)
         var report = SoakReport(duration: seconds, monitor: monitor.snapshot(), check: driver.check, exitStatus: exit,
-                                rssLimit: rssLimit, fdTolerance: fdTolerance)
-        report.settings = ["streams": streams, "tokens_per_message": tokensPerMessage, "rate_tokens_per_s": rate,
-                           "idle_timeout": idleTimeout, "snapshot_interval": snapshotInterval, "reload_every": reloadEvery,
-                           "sighup_every": sighupEvery, "model": model.id, "cpus": ProcessInfo.processInfo.activeProcessorCount]
+                                rssLimit: rssLimit, fdTolerance: fdTolerance, settings: settings)
         report.streamsOpened = driver.streams.count
         report.messagesSent = driver.messagesSent
         report.answers = driver.answers
@@ -126,7 +126,7 @@ struct SoakBenchCommand: ParsableCommand {
             report.daemonMetrics[key] = metricValue(finalScrape, name, label: label).map { Int($0) } ?? -1
         }
         report.printSummary()
-        if json { print(jsonLine(report.json)) }
+        if json { print(try jsonLine(report)) }
         if !report.passed { throw ExitCode(1) }
     }
 }

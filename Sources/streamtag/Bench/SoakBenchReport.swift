@@ -9,7 +9,7 @@ struct SoakReport {
     let exitStatus: Int32?
     let rssLimit: Double
     let fdTolerance: Int
-    var settings: [String: Any] = [:]
+    let settings: Settings
     var streamsOpened = 0
     var messagesSent = 0
     var answers = 0
@@ -72,30 +72,6 @@ struct SoakReport {
 
     var passed: Bool { failures.isEmpty }
 
-    var json: [String: Any] {
-        let rss = afterWarmup.map { Double($0.rss) / 1048576 }
-        let fds = fdRange
-        return [
-            "duration_s": duration, "warmup_s": warmup, "window_s": window, "settings": settings,
-            "samples": monitor.samples.count,
-            "rss_mib": ["start": round3(Double(monitor.samples.first?.rss ?? 0) / 1048576), "baseline": round3(rssBaseline / 1048576),
-                        "final": round3(rssFinal / 1048576), "max_after_warmup": round3(rss.max() ?? 0)],
-            "rss_growth_percent": round3(rssGrowthPercent), "rss_judged": rssJudged, "rss_slope_mib_per_hour": round3(rssSlopeMiBPerHour),
-            "fds": ["min": fds.min, "max": fds.max, "first": monitor.samples.first?.fds ?? -1, "last": monitor.samples.last?.fds ?? -1],
-            "streams_opened": streamsOpened, "messages_sent": messagesSent, "answers": answers,
-            "reloads": monitor.reloads.count, "reloads_served": reloadsServed,
-            "reload_s": stats(monitor.reloads.map(\.seconds)), "sighups": monitor.sighups,
-            "scrapes": monitor.scrapes, "scrape_failures": monitor.scrapeFailures,
-            "scrape_ms": stats(monitor.scrapeSeconds.map { $0 * 1e3 }),
-            "system_events": systemEvents, "daemon_metrics": daemonMetrics, "check": check.json,
-            "exit_status": exitStatus.map { Int($0) } ?? -1, "failures": failures, "passed": passed,
-            // Every 10th sample (one per 10 s): the shape of the curve, for the record.
-            "rss_series_mib": monitor.samples.enumerated().filter { $0.offset % 10 == 0 }
-                .map { (Double($0.element.rss) / 104857.6).rounded() / 10 },
-            "reload_times_s": monitor.reloads.map { $0.t.rounded() },
-        ]
-    }
-
     func printSummary() {
         let fds = fdRange
         print(String(format: "soak: %.0f s, %d streams opened (%d completed), %d messages, %d answers", duration, streamsOpened,
@@ -112,5 +88,95 @@ struct SoakReport {
         print("  reloads \(reloadsServed)/\(monitor.reloads.count) served, \(monitor.sighups) SIGHUPs, \(monitor.scrapes) scrapes (\(monitor.scrapeFailures) failed); evicted idle: \(check.allowed["evicted", default: 0]), model events: \(check.allowed["model", default: 0])")
         print("  answers: \(check.summary); stop exit \(exitStatus.map(String.init) ?? "none")")
         print(passed ? "soak: passed" : "soak: FAILED: " + failures.joined(separator: "; "))
+    }
+}
+
+extension SoakReport: Encodable {
+    /// The run's settings as given on the command line, for the record.
+    struct Settings: Encodable {
+        let streams: Int
+        let tokensPerMessage: Int
+        let rate: Double
+        let idleTimeout: String
+        let snapshotInterval: String
+        let reloadEvery: String
+        let sighupEvery: String
+        let model: String
+        let cpus: Int
+
+        enum CodingKeys: String, CodingKey {
+            case streams, tokensPerMessage = "tokens_per_message", rate = "rate_tokens_per_s", idleTimeout = "idle_timeout"
+            case snapshotInterval = "snapshot_interval", reloadEvery = "reload_every", sighupEvery = "sighup_every", model, cpus
+        }
+    }
+
+    /// The daemon's RSS in MiB, three decimals: the first sample, the medians of the windows
+    /// compared, and the most after the warm-up.
+    struct RSSFigures: Encodable {
+        let start: Double
+        let baseline: Double
+        let final: Double
+        let maxAfterWarmup: Double
+
+        enum CodingKeys: String, CodingKey {
+            case start, baseline, final, maxAfterWarmup = "max_after_warmup"
+        }
+    }
+
+    /// Open file descriptors: the range judged, and the first and last samples (-1: none).
+    struct FDFigures: Encodable {
+        let min: Int
+        let max: Int
+        let first: Int
+        let last: Int
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case duration = "duration_s", warmup = "warmup_s", window = "window_s", settings, samples
+        case rss = "rss_mib", rssGrowthPercent = "rss_growth_percent", rssJudged = "rss_judged"
+        case rssSlope = "rss_slope_mib_per_hour", fds, streamsOpened = "streams_opened", messagesSent = "messages_sent"
+        case answers, reloads, reloadsServed = "reloads_served", reloadSeconds = "reload_s", sighups, scrapes
+        case scrapeFailures = "scrape_failures", scrapeMilliseconds = "scrape_ms", systemEvents = "system_events"
+        case daemonMetrics = "daemon_metrics", check, exitStatus = "exit_status", failures, passed
+        case rssSeries = "rss_series_mib", reloadTimes = "reload_times_s"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        let fds = fdRange
+        try container.encode(duration, forKey: .duration)
+        try container.encode(warmup, forKey: .warmup)
+        try container.encode(window, forKey: .window)
+        try container.encode(settings, forKey: .settings)
+        try container.encode(monitor.samples.count, forKey: .samples)
+        let rssAfterWarmup = afterWarmup.map { Double($0.rss) / 1048576 }
+        try container.encode(RSSFigures(start: round3(Double(monitor.samples.first?.rss ?? 0) / 1048576),
+                                        baseline: round3(rssBaseline / 1048576), final: round3(rssFinal / 1048576),
+                                        maxAfterWarmup: round3(rssAfterWarmup.max() ?? 0)), forKey: .rss)
+        try container.encode(round3(rssGrowthPercent), forKey: .rssGrowthPercent)
+        try container.encode(rssJudged, forKey: .rssJudged)
+        try container.encode(round3(rssSlopeMiBPerHour), forKey: .rssSlope)
+        try container.encode(FDFigures(min: fds.min, max: fds.max, first: monitor.samples.first?.fds ?? -1,
+                                       last: monitor.samples.last?.fds ?? -1), forKey: .fds)
+        try container.encode(streamsOpened, forKey: .streamsOpened)
+        try container.encode(messagesSent, forKey: .messagesSent)
+        try container.encode(answers, forKey: .answers)
+        try container.encode(monitor.reloads.count, forKey: .reloads)
+        try container.encode(reloadsServed, forKey: .reloadsServed)
+        try container.encode(ValueSummary(monitor.reloads.map(\.seconds)), forKey: .reloadSeconds)
+        try container.encode(monitor.sighups, forKey: .sighups)
+        try container.encode(monitor.scrapes, forKey: .scrapes)
+        try container.encode(monitor.scrapeFailures, forKey: .scrapeFailures)
+        try container.encode(ValueSummary(monitor.scrapeSeconds.map { $0 * 1e3 }), forKey: .scrapeMilliseconds)
+        try container.encode(systemEvents, forKey: .systemEvents)
+        try container.encode(daemonMetrics, forKey: .daemonMetrics)
+        try container.encode(check, forKey: .check)
+        try container.encode(exitStatus.map { Int($0) } ?? -1, forKey: .exitStatus)
+        try container.encode(failures, forKey: .failures)
+        try container.encode(passed, forKey: .passed)
+        // Every 10th sample (one per 10 s): the shape of the curve, for the record.
+        try container.encode(monitor.samples.enumerated().filter { $0.offset % 10 == 0 }
+            .map { (Double($0.element.rss) / 104857.6).rounded() / 10 }, forKey: .rssSeries)
+        try container.encode(monitor.reloads.map { $0.t.rounded() }, forKey: .reloadTimes)
     }
 }

@@ -40,8 +40,24 @@ struct TrainBenchCommand: ParsableCommand {
                    [("tokens/s (median of \(rates.count))", String(format: "%.0f", rate)),
                     ("tokens per epoch", "\(trainer.trainTokenCount)")])
         if bench.json {
-            print(jsonLine(["tokens_per_s": rate.rounded(), "runs": rates.map { $0.rounded() }, "threads": threadCount,
-                            "vocabulary": trainer.vocabulary.count, "tokens": trainer.trainTokenCount]))
+            print(try jsonLine(Report(tokensPerSecond: rate.rounded(), runs: rates.map { $0.rounded() }, threads: threadCount,
+                                      vocabulary: trainer.vocabulary.count, tokens: trainer.trainTokenCount)))
+        }
+    }
+
+    /// The `bench train --json` object.
+    struct Report: Encodable {
+        /// Median over the runs, whole tokens per second.
+        let tokensPerSecond: Double
+        /// Each run's tokens per second.
+        let runs: [Double]
+        let threads: Int
+        let vocabulary: Int
+        /// Tokens per epoch.
+        let tokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case tokensPerSecond = "tokens_per_s", runs, threads, vocabulary, tokens
         }
     }
 

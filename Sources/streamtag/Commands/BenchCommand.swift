@@ -26,8 +26,14 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-
-/// Compact JSON for the last line of `--json` output.
-func jsonLine(_ object: [String: Any]) -> String {
-    String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+/// Compact JSON for the last line of `--json` output: one line, keys sorted. Every benchmark's
+/// report goes through this one encoder.
+func jsonLine(_ report: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    // JSON has no NaN or infinity. A figure divided by a zero duration is written as the string
+    // "NaN", "Infinity" or "-Infinity" instead of losing the whole report (the dictionary
+    // serializer used before threw here, and the `try!` around it crashed the run).
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    return String(decoding: try encoder.encode(report), as: UTF8.self)
 }
