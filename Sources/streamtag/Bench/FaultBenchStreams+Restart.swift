@@ -50,7 +50,10 @@ extension DrillStreams {
         for s in streams.indices where !streams[s].done {
             let (seq, position, queued) = restored[streams[s].id] ?? (-1, 0, 0)
             let resume = position + queued
-            if seq + 1 > streams[s].sent || resume != (seq + 1) * T || position % T != 0 {
+            // The restored queue runs from the first heartbeat on, so a stream still running
+            // it can be caught in the middle of a message (a slow build, a loaded machine);
+            // one with nothing queued stands between two messages.
+            if seq + 1 > streams[s].sent || resume != (seq + 1) * T || (queued == 0 && position % T != 0) {
                 check.restoreInconsistent += 1
             }
             // Answers of this lifetime that came already cannot be ahead of what the daemon ran.
