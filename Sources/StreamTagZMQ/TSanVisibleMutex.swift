@@ -6,7 +6,7 @@ import Glibc
 ///
 /// On Linux a contended `Mutex` hands the lock over inside the kernel (a priority-inheritance
 /// futex), where ThreadSanitizer cannot see it, so it reports every value guarded by a
-/// contended `Mutex` as a race (docs/reliability.md#sanitizers shows the four-line program
+/// contended `Mutex` as a race (docs/reliability.md#sanitizers has the short program
 /// that proves it). A pthread mutex is intercepted by ThreadSanitizer, so with this in place
 /// the reports that remain are real. Same call shape as `Mutex`: `init(_:)` and `withLock`.
 package final class TSanVisibleMutex<Value>: @unchecked Sendable {

@@ -14,15 +14,16 @@ struct E2EBenchCommand: ParsableCommand {
         commandName: "e2e",
         abstract: "Daemon throughput, latency and memory per stream over real loopback sockets.",
         discussion: """
-        Starts `streamtag serve` as a child process (temporary config, free loopback ports, snapshots
-        only at shutdown) and drives it from this process with N concurrent streams of K tokens per
+        Starts `streamtag serve` as a child process (temporary config, free loopback ports, snapshots \
+        only at shutdown) and drives it from this process with N concurrent streams of K tokens per \
         message:
           saturated  each stream keeps a few messages unanswered (--window), so the daemon sets the
                      pace; throughput = final tags received per second after --warmup, median of --runs;
           paced      at half the median saturated rate: send-to-answer latency percentiles.
-        Every run checks every stream: one answer per message in seq order, final positions 0,1,2,…
-        with none missing or repeated, tokens echoed, one end event with the right count, no other
-        event. Then a fresh daemon opens --idle-streams streams (one 4-token message each) and the RSS
+
+        Every run checks every stream: one answer per message in seq order, final positions 0,1,2,… \
+        with none missing or repeated, tokens echoed, one end event with the right count, no other \
+        event. Then a fresh daemon opens --idle-streams streams (one 4-token message each) and the RSS \
         growth per idle stream is compared with the raw recurrent state size.
         """
     )

@@ -13,11 +13,11 @@ struct GatewayBenchCommand: ParsableCommand {
         commandName: "gateway",
         abstract: "WebSocket gateway throughput and latency next to the ZeroMQ path, one daemon, same run.",
         discussion: """
-        Starts `streamtag serve` as a child process with `websocket.listen` on a free loopback port and
-        drives it with N streams of K tokens per message, first over ZeroMQ (`bench e2e`'s load
-        generator), then over WebSockets (one connection per stream, all on one event-loop thread):
-        saturated runs (median of --runs) for throughput, then one paced run at --paced-fraction of the
-        median rate for latency. Every run checks every stream (one answer per message in seq order,
+        Starts `streamtag serve` as a child process with `websocket.listen` on a free loopback port and \
+        drives it with N streams of K tokens per message, first over ZeroMQ (`bench e2e`'s load \
+        generator), then over WebSockets (one connection per stream, all on one event-loop thread): \
+        saturated runs (median of --runs) for throughput, then one paced run at --paced-fraction of the \
+        median rate for latency. Every run checks every stream (one answer per message in seq order, \
         final positions 0,1,2,… once each, tokens echoed, one end event).
         """
     )

@@ -14,16 +14,17 @@ struct SoakBenchCommand: ParsableCommand {
         commandName: "soak",
         abstract: "Long run: streams opening, ending and evicted, model reloads, SIGHUPs, scrapes; RSS and fds sampled.",
         discussion: """
-        Starts `streamtag serve` (this binary) with a model file and the watcher on, a short
-        streams.idle_timeout and periodic snapshots, and drives --streams concurrent streams at --rate
-        tokens/s. Each stream sends 5–60 messages; most end with `end: true`, one in five falls silent
-        and is evicted (idle). Every --reload-every the model file is replaced (two valid files in
-        turn: the built-in model and a copy with another hash, renamed into place) and `ctl reload`
-        asked; every --sighup-every a SIGHUP; /metrics is scraped every second. VmRSS and the entries
+        Starts `streamtag serve` (this binary) with a model file and the watcher on, a short \
+        streams.idle_timeout and periodic snapshots, and drives --streams concurrent streams at --rate \
+        tokens/s. Each stream sends 5–60 messages; most end with `end: true`, one in five falls silent \
+        and is evicted (idle). Every --reload-every the model file is replaced (two valid files in \
+        turn: the built-in model and a copy with another hash, renamed into place) and `ctl reload` \
+        asked; every --sighup-every a SIGHUP; /metrics is scraped every second. VmRSS and the entries \
         of /proc/PID/fd are sampled every second.
-        Pass: RSS grows less than --rss-limit % from the warm-up's end (the first 5 minutes, or the
-        first 10 % of a shorter run) to the run's end (medians of the first and last windows of
-        10 s or 5 % of the run); open fds vary by at most --fd-tolerance after the warm-up; every
+
+        Pass: RSS grows less than --rss-limit % from the warm-up's end (the first 5 minutes, or the \
+        first 10 % of a shorter run) to the run's end (medians of the first and last windows of \
+        10 s or 5 % of the run); open fds vary by at most --fd-tolerance after the warm-up; every \
         stream's answers are complete and in order (see DrillCheck); the daemon stops with exit 0.
         """
     )

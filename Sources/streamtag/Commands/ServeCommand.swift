@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the daemon: token streams in over ZeroMQ, tags out.",
         discussion: """
-        Settings come from the config file (see config/streamtag.yaml), then STREAMTAG_* environment
+        Settings come from the config file (see config/streamtag.yaml), then STREAMTAG_* environment \
         variables, then --set KEY=VALUE options, e.g. --set streams.idle_timeout=5m.
         """
     )

@@ -8,8 +8,8 @@ struct TagCommand: ParsableCommand {
         commandName: "tag",
         abstract: "Tag a file or standard input offline, through the daemon's incremental code path.",
         discussion: """
-        Plain text (one sentence per line, tokens split on spaces and tabs) prints token<TAB>tag
-        lines with a blank line after each sentence; CoNLL-U input is written back unchanged
+        Plain text (one sentence per line, tokens split on spaces and tabs) prints token<TAB>tag \
+        lines with a blank line after each sentence; CoNLL-U input is written back unchanged \
         except for the tag column.
         """
     )
