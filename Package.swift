@@ -106,9 +106,9 @@ let package = Package(
             ],
             resources: [.copy("Resources/sample.txt")]
         ),
-        .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore", "CStreamTagKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StreamTagCoreTests", dependencies: ["StreamTagCore", "CStreamTagKernels", "StreamTagTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTagTrainingTests", dependencies: ["StreamTagTraining"]),
-        // Test helpers shared by the daemon and CLI tests (systemd's end of sd_notify).
+        // Test helpers shared by the test targets (systemd's end of sd_notify, temporary directories).
         .target(name: "StreamTagTestSupport", path: "Tests/StreamTagTestSupport"),
         .testTarget(name: "StreamTagDaemonTests",
                     dependencies: ["StreamTagDaemon", "StreamTagClient", "StreamTagWire", "StreamTagZMQ", "StreamTagTestSupport"]),

@@ -54,12 +54,6 @@ func lastJSON(_ stdout: String) -> [String: Any] {
     return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
 }
 
-/// A fresh temporary directory, removed by the caller.
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "streamtag-cli-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A small learnable CoNLL-U corpus: determiners, nouns, verbs in simple patterns.
 func toyCoNLLU(sentences: Int, seed: UInt64) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 import Testing
 
 /// The command line end to end: a real binary, real files.

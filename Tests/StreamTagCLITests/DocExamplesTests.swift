@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 import Testing
 
 /// Every fenced block marked ```` ```sh runnable ```` in the manual's runnable pages is run

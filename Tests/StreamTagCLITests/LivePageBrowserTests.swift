@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 import Testing
 
 /// The live page in a real browser: `streamtag serve` with the WebSocket gateway, headless

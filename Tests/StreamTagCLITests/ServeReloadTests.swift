@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 import Testing
 import StreamTagDaemon
 

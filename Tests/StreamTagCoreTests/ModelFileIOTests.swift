@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagCore
 

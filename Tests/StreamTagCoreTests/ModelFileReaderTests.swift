@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagCore
 import StreamTagWire

@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagCore
 
@@ -78,12 +79,6 @@ func expectFailure(_ bytes: [UInt8], _ code: ModelError.Code, _ words: String...
     }
 }
 
-/// A fresh empty directory under the system's temporary directory.
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "streamtag-test-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 @Suite struct ModelFileRoundTripTests {
     @Test(arguments: CellKind.allCases) func f32RoundTripIsExact(cell: CellKind) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon

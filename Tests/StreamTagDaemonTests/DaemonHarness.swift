@@ -4,6 +4,7 @@ import Logging
 @testable import StreamTagDaemon
 @testable import StreamTagWire
 @testable import StreamTagClient
+import StreamTagZMQ
 
 /// A daemon on free loopback ports with a client attached, for tests over real sockets.
 final class DaemonHarness {
@@ -82,4 +83,18 @@ extension StreamClient.Received {
     }
 
     func string(_ key: String) -> String? { if case .string(let s)? = body[key] { s } else { nil } }
+}
+
+/// Sends raw bytes as a control request.
+func controlRaw(_ text: String, endpoint: String) throws -> JSONValue {
+    let context = try ZMQContext()
+    let socket = try context.socket(.req)
+    defer { socket.close() }
+    try socket.setOption(.receiveTimeout, 5000)
+    try socket.connect(endpoint)
+    _ = try socket.send(frames: [Array(text.utf8)])
+    guard let frames = try socket.receive(), let frame = frames.first, case .success(let value) = JSONValue.parse(frame) else {
+        return .null
+    }
+    return value
 }

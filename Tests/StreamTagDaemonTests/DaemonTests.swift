@@ -174,20 +174,6 @@ import Testing
     }
 }
 
-/// Sends raw bytes as a control request.
-func controlRaw(_ text: String, endpoint: String) throws -> JSONValue {
-    let context = try ZMQContext()
-    let socket = try context.socket(.req)
-    defer { socket.close() }
-    try socket.setOption(.receiveTimeout, 5000)
-    try socket.connect(endpoint)
-    _ = try socket.send(frames: [Array(text.utf8)])
-    guard let frames = try socket.receive(), let frame = frames.first, case .success(let value) = JSONValue.parse(frame) else {
-        return .null
-    }
-    return value
-}
-
 /// Sequence and lifecycle rules over real sockets.
 @Suite(.serialized) struct DaemonStreamRuleTests {
     @Test func gapsDuplicatesEndGraceAndEvictions() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
@@ -236,8 +237,3 @@ import Testing
     }
 }
 
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "streamtag-reload-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}

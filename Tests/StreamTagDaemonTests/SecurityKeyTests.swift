@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Prometheus
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagDaemon
 @testable import StreamTagZMQ

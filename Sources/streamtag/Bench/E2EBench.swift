@@ -20,7 +20,6 @@ struct E2EBenchCommand: ParsableCommand {
           saturated  each stream keeps a few messages unanswered (--window), so the daemon sets the
                      pace; throughput = final tags received per second after --warmup, median of --runs;
           paced      at half the median saturated rate: send-to-answer latency percentiles.
-
         Every run checks every stream: one answer per message in seq order, final positions 0,1,2,… \
         with none missing or repeated, tokens echoed, one end event with the right count, no other \
         event. Then a fresh daemon opens --idle-streams streams (one 4-token message each) and the RSS \

@@ -21,7 +21,6 @@ struct SoakBenchCommand: ParsableCommand {
         turn: the built-in model and a copy with another hash, renamed into place) and `ctl reload` \
         asked; every --sighup-every a SIGHUP; /metrics is scraped every second. VmRSS and the entries \
         of /proc/PID/fd are sampled every second.
-
         Pass: RSS grows less than --rss-limit % from the warm-up's end (the first 5 minutes, or the \
         first 10 % of a shorter run) to the run's end (medians of the first and last windows of \
         10 s or 5 % of the run); open fds vary by at most --fd-tolerance after the warm-up; every \

@@ -3,7 +3,7 @@ import StreamTagDaemon
 import Testing
 import StreamTagWire
 
-// Shared helpers for the Wire*Tests files (named *Tests.swift only to sit with them).
+// Shared helpers for the Wire*Tests files.
 
 /// What a body is expected to parse to.
 enum WireExpectation: Sendable {
