@@ -51,6 +51,8 @@ package final class Daemon: Sendable {
 
     let stopRequested = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
+    /// The tasks in ``stoppedAsync()``; nil once stopped.
+    private let stopWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
     private let stoppedFlag = Atomic<Bool>(false)
     /// The shutdown snapshot's outcome, handed over by the I/O loop before it marks the stop.
     let shutdownSnapshot = Mutex<Result<Int, any Error>?>(nil)
@@ -135,13 +137,15 @@ package final class Daemon: Sendable {
         stopped.signal()
     }
 
-    /// Waits for the stop without blocking a cooperative thread.
+    /// Waits for the stop, suspended: no thread waits (the stop resumes the task).
     package func stoppedAsync() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.waitUntilStopped()
-                continuation.resume()
+            let stoppedAlready = stopWaiters.withLock { waiters in
+                guard waiters != nil else { return true }
+                waiters?.append(continuation)
+                return false
             }
+            if stoppedAlready { continuation.resume() }
         }
     }
 
@@ -150,6 +154,11 @@ package final class Daemon: Sendable {
         notifyStopped()
         stopMetrics()
         stopped.signal()
+        let waiters = stopWaiters.withLock { waiters in
+            defer { waiters = nil }
+            return waiters ?? []
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Current status, as the control `status` answers it.
