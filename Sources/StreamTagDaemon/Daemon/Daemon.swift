@@ -50,10 +50,10 @@ package final class Daemon: Sendable {
     package var controlEndpoint: String { endpoints.withLock { $0.control } }
 
     let stopRequested = Atomic<Bool>(false)
+    /// Signalled once stopped, for ``waitUntilStopped()``.
     private let stopped = DispatchSemaphore(value: 0)
-    /// The tasks in ``stoppedAsync()``; nil once stopped.
+    /// The tasks in ``stoppedAsync()``; nil once stopped (the one record of the stop).
     private let stopWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
-    private let stoppedFlag = Atomic<Bool>(false)
     /// The shutdown snapshot's outcome, handed over by the I/O loop before it marks the stop.
     let shutdownSnapshot = Mutex<Result<Int, any Error>?>(nil)
     /// Work for the I/O thread from other threads (e.g. a control answer is ready).
@@ -127,7 +127,7 @@ package final class Daemon: Sendable {
     /// After the stop: why the shutdown snapshot could not be written (nil when it was). A
     /// daemon that could not save its streams must not exit as if it had.
     package var shutdownSnapshotError: String? {
-        guard stoppedFlag.load(ordering: .acquiring), case .failure(let error)? = shutdownSnapshot.withLock({ $0 }) else { return nil }
+        guard stopWaiters.withLock({ $0 == nil }), case .failure(let error)? = shutdownSnapshot.withLock({ $0 }) else { return nil }
         return "\(error)"
     }
 
@@ -150,14 +150,11 @@ package final class Daemon: Sendable {
     }
 
     func markStopped() {
-        guard !stoppedFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // Taking the waiters marks the stop; a second call finds nil and does nothing.
+        guard let waiters = stopWaiters.withLock({ waiters in defer { waiters = nil }; return waiters }) else { return }
         notifyStopped()
         stopMetrics()
         stopped.signal()
-        let waiters = stopWaiters.withLock { waiters in
-            defer { waiters = nil }
-            return waiters ?? []
-        }
         for waiter in waiters { waiter.resume() }
     }
 
