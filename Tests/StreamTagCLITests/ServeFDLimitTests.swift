@@ -11,21 +11,6 @@ import StreamTagClient
 /// connections: running out of descriptors is logged and counted, for ZeroMQ sockets and the
 /// metrics listener, and once the connections go the daemon answers again.
 @Suite(.serialized) struct ServeFDLimitTests {
-    /// A TCP connection to 127.0.0.1:port that sends nothing (-1 when connect failed).
-    static func connectTCP(_ port: Int) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return -1 }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if result != 0 { close(fd); return -1 }
-        return fd
-    }
-
     static func port(of endpoint: Substring) -> Int? {
         endpoint.split(separator: ":").last.flatMap { Int($0) }
     }
@@ -67,9 +52,9 @@ import StreamTagClient
         // metrics listener until NIO cannot.
         var held: [Int32] = []
         defer { for fd in held where fd >= 0 { close(fd) } }
-        for _ in 0..<40 { held.append(Self.connectTCP(controlPort)) }
+        for _ in 0..<40 { held.append(connectLoopbackTCP(port: controlPort)) }
         #expect(waitFor("a ZeroMQ socket cannot accept connections", timeout: 10), "\(log())")
-        for _ in 0..<10 { held.append(Self.connectTCP(metricsPort)) }
+        for _ in 0..<10 { held.append(connectLoopbackTCP(port: metricsPort)) }
         #expect(waitFor("the metrics listener cannot accept connections", timeout: 10), "\(log())")
 
         // Once they are gone, the daemon answers again, and the metrics say what happened.
@@ -97,7 +82,7 @@ import StreamTagClient
 extension CLI {
     /// The body of `GET path` on 127.0.0.1:port (HTTP/1.0, read to the end).
     static func httpGet(port: Int, path: String) throws -> [UInt8] {
-        let fd = ServeFDLimitTests.connectTCP(port)
+        let fd = connectLoopbackTCP(port: port)
         guard fd >= 0 else { throw ClientError("connect to \(port) failed") }
         defer { close(fd) }
         var tv = timeval(tv_sec: 5, tv_usec: 0)

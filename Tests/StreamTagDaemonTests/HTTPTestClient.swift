@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -32,20 +33,8 @@ final class HTTPTestClient {
 
     /// A TCP socket connected to 127.0.0.1:`port`.
     static func connectLoopback(port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw Failure(description: "connect to 127.0.0.1:\(port): errno \(code)")
-        }
+        let fd = connectLoopbackTCP(port: port)
+        guard fd >= 0 else { throw Failure(description: "connect to 127.0.0.1:\(port): errno \(errno)") }
         return fd
     }
 
