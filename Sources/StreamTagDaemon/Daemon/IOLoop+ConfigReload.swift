@@ -37,21 +37,7 @@ extension IOLoop {
         // Only when the file changed it: a daemon given a logger at another level (tests run
         // quiet) keeps that one. Before the reload's own log lines, so they follow it already.
         if next.logLevel != running.logLevel { daemon.logLevel.level = next.logLevel }
-        let now = monotonicSeconds()
-        let wanted = IOTimers(next, now: now)
-        if wanted.heartbeat != timers.heartbeat {
-            timers.heartbeat = wanted.heartbeat
-            timers.nextHeartbeat = min(timers.nextHeartbeat, wanted.nextHeartbeat)
-        }
-        if wanted.watch != timers.watch {
-            timers.watch = wanted.watch
-            timers.nextWatchCheck = min(timers.nextWatchCheck, wanted.nextWatchCheck)
-        }
-        if wanted.snapshot != timers.snapshot {
-            timers.snapshot = wanted.snapshot
-            // A snapshot being written re-arms the timer itself when it is done.
-            if !timers.snapshotInFlight { timers.armSnapshot(now: now) }
-        }
+        timers.adopt(next, now: monotonicSeconds())
         if next.model.watch != running.model.watch || next.model.path != running.model.path {
             // The loop re-points the watcher's poll slot before it next polls.
             watcher = ModelWatcher.watching(next.model)

@@ -31,8 +31,7 @@ extension IOLoop {
                 watchedFD = watcher?.fd ?? -1
                 poller.setFD(watchedFD >= 0 ? watchedFD : wake.fd, events: watchedFD >= 0 ? .readable : [], at: watchIndex)
             }
-            let now = monotonicSeconds()
-            let wait = max(0, min(timers.nextHeartbeat, timers.nextSnapshot, watcher == nil ? now + 1 : timers.nextWatchCheck, now + 1) - now)
+            let wait = timers.pollWait(now: monotonicSeconds(), watching: watcher != nil)
             poller.setEvents(stopping ? [] : .readable, at: inputIndex)
             poller.setEvents(controlBusy ? [] : .readable, at: controlIndex)
             do {
@@ -52,35 +51,27 @@ extension IOLoop {
 
             let later = monotonicSeconds()
             security?.service(poller, now: later)
+            let due = timers.fire(now: later, watching: watcher != nil, stopping: stopping)
             if let watcher, !stopping {
                 let event = watchedFD >= 0 && poller.isReadable(watchIndex) && watcher.drainEvents()
-                var due = false
-                if later >= timers.nextWatchCheck {
-                    timers.nextWatchCheck = later + timers.watch
-                    due = watcher.changed()
-                }
-                if event || due { startReload(source: event ? "file watch" : "file poll", completion: nil) }
+                let changed = due.contains(.watchCheck) && watcher.changed()
+                if event || changed { startReload(source: event ? "file watch" : "file poll", completion: nil) }
             }
-            if later >= timers.nextHeartbeat {
+            if due.contains(.heartbeat) {
                 publishSystem(.heartbeat(model: model.id, streams: pool.streams, instance: daemon.instance))
                 gatewayTick()                       // WebSocket gateway seam
-                timers.nextHeartbeat = later + timers.heartbeat
                 if !restoredInputReleased && !stopping {
                     restoredInputReleased = true
                     releaseRestoredInput()
                 }
             }
-            if !stopping && later >= timers.nextSnapshot {
-                timers.nextSnapshot = .infinity     // re-armed when this one is written
-                timers.snapshotInFlight = true
+            if due.contains(.snapshot) {
                 takeSnapshot { [daemon] result in
                     daemon.onIOThread { loop in
                         if case .failure(let error) = result {
                             loop.logger.error("periodic snapshot failed", metadata: ["path": "\(daemon.snapshots.path)", "error": "\(error)"])
                         }
-                        loop.timers.snapshotInFlight = false
-                        // The period in force now: a config reload may have changed it meanwhile.
-                        loop.timers.armSnapshot(now: monotonicSeconds())
+                        loop.timers.snapshotWritten(now: monotonicSeconds())
                     }
                 }
             }
@@ -168,38 +159,5 @@ extension IOLoop {
             metrics.counts.add(EventCount.outputDropped)
             logger.error("output send failed", metadata: ["error": "\(error)"])
         }
-    }
-}
-
-/// The I/O loop's timers: periods from the configuration, and when each is next due
-/// (monotonic seconds). Held by the `IOLoop`.
-struct IOTimers {
-    /// `heartbeat_interval`, at least 10 ms.
-    var heartbeat = 1.0
-    var nextHeartbeat = Double.infinity
-    /// `model.watch_interval`: the stat check of the model file.
-    var watch = 2.0
-    var nextWatchCheck = Double.infinity
-    /// `snapshot_interval`; 0 = only at shutdown.
-    var snapshot = 0.0
-    /// When the next periodic snapshot is due: never with no period, nor while one is written.
-    var nextSnapshot = Double.infinity
-    /// A periodic snapshot is being written; its completion re-arms the deadline.
-    var snapshotInFlight = false
-
-    init() {}
-
-    init(_ config: DaemonConfig, now: Double) {
-        heartbeat = max(0.01, config.heartbeatInterval.seconds)
-        nextHeartbeat = now + heartbeat
-        watch = config.model.watchInterval.seconds
-        nextWatchCheck = now + watch
-        snapshot = config.snapshotInterval.seconds
-        armSnapshot(now: now)
-    }
-
-    /// The next periodic snapshot one period from `now` (none with a period of 0).
-    mutating func armSnapshot(now: Double) {
-        nextSnapshot = snapshot > 0 ? now + snapshot : .infinity
     }
 }
