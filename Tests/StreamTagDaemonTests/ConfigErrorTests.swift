@@ -6,13 +6,16 @@ import Testing
 private func loadError(
     _ yaml: String?, environment: [String: String] = [:], overrides: [String: String] = [:]
 ) throws -> ConfigError? {
-    let file = try yaml.map { try temporaryConfigFile($0) }
-    do {
-        _ = try DaemonConfig.load(file: file, environment: environment, overrides: overrides)
-        return nil
-    } catch {
-        return error
+    func load(_ file: String?) -> ConfigError? {
+        do {
+            _ = try DaemonConfig.load(file: file, environment: environment, overrides: overrides)
+            return nil
+        } catch {
+            return error
+        }
     }
+    guard let yaml else { return load(nil) }
+    return try withConfigFile(yaml) { load($0) }
 }
 
 @Suite("Config errors name the key, the value and the reason")
@@ -221,20 +224,20 @@ struct ConfigErrorTests {
 
     @Test func notAConfiguration() throws {
         #expect(try loadError("- a\n- b\n")?.message.contains("not a valid configuration") == true)
-        let path = try temporaryConfigFile("")
-        try Data([0x6C, 0x6F, 0x67, 0xFF, 0xFE]).write(to: URL(fileURLWithPath: path))
-        #expect(throws: ConfigError(key: "", message: "\(path): is not UTF-8 text")) {
-            try DaemonConfig.load(file: path, environment: [:])
+        try withConfigFile("") { path in
+            try Data([0x6C, 0x6F, 0x67, 0xFF, 0xFE]).write(to: URL(fileURLWithPath: path))
+            #expect(throws: ConfigError(key: "", message: "\(path): is not UTF-8 text")) {
+                try DaemonConfig.load(file: path, environment: [:])
+            }
         }
     }
 
     /// Keys are listed from Yams' own parse, so every YAML form of a mapping is checked and
     /// applied: flow mappings, anchors and aliases; an unknown key in any form is named.
     @Test func flowMappingsAndAliasesAreCheckedLikeBlocks() throws {
-        let flow = try DaemonConfig.load(file: try temporaryConfigFile("reload: {policy: drain}\n"), environment: [:])
+        let flow = try loadYAML("reload: {policy: drain}\n")
         #expect(flow.reload.policy == .drain)
-        let aliased = try DaemonConfig.load(
-            file: try temporaryConfigFile("streams:\n  end_grace: &g 5s\n  idle_timeout: *g\n"), environment: [:])
+        let aliased = try loadYAML("streams:\n  end_grace: &g 5s\n  idle_timeout: *g\n")
         #expect(aliased.streams.endGrace == .seconds(5) && aliased.streams.idleTimeout == .seconds(5))
         let typo = try loadError("reload: {polcy: drain}\n")
         #expect(typo?.key == "reload.polcy")

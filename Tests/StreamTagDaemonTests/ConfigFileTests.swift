@@ -3,12 +3,13 @@ import Testing
 
 /// The error `load` throws for `yaml` in a temporary file (nil when it loads), and the file's path.
 private func loadError(_ yaml: String) throws -> (error: ConfigError?, path: String) {
-    let path = try temporaryConfigFile(yaml)
-    do {
-        _ = try DaemonConfig.load(file: path, environment: [:])
-        return (nil, path)
-    } catch {
-        return (error, path)
+    try withConfigFile(yaml) { path in
+        do throws(ConfigError) {
+            _ = try DaemonConfig.load(file: path, environment: [:])
+            return (nil, path)
+        } catch {
+            return (error, path)
+        }
     }
 }
 

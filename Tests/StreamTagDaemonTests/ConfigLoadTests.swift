@@ -192,11 +192,12 @@ struct ConfigLoadTests {
     }
 
     @Test func reloadingIsAPlainCallThatSeesNewValues() throws {
-        let path = try temporaryConfigFile("streams:\n  idle_timeout: 1m\n")
-        let first = try DaemonConfig.load(file: path, environment: [:])
-        try "streams:\n  idle_timeout: 2m\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let second = try DaemonConfig.load(file: path, environment: [:])
-        #expect(first.streams.idleTimeout == .seconds(60))
-        #expect(second.streams.idleTimeout == .seconds(120))
+        try withConfigFile("streams:\n  idle_timeout: 1m\n") { path in
+            let first = try DaemonConfig.load(file: path, environment: [:])
+            try "streams:\n  idle_timeout: 2m\n".write(toFile: path, atomically: true, encoding: .utf8)
+            let second = try DaemonConfig.load(file: path, environment: [:])
+            #expect(first.streams.idleTimeout == .seconds(60))
+            #expect(second.streams.idleTimeout == .seconds(120))
+        }
     }
 }
