@@ -83,7 +83,9 @@ func expectDrillPasses(_ arguments: [String], key: String) throws {
             continue
         }
         let failed = (c["expectations"] as? [[String: Any]] ?? []).filter { $0["passed"] as? Bool != true }
-        #expect(failed.isEmpty, "\(c["name"] ?? ""): \(failed)")
+        // The daemon's last log lines say why (e.g. a sanitizer's report in a sanitized build).
+        let log = (c["figures"] as? [String: Any])?["log_tail"] as? String ?? ""
+        #expect(failed.isEmpty, "\(c["name"] ?? ""): \(failed)\nlog: \(log)")
         #expect(c["passed"] as? Bool == true)
     }
 }

@@ -84,7 +84,7 @@ final class DaemonProcess {
         let process = try launch()
         while true {
             if !process.isRunning {
-                throw BenchError("the daemon exited (status \(process.terminationStatus)) before it was ready:\n\(logTail())")
+                throw BenchError("the daemon exited (status \(Self.reap(process))) before it was ready:\n\(logTail())")
             }
             if let answer = ctl([("cmd", .string("status"))], timeout: 1), case .bool(true)? = answer["ok"] {
                 return monotonicSeconds() - started
@@ -103,7 +103,7 @@ final class DaemonProcess {
         let process = try launch()
         let deadline = monotonicSeconds() + timeout
         while process.isRunning && monotonicSeconds() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        return process.isRunning ? nil : Self.reap(process)
     }
 
     /// Runs `streamtag serve`; every start's log is appended to the same file.
@@ -138,7 +138,7 @@ final class DaemonProcess {
     /// exit in time and was killed).
     func terminate(timeout: Double = 30) -> Int32? {
         guard let process else { return nil }
-        guard process.isRunning else { return process.terminationStatus }
+        guard process.isRunning else { return Self.reap(process) }
         kill(process.processIdentifier, SIGTERM)
         let deadline = monotonicSeconds() + timeout
         while process.isRunning && monotonicSeconds() < deadline { usleep(20_000) }
@@ -146,6 +146,15 @@ final class DaemonProcess {
             kill9()
             return nil
         }
+        return Self.reap(process)
+    }
+
+    /// The exit status of a process seen to have exited. `waitUntilExit` returns at once then,
+    /// but it also runs this thread's run loop, where Foundation's exit handling lets go of the
+    /// `Process` (without it, the process object and its pipes stay held in a cycle, which
+    /// LeakSanitizer reports at exit).
+    private static func reap(_ process: Process) -> Int32 {
+        process.waitUntilExit()
         return process.terminationStatus
     }
 
