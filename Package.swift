@@ -111,7 +111,8 @@ let package = Package(
         // Test helpers shared by the test targets (systemd's end of sd_notify, temporary directories).
         .target(name: "StreamTagTestSupport", path: "Tests/StreamTagTestSupport"),
         .testTarget(name: "StreamTagDaemonTests",
-                    dependencies: ["StreamTagDaemon", "StreamTagClient", "StreamTagWire", "StreamTagZMQ", "StreamTagTestSupport"]),
+                    dependencies: ["StreamTagDaemon", "StreamTagClient", "StreamTagWire", "StreamTagZMQ", "StreamTagTestSupport",
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "StreamTagCLITests",
                     dependencies: ["streamtag", "StreamTagDaemon", "StreamTagClient", "StreamTagWire", "StreamTagTestSupport"]),
     ]

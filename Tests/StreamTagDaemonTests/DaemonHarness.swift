@@ -7,15 +7,32 @@ import Logging
 import StreamTagZMQ
 
 /// A daemon on free loopback ports with a client attached, for tests over real sockets.
+///
+/// Started like every embedded daemon (``RunningDaemon``); ``with(model:configure:_:)`` and
+/// ``whileRunning(_:)`` stop it on every path, the body's error first.
 final class DaemonHarness {
     let daemon: Daemon
+    let running: RunningDaemon
     let client: StreamClient
     let stateDir: String
+    private var stopped = false
 
-    convenience init(model: Model, configure: (inout DaemonConfig) -> Void = { _ in }) throws {
+    convenience init(model: Model, configure: (inout DaemonConfig) -> Void = { _ in }) async throws {
         var config = Self.testConfig()
         configure(&config)
-        try self.init(config: config, model: model)
+        try await self.init(config: config, model: model)
+    }
+
+    /// A harness started for `body`, stopped after it (also when it throws).
+    static func with<T>(model: Model, configure: (inout DaemonConfig) -> Void = { _ in },
+                        _ body: (DaemonHarness) async throws -> T) async throws -> T {
+        try await DaemonHarness(model: model, configure: configure).whileRunning(body)
+    }
+
+    /// ``with(model:configure:_:)`` with exactly `config` (see ``init(config:model:logger:)``).
+    static func with<T>(config: DaemonConfig, model: Model, logger: Logger? = nil,
+                        _ body: (DaemonHarness) async throws -> T) async throws -> T {
+        try await DaemonHarness(config: config, model: model, logger: logger).whileRunning(body)
     }
 
     /// Free loopback ports, no metrics listener, a 50 ms heartbeat, snapshots only at stop, two
@@ -34,16 +51,36 @@ final class DaemonHarness {
     }
 
     /// A daemon with exactly `config` (its sockets should bind free ports, its `state_dir` be
-    /// a fresh directory: `stop()` removes it); `logger` defaults to a silent one.
-    init(config: DaemonConfig, model: Model, logger: Logger? = nil) throws {
+    /// a fresh directory: `stop()` removes it); `logger` defaults to a silent one. Throws the
+    /// start's error; a daemon that started is stopped again if the client cannot attach.
+    init(config: DaemonConfig, model: Model, logger: Logger? = nil) async throws {
         stateDir = config.stateDir
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
         daemon = try Daemon(config: config, model: model, logger: logger ?? quiet)
-        try daemon.start()
-        client = try StreamClient(input: daemon.inputEndpoint, output: daemon.outputEndpoint)
-        try client.follow("")          // everything: tests filter themselves
-        try client.waitForHeartbeat(timeout: 10)
+        running = try await RunningDaemon.start(daemon)
+        do {
+            client = try StreamClient(input: daemon.inputEndpoint, output: daemon.outputEndpoint)
+            try client.follow("")          // everything: tests filter themselves
+            try client.waitForHeartbeat(timeout: 10)
+        } catch {
+            try? await running.stop()
+            try? FileManager.default.removeItem(atPath: stateDir)
+            throw error
+        }
+    }
+
+    /// Runs `body`, then stops (unless `body` did): `body`'s error first, else the stop's.
+    func whileRunning<T>(_ body: (DaemonHarness) async throws -> T) async throws -> T {
+        let result: T
+        do {
+            result = try await body(self)
+        } catch {
+            try? await stop()
+            throw error
+        }
+        try await stop()
+        return result
     }
 
     /// Collects messages until `done` says so (or the deadline passes).
@@ -62,11 +99,15 @@ final class DaemonHarness {
         try controlRequest(request, endpoint: daemon.controlEndpoint, timeout: 10)
     }
 
-    func stop() {
+    /// Closes the client, stops the daemon gracefully and removes the state directory (kept
+    /// with `removeStateDir: false`, for a restart on it). Throws what the daemon's `run()`
+    /// threw (``ShutdownSnapshotFailed``); a second call does nothing.
+    func stop(removeStateDir: Bool = true) async throws {
+        guard !stopped else { return }
+        stopped = true
         client.close()
-        daemon.requestStop()
-        daemon.waitUntilStopped()
-        try? FileManager.default.removeItem(atPath: stateDir)
+        defer { if removeStateDir { try? FileManager.default.removeItem(atPath: stateDir) } }
+        try await running.stop()
     }
 }
 
@@ -97,4 +138,26 @@ func controlRaw(_ text: String, endpoint: String) throws -> JSONValue {
         return .null
     }
     return value
+}
+
+/// Runs `daemon` (``RunningDaemon/start(_:logger:)``) for `body` and stops it after, also when
+/// `body` throws: `body`'s error first, else the stop's.
+func withRunning<T>(_ daemon: Daemon, _ body: (RunningDaemon) async throws -> T) async throws -> T {
+    let running = try await RunningDaemon.start(daemon)
+    let result: T
+    do {
+        result = try await body(running)
+    } catch {
+        try? await running.stop()
+        throw error
+    }
+    try await running.stop()
+    return result
+}
+
+/// Blocks the calling thread for `seconds`, as the tests' timed waits always have (like their
+/// socket reads): a test that suspended instead could resume late while other tests hold the
+/// cooperative threads, and miss the moment it waits for.
+func pause(_ seconds: Double) {
+    Thread.sleep(forTimeInterval: seconds)
 }

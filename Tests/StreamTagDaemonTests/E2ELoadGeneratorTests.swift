@@ -10,54 +10,51 @@ import Testing
 @Suite(.serialized) struct E2ELoadGeneratorTests {
     static let words = ["the", "cat", "sat", "on", "a", "mat", ".", "dog", "ran", "Fast", "2024"]
 
-    /// A daemon on free loopback ports (no client: the generator brings its own sockets).
-    static func daemon(_ model: Model) throws -> (Daemon, String) {
+    /// A daemon on free loopback ports for `body` (no client: the generator brings its own
+    /// sockets); stopped after it, its state directory removed.
+    static func withDaemon<T>(_ model: Model, _ body: (Daemon) async throws -> T) async throws -> T {
         let config = DaemonHarness.testConfig()
-        let stateDir = config.stateDir
+        defer { try? FileManager.default.removeItem(atPath: config.stateDir) }
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let daemon = try Daemon(config: config, model: model, logger: logger)
-        try daemon.start()
-        return (daemon, stateDir)
+        return try await withRunning(try Daemon(config: config, model: model, logger: logger)) { running in
+            try await body(running.daemon)
+        }
     }
 
-    @Test func everyModeAccountsForEveryMessageAndToken() throws {
+    @Test func everyModeAccountsForEveryMessageAndToken() async throws {
         let model = try testModel(lookahead: 2)
-        let (daemon, stateDir) = try Self.daemon(model)
-        defer {
-            daemon.requestStop()
-            daemon.waitUntilStopped()
-            try? FileManager.default.removeItem(atPath: stateDir)
+        try await Self.withDaemon(model) { daemon in
+            let generator = try LoadGenerator(input: daemon.inputEndpoint, output: daemon.outputEndpoint, words: Self.words, prefix: "t-")
+            defer { generator.close() }
+            try generator.waitForHeartbeat(timeout: 10)
+
+            let saturated = try generator.run(LoadPhase(streams: 7, tokensPerMessage: 3, mode: .saturated, warmup: 0.05, duration: 0.3, window: 3))
+            #expect(saturated.verification.isClean, "\(saturated.verification.nonZero)")
+            #expect(saturated.drained)
+            // Every message answered, one end per stream, every token tagged (the end released the window).
+            #expect(saturated.answers == saturated.messagesSent)
+            #expect(saturated.endsReceived == 7)
+            #expect(saturated.tagsReceived == saturated.tokensSent)
+            #expect(saturated.messagesSent > 7 * 3)
+            #expect(saturated.tagsPerSecond > 0 && saturated.latency.count > 0)
+            #expect(saturated.latency.p50 <= saturated.latency.p99 && saturated.latency.p99 <= saturated.latency.max)
+
+            // Paced: 2,000 tokens/s of 1-token messages over 5 streams for 0.3 s ≈ 600 messages.
+            let paced = try generator.run(LoadPhase(streams: 5, tokensPerMessage: 1, mode: .paced(tokensPerSecond: 2000), warmup: 0.05, duration: 0.3))
+            #expect(paced.verification.isClean, "\(paced.verification.nonZero)")
+            #expect(paced.tagsReceived == paced.tokensSent)
+            #expect(paced.answers == paced.messagesSent && paced.endsReceived == 5)
+            #expect(abs(Double(paced.messagesSent - 5) - 2000 * 0.35) < 150, "sent \(paced.messagesSent) messages")
+            #expect(paced.skippedSends == 0)
+
+            // Open: the streams stay open; the daemon counts them.
+            let open = try generator.run(LoadPhase(streams: 40, tokensPerMessage: 4, mode: .open, endStreams: false))
+            #expect(open.verification.isClean, "\(open.verification.nonZero)")
+            #expect(open.messagesSent == 40 && open.answers == 40 && open.endsReceived == 0)
+            #expect(open.tagsReceived == 40 * 2, "lookahead 2 keeps two of four tokens in the window")
+            #expect(daemon.status.streams == 40)
         }
-        let generator = try LoadGenerator(input: daemon.inputEndpoint, output: daemon.outputEndpoint, words: Self.words, prefix: "t-")
-        defer { generator.close() }
-        try generator.waitForHeartbeat(timeout: 10)
-
-        let saturated = try generator.run(LoadPhase(streams: 7, tokensPerMessage: 3, mode: .saturated, warmup: 0.05, duration: 0.3, window: 3))
-        #expect(saturated.verification.isClean, "\(saturated.verification.nonZero)")
-        #expect(saturated.drained)
-        // Every message answered, one end per stream, every token tagged (the end released the window).
-        #expect(saturated.answers == saturated.messagesSent)
-        #expect(saturated.endsReceived == 7)
-        #expect(saturated.tagsReceived == saturated.tokensSent)
-        #expect(saturated.messagesSent > 7 * 3)
-        #expect(saturated.tagsPerSecond > 0 && saturated.latency.count > 0)
-        #expect(saturated.latency.p50 <= saturated.latency.p99 && saturated.latency.p99 <= saturated.latency.max)
-
-        // Paced: 2,000 tokens/s of 1-token messages over 5 streams for 0.3 s ≈ 600 messages.
-        let paced = try generator.run(LoadPhase(streams: 5, tokensPerMessage: 1, mode: .paced(tokensPerSecond: 2000), warmup: 0.05, duration: 0.3))
-        #expect(paced.verification.isClean, "\(paced.verification.nonZero)")
-        #expect(paced.tagsReceived == paced.tokensSent)
-        #expect(paced.answers == paced.messagesSent && paced.endsReceived == 5)
-        #expect(abs(Double(paced.messagesSent - 5) - 2000 * 0.35) < 150, "sent \(paced.messagesSent) messages")
-        #expect(paced.skippedSends == 0)
-
-        // Open: the streams stay open; the daemon counts them.
-        let open = try generator.run(LoadPhase(streams: 40, tokensPerMessage: 4, mode: .open, endStreams: false))
-        #expect(open.verification.isClean, "\(open.verification.nonZero)")
-        #expect(open.messagesSent == 40 && open.answers == 40 && open.endsReceived == 0)
-        #expect(open.tagsReceived == 40 * 2, "lookahead 2 keeps two of four tokens in the window")
-        #expect(daemon.status.streams == 40)
     }
 
     // MARK: The checks themselves

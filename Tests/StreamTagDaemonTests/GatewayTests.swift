@@ -15,11 +15,13 @@ import Testing
 @Suite(.serialized) struct GatewayTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    static func harness(lookahead: Int = 1, _ configure: (inout DaemonConfig) -> Void = { _ in }) throws -> DaemonHarness {
-        try DaemonHarness(model: testModel(lookahead: lookahead)) { config in
+    /// A daemon with the gateway on a free port, for `body`; stopped after it.
+    static func withHarness<T>(lookahead: Int = 1, configure: (inout DaemonConfig) -> Void = { _ in },
+                               _ body: (DaemonHarness) async throws -> T) async throws -> T {
+        try await DaemonHarness.with(model: testModel(lookahead: lookahead), configure: { config in
             config.websocket.listen = "127.0.0.1:0"
             configure(&config)
-        }
+        }, body)
     }
 
     static func port(_ h: DaemonHarness) -> Int { Int(h.daemon.webSocketAddress!.split(separator: ":").last!)! }
@@ -79,138 +81,138 @@ import Testing
         }
     }
 
-    @Test func answersAreTheZeroMQOutputAndSeqIsNumbered() throws {
-        let h = try Self.harness()
-        defer { h.stop() }
-        let ws = try Socket(h, stream: "ws-a")
-        ws.client.send(#"{"tokens":["the","cat"]}"#)
-        ws.client.send(#"{"tokens":["sat","on"]}"#)
-        ws.client.send(#"{"tokens":["a","mat"],"end":true}"#)
-        // 3 tags answers and the end event.
-        let got = ws.messages(atLeast: 4)
-        #expect(got.count == 4)
-        let answers = got.filter { $0["type"] == .string("tags") }
-        #expect(answers.compactMap { if case .integer(let s)? = $0["seq"] { s } else { nil } } == [0, 1, 2])
-        var positions: [Int] = []
-        var tokens: [String] = []
-        for answer in answers {
-            guard case .array(let tags)? = answer["tags"] else { continue }
-            for tag in tags {
-                if case .integer(let i)? = tag["i"] { positions.append(i) }
-                if case .string(let t)? = tag["token"] { tokens.append(t) }
+    @Test func answersAreTheZeroMQOutputAndSeqIsNumbered() async throws {
+        try await Self.withHarness { h in
+            let ws = try Socket(h, stream: "ws-a")
+            ws.client.send(#"{"tokens":["the","cat"]}"#)
+            ws.client.send(#"{"tokens":["sat","on"]}"#)
+            ws.client.send(#"{"tokens":["a","mat"],"end":true}"#)
+            // 3 tags answers and the end event.
+            let got = ws.messages(atLeast: 4)
+            #expect(got.count == 4)
+            let answers = got.filter { $0["type"] == .string("tags") }
+            #expect(answers.compactMap { if case .integer(let s)? = $0["seq"] { s } else { nil } } == [0, 1, 2])
+            var positions: [Int] = []
+            var tokens: [String] = []
+            for answer in answers {
+                guard case .array(let tags)? = answer["tags"] else { continue }
+                for tag in tags {
+                    if case .integer(let i)? = tag["i"] { positions.append(i) }
+                    if case .string(let t)? = tag["token"] { tokens.append(t) }
+                }
+            }
+            #expect(positions == Array(0..<6))
+            #expect(tokens == ["the", "cat", "sat", "on", "a", "mat"])
+            #expect(got.last?["event"] == .string("end"))
+            // The very same bodies went out on ZeroMQ for the topic, in the same order.
+            let zmq = try h.collect { $0.filter { $0.topic == "ws-a" }.count >= 4 }.filter { $0.topic == "ws-a" }
+            #expect(zmq.map(\.body) == got)
+        }
+    }
+
+    @Test func badInputGetsTheZeroMQErrorCodes() async throws {
+        try await Self.withHarness(configure: { $0.input.maxMessageBytes = 1024; $0.websocket.maxFrameBytes = 4096 }) { h in
+            let ws = try Socket(h, stream: "ws-bad")
+            ws.client.send(#"{"seq":-1,"tokens":["x"]}"#)
+            ws.client.send("not json")
+            ws.client.send(#"{"tokens":"the"}"#)
+            ws.client.send(#"{"tokens":["x"],"end":"yes"}"#)
+            ws.client.send(#"{"tokens":["\#(String(repeating: "a", count: 1100))","b"]}"#)
+            ws.client.send(#"{"tokens":["still","alive"]}"#)
+            let got = ws.messages(atLeast: 6)
+            let codes = got.compactMap { if case .string(let c)? = $0["code"] { c } else { nil } }
+            #expect(codes == ["bad_seq", "bad_json", "bad_tokens", "bad_field", "too_large"])
+            #expect(got.last?["type"] == .string("tags"))
+            #expect(got.last?["seq"] == .integer(0))      // rejected messages do not consume a seq
+            // Above max_frame_bytes: the connection is closed with 1009.
+            ws.client.send(String(repeating: " ", count: 5000))
+            #expect(ws.waitForClose() == .some(1009))
+            let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
+            #expect(metrics.contains(#"streamtag_ws_errors_total{code="bad_seq"} 1"#))
+            #expect(metrics.contains(#"streamtag_ws_errors_total{code="frame_too_large"} 1"#))
+            #expect(metrics.contains("streamtag_ws_frames_in_total 6"))
+        }
+    }
+
+    @Test func refusalsBeforeTheUpgrade() async throws {
+        try await Self.withHarness(configure: { $0.websocket.tokens = ["secret-token-1"]; $0.websocket.maxConnections = 2 }) { h in
+            #expect(Self.refusal(h, stream: "s1") == 401)
+            #expect(Self.refusal(h, stream: "s1", headers: [("Authorization", "Bearer wrong-token")]) == 401)
+            let first = try Socket(h, stream: "s1", headers: [("Authorization", "Bearer secret-token-1")])
+            #expect(Self.refusal(h, stream: "s1", query: "?token=secret-token-1") == 409)
+            #expect(Self.refusal(h, stream: "%24sys", query: "?token=secret-token-1") == 400)
+            let second = try Socket(h, stream: "s2", query: "?token=secret-token-1")
+            #expect(Self.refusal(h, stream: "s3", query: "?token=secret-token-1") == 503)
+            // The claim goes with the connection.
+            first.client.close()
+            _ = first.waitForClose()
+            var reopened: Socket?
+            for _ in 0..<100 where reopened == nil {
+                reopened = try? Socket(h, stream: "s1", query: "?token=secret-token-1")
+                if reopened == nil { pause(0.02) }
+            }
+            #expect(reopened != nil)
+            second.client.close()
+            // Plain HTTP: the page, and 426 for a stream URL without an upgrade.
+            let page = try HTTPTestClient.get(port: Self.port(h), "/")
+            #expect(page.status == 200)
+            #expect(page.text.contains("<title>streamtag live</title>"))
+            #expect(try HTTPTestClient.get(port: Self.port(h), "/v1/streams/x?token=secret-token-1").status == 426)
+            #expect(try HTTPTestClient.get(port: Self.port(h), "/v1/streams/x").status == 401)
+            #expect(try HTTPTestClient.get(port: Self.port(h), "/nothing").status == 404)
+        }
+    }
+
+    @Test func closingEndsTheStreamOrKeepsIt() async throws {
+        try await Self.withHarness { h in
+            let ws = try Socket(h, stream: "ws-end")
+            ws.client.send(#"{"tokens":["the","cat","sat"]}"#)
+            _ = ws.messages(atLeast: 1)
+            ws.client.drop()
+            let out = try h.collect { $0.contains { $0.topic == "ws-end" && $0.event == "end" } }.filter { $0.topic == "ws-end" }
+            #expect(out.last?.event == "end")
+            // Every position once: the end releases the window.
+            #expect(out.flatMap { $0.finals.map(\.0) } == [0, 1, 2])
+
+            try await Self.withHarness(configure: { $0.websocket.onClose = .keep }) { k in
+                let a = try Socket(k, stream: "ws-keep")
+                a.client.send(#"{"tokens":["the","cat"]}"#)
+                _ = a.messages(atLeast: 1)
+                a.client.close()
+                _ = a.waitForClose()
+                var b: Socket?
+                for _ in 0..<100 where b == nil {
+                    b = try? Socket(k, stream: "ws-keep")
+                    if b == nil { pause(0.02) }
+                }
+                let second = try #require(b)
+                second.client.send(#"{"tokens":["sat"],"end":true}"#)
+                let got = second.messages(atLeast: 2)
+                // The numbering continued (seq 1: no duplicate), and so did the positions.
+                #expect(got.first?["seq"] == .integer(1))
+                #expect(got.first?["type"] == .string("tags"))
+                #expect(got.last?["event"] == .string("end"))
             }
         }
-        #expect(positions == Array(0..<6))
-        #expect(tokens == ["the", "cat", "sat", "on", "a", "mat"])
-        #expect(got.last?["event"] == .string("end"))
-        // The very same bodies went out on ZeroMQ for the topic, in the same order.
-        let zmq = try h.collect { $0.filter { $0.topic == "ws-a" }.count >= 4 }.filter { $0.topic == "ws-a" }
-        #expect(zmq.map(\.body) == got)
-    }
-
-    @Test func badInputGetsTheZeroMQErrorCodes() throws {
-        let h = try Self.harness { $0.input.maxMessageBytes = 1024; $0.websocket.maxFrameBytes = 4096 }
-        defer { h.stop() }
-        let ws = try Socket(h, stream: "ws-bad")
-        ws.client.send(#"{"seq":-1,"tokens":["x"]}"#)
-        ws.client.send("not json")
-        ws.client.send(#"{"tokens":"the"}"#)
-        ws.client.send(#"{"tokens":["x"],"end":"yes"}"#)
-        ws.client.send(#"{"tokens":["\#(String(repeating: "a", count: 1100))","b"]}"#)
-        ws.client.send(#"{"tokens":["still","alive"]}"#)
-        let got = ws.messages(atLeast: 6)
-        let codes = got.compactMap { if case .string(let c)? = $0["code"] { c } else { nil } }
-        #expect(codes == ["bad_seq", "bad_json", "bad_tokens", "bad_field", "too_large"])
-        #expect(got.last?["type"] == .string("tags"))
-        #expect(got.last?["seq"] == .integer(0))      // rejected messages do not consume a seq
-        // Above max_frame_bytes: the connection is closed with 1009.
-        ws.client.send(String(repeating: " ", count: 5000))
-        #expect(ws.waitForClose() == .some(1009))
-        let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
-        #expect(metrics.contains(#"streamtag_ws_errors_total{code="bad_seq"} 1"#))
-        #expect(metrics.contains(#"streamtag_ws_errors_total{code="frame_too_large"} 1"#))
-        #expect(metrics.contains("streamtag_ws_frames_in_total 6"))
-    }
-
-    @Test func refusalsBeforeTheUpgrade() throws {
-        let h = try Self.harness { $0.websocket.tokens = ["secret-token-1"]; $0.websocket.maxConnections = 2 }
-        defer { h.stop() }
-        #expect(Self.refusal(h, stream: "s1") == 401)
-        #expect(Self.refusal(h, stream: "s1", headers: [("Authorization", "Bearer wrong-token")]) == 401)
-        let first = try Socket(h, stream: "s1", headers: [("Authorization", "Bearer secret-token-1")])
-        #expect(Self.refusal(h, stream: "s1", query: "?token=secret-token-1") == 409)
-        #expect(Self.refusal(h, stream: "%24sys", query: "?token=secret-token-1") == 400)
-        let second = try Socket(h, stream: "s2", query: "?token=secret-token-1")
-        #expect(Self.refusal(h, stream: "s3", query: "?token=secret-token-1") == 503)
-        // The claim goes with the connection.
-        first.client.close()
-        _ = first.waitForClose()
-        var reopened: Socket?
-        for _ in 0..<100 where reopened == nil {
-            reopened = try? Socket(h, stream: "s1", query: "?token=secret-token-1")
-            if reopened == nil { Thread.sleep(forTimeInterval: 0.02) }
-        }
-        #expect(reopened != nil)
-        second.client.close()
-        // Plain HTTP: the page, and 426 for a stream URL without an upgrade.
-        let page = try HTTPTestClient.get(port: Self.port(h), "/")
-        #expect(page.status == 200)
-        #expect(page.text.contains("<title>streamtag live</title>"))
-        #expect(try HTTPTestClient.get(port: Self.port(h), "/v1/streams/x?token=secret-token-1").status == 426)
-        #expect(try HTTPTestClient.get(port: Self.port(h), "/v1/streams/x").status == 401)
-        #expect(try HTTPTestClient.get(port: Self.port(h), "/nothing").status == 404)
-    }
-
-    @Test func closingEndsTheStreamOrKeepsIt() throws {
-        let h = try Self.harness()
-        defer { h.stop() }
-        let ws = try Socket(h, stream: "ws-end")
-        ws.client.send(#"{"tokens":["the","cat","sat"]}"#)
-        _ = ws.messages(atLeast: 1)
-        ws.client.drop()
-        let out = try h.collect { $0.contains { $0.topic == "ws-end" && $0.event == "end" } }.filter { $0.topic == "ws-end" }
-        #expect(out.last?.event == "end")
-        // Every position once: the end releases the window.
-        #expect(out.flatMap { $0.finals.map(\.0) } == [0, 1, 2])
-
-        let k = try Self.harness { $0.websocket.onClose = .keep }
-        defer { k.stop() }
-        let a = try Socket(k, stream: "ws-keep")
-        a.client.send(#"{"tokens":["the","cat"]}"#)
-        _ = a.messages(atLeast: 1)
-        a.client.close()
-        _ = a.waitForClose()
-        var b: Socket?
-        for _ in 0..<100 where b == nil {
-            b = try? Socket(k, stream: "ws-keep")
-            if b == nil { Thread.sleep(forTimeInterval: 0.02) }
-        }
-        let second = try #require(b)
-        second.client.send(#"{"tokens":["sat"],"end":true}"#)
-        let got = second.messages(atLeast: 2)
-        // The numbering continued (seq 1: no duplicate), and so did the positions.
-        #expect(got.first?["seq"] == .integer(1))
-        #expect(got.first?["type"] == .string("tags"))
-        #expect(got.last?["event"] == .string("end"))
     }
 
     /// The gateway's load generator (`streamtag bench gateway`): its checks pass against the
     /// real gateway, and it measures something.
-    @Test func loadGeneratorRunsCleanAgainstTheGateway() throws {
-        let h = try Self.harness()
-        defer { h.stop() }
-        let generator = GatewayLoadGenerator(address: h.daemon.webSocketAddress!, words: DaemonTests.words, prefix: "load-")
-        defer { generator.close() }
-        // Long enough that answers land in the measured interval on a loaded machine (debug build).
-        let saturated = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .saturated, warmup: 0.2, duration: 1.5))
-        #expect(saturated.verification.isClean, "\(saturated.verification.nonZero)")
-        #expect(saturated.tagsPerSecond > 0)
-        #expect(saturated.tagsReceived == saturated.tokensSent)     // every token tagged once
-        #expect(saturated.endsReceived == 8)
-        let paced = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .paced(tokensPerSecond: 400), warmup: 0.2, duration: 1.5))
-        #expect(paced.verification.isClean, "\(paced.verification.nonZero)")
-        #expect(paced.latency.count > 0)
-        #expect(paced.latency.p50 > 0)
+    @Test func loadGeneratorRunsCleanAgainstTheGateway() async throws {
+        try await Self.withHarness { h in
+            let generator = GatewayLoadGenerator(address: h.daemon.webSocketAddress!, words: DaemonTests.words, prefix: "load-")
+            defer { generator.close() }
+            // Long enough that answers land in the measured interval on a loaded machine (debug build).
+            let saturated = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .saturated, warmup: 0.2, duration: 1.5))
+            #expect(saturated.verification.isClean, "\(saturated.verification.nonZero)")
+            #expect(saturated.tagsPerSecond > 0)
+            #expect(saturated.tagsReceived == saturated.tokensSent)     // every token tagged once
+            #expect(saturated.endsReceived == 8)
+            let paced = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .paced(tokensPerSecond: 400), warmup: 0.2, duration: 1.5))
+            #expect(paced.verification.isClean, "\(paced.verification.nonZero)")
+            #expect(paced.latency.count > 0)
+            #expect(paced.latency.p50 > 0)
+        }
     }
 
     /// The request rules alone: routes, tokens from the header or the query, bad ids.
@@ -276,48 +278,48 @@ import Testing
     /// A client that stops reading: its answers pile up in the daemon only up to
     /// `websocket.max_buffered_bytes`, then the connection is closed with 1008 and counted, and
     /// the daemon serves everyone else as before.
-    @Test func aClientThatStopsReadingIsClosedAtTheBufferLimit() throws {
-        let h = try Self.harness { $0.websocket.maxBufferedBytes = 64 << 10 }
-        defer { h.stop() }
-        let stalled = try Socket(h, stream: "stalled")
-        try stalled.client.channel.setOption(ChannelOptions.autoRead, value: false).wait()
-        let message = #"{"tokens":["# + Array(repeating: #""a""#, count: 1_000).joined(separator: ",") + "]}"
-        func slowConsumerCount() -> Int {
-            let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
-            let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"streamtag_ws_errors_total{code="slow_consumer"}"#) }
-            return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+    @Test func aClientThatStopsReadingIsClosedAtTheBufferLimit() async throws {
+        try await Self.withHarness(configure: { $0.websocket.maxBufferedBytes = 64 << 10 }) { h in
+            let stalled = try Socket(h, stream: "stalled")
+            try await stalled.client.channel.setOption(ChannelOptions.autoRead, value: false).get()
+            let message = #"{"tokens":["# + Array(repeating: #""a""#, count: 1_000).joined(separator: ",") + "]}"
+            func slowConsumerCount() -> Int {
+                let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"streamtag_ws_errors_total{code="slow_consumer"}"#) }
+                return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            // Each answer is ~60 KB: the kernel's buffers on both ends fill first, then the daemon's.
+            let deadline = Date().addingTimeInterval(60)
+            var sent = 0
+            while slowConsumerCount() == 0 && Date() < deadline {
+                for _ in 0..<20 { stalled.client.send(message) }
+                sent += 20
+                pause(0.01)
+            }
+            #expect(slowConsumerCount() == 1, "no slow_consumer after \(sent) messages")
+            // Reading again, the client finds its answers, then the close frame.
+            try await stalled.client.channel.setOption(ChannelOptions.autoRead, value: true).get()
+            stalled.client.channel.read()
+            #expect(stalled.waitForClose(timeout: 30) == .some(1008))
+            // Everyone else is served as before.
+            let other = try Socket(h, stream: "other")
+            other.client.send(#"{"tokens":["still","here"],"end":true}"#)
+            #expect(other.messages(atLeast: 1).first?["type"] == .string("tags"))
         }
-        // Each answer is ~60 KB: the kernel's buffers on both ends fill first, then the daemon's.
-        let deadline = Date().addingTimeInterval(60)
-        var sent = 0
-        while slowConsumerCount() == 0 && Date() < deadline {
-            for _ in 0..<20 { stalled.client.send(message) }
-            sent += 20
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        #expect(slowConsumerCount() == 1, "no slow_consumer after \(sent) messages")
-        // Reading again, the client finds its answers, then the close frame.
-        try stalled.client.channel.setOption(ChannelOptions.autoRead, value: true).wait()
-        stalled.client.channel.read()
-        #expect(stalled.waitForClose(timeout: 30) == .some(1008))
-        // Everyone else is served as before.
-        let other = try Socket(h, stream: "other")
-        other.client.send(#"{"tokens":["still","here"],"end":true}"#)
-        #expect(other.messages(atLeast: 1).first?["type"] == .string("tags"))
     }
 
     /// Keep-alive: a client that answers the pings stays; one that has hung is closed (1001)
     /// after two silent periods, and counted.
-    @Test func silentConnectionsAreClosedAfterTwoPings() throws {
-        let h = try Self.harness { $0.websocket.pingInterval = .milliseconds(100) }
-        defer { h.stop() }
-        let alive = try Socket(h, stream: "alive")
-        let hung = try Socket(h, stream: "hung", answerPings: false)
-        #expect(hung.waitForClose(timeout: 5) == .some(1001))
-        #expect(alive.inbox.closeCode.withLock { $0 } == nil)
-        alive.client.send(#"{"tokens":["still","here"]}"#)
-        #expect(alive.messages(atLeast: 1).first?["type"] == .string("tags"))
-        let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
-        #expect(metrics.contains(#"streamtag_ws_errors_total{code="no_pong"} 1"#))
+    @Test func silentConnectionsAreClosedAfterTwoPings() async throws {
+        try await Self.withHarness(configure: { $0.websocket.pingInterval = .milliseconds(100) }) { h in
+            let alive = try Socket(h, stream: "alive")
+            let hung = try Socket(h, stream: "hung", answerPings: false)
+            #expect(hung.waitForClose(timeout: 5) == .some(1001))
+            #expect(alive.inbox.closeCode.withLock { $0 } == nil)
+            alive.client.send(#"{"tokens":["still","here"]}"#)
+            #expect(alive.messages(atLeast: 1).first?["type"] == .string("tags"))
+            let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
+            #expect(metrics.contains(#"streamtag_ws_errors_total{code="no_pong"} 1"#))
+        }
     }
 }

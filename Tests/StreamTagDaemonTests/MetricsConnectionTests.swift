@@ -31,52 +31,52 @@ import Glibc
         }
     }
 
-    @Test func idleConnectionsAreClosedAndTheCapRefusesExtras() throws {
-        let h = try DaemonHarness(model: try testModel(lookahead: 1)) { config in
+    @Test func idleConnectionsAreClosedAndTheCapRefusesExtras() async throws {
+        try await DaemonHarness.with(model: try testModel(lookahead: 1), configure: { config in
             config.metrics.listen = "127.0.0.1:0"
             config.metrics.readTimeout = .milliseconds(1500)
             config.metrics.maxConnections = 4
+        }) { h in
+            let port = try #require(h.daemon.metricsPort)
+            let opened = Date()
+            let silent = try (0..<4).map { _ in try SilentConnection(port: port) }
+            pause(0.2)          // all four admitted
+            let extra = try SilentConnection(port: port)
+            #expect(extra.closedByServer(within: 0.4), "the fifth connection is closed at once")
+            for (i, c) in silent.enumerated() {
+                #expect(!c.closedByServer(within: 0), "connection \(i) stays open before the timeout")
+            }
+            for (i, c) in silent.enumerated() {
+                #expect(c.closedByServer(within: 3), "connection \(i) is closed after the idle timeout")
+            }
+            #expect(Date().timeIntervalSince(opened) >= 1.4, "not before the timeout")
+            let response = try HTTPTestClient.get(port: port, "/metrics")
+            #expect(response.status == 200)
+            let metrics = try Exposition(response.text)
+            #expect(metrics.value("streamtag_http_connections_closed_total", ["reason": "over_cap"]) == 1)
+            #expect(metrics.value("streamtag_http_connections_closed_total", ["reason": "idle_timeout"]) ?? 0 >= 4)
+            #expect(metrics.value("streamtag_fd_exhaustion_total", ["source": "http"]) == 0)
+            #expect(metrics.value("streamtag_fd_exhaustion_total", ["source": "zmq"]) == 0)
         }
-        defer { h.stop() }
-        let port = try #require(h.daemon.metricsPort)
-        let opened = Date()
-        let silent = try (0..<4).map { _ in try SilentConnection(port: port) }
-        Thread.sleep(forTimeInterval: 0.2)          // all four admitted
-        let extra = try SilentConnection(port: port)
-        #expect(extra.closedByServer(within: 0.4), "the fifth connection is closed at once")
-        for (i, c) in silent.enumerated() {
-            #expect(!c.closedByServer(within: 0), "connection \(i) stays open before the timeout")
-        }
-        for (i, c) in silent.enumerated() {
-            #expect(c.closedByServer(within: 3), "connection \(i) is closed after the idle timeout")
-        }
-        #expect(Date().timeIntervalSince(opened) >= 1.4, "not before the timeout")
-        let response = try HTTPTestClient.get(port: port, "/metrics")
-        #expect(response.status == 200)
-        let metrics = try Exposition(response.text)
-        #expect(metrics.value("streamtag_http_connections_closed_total", ["reason": "over_cap"]) == 1)
-        #expect(metrics.value("streamtag_http_connections_closed_total", ["reason": "idle_timeout"]) ?? 0 >= 4)
-        #expect(metrics.value("streamtag_fd_exhaustion_total", ["source": "http"]) == 0)
-        #expect(metrics.value("streamtag_fd_exhaustion_total", ["source": "zmq"]) == 0)
     }
 
     /// A scraper that keeps its connection busy is not cut off by the idle timeout.
-    @Test func activeKeepAliveConnectionStaysOpen() throws {
-        let h = try DaemonHarness(model: try testModel(lookahead: 1)) { config in
+    @Test func activeKeepAliveConnectionStaysOpen() async throws {
+        try await DaemonHarness.with(model: try testModel(lookahead: 1), configure: { config in
             config.metrics.listen = "127.0.0.1:0"
             config.metrics.readTimeout = .seconds(1)
-        }
-        defer { h.stop() }
-        let http = try HTTPTestClient(port: try #require(h.daemon.metricsPort))
-        for _ in 0..<10 {     // 2.5 s on one connection, a request every 0.25 s
-            #expect(try http.request("GET", "/healthz").status == 200)
-            Thread.sleep(forTimeInterval: 0.25)
+        }) { h in
+            let http = try HTTPTestClient(port: try #require(h.daemon.metricsPort))
+            for _ in 0..<10 {     // 2.5 s on one connection, a request every 0.25 s
+                #expect(try http.request("GET", "/healthz").status == 200)
+                pause(0.25)
+            }
         }
     }
 
-    /// Ready implies healthy: right after `start()` returns (no client waiting for a heartbeat
+    /// Ready implies healthy: right after `ready()` returns (no client waiting for a heartbeat
     /// first), `/healthz` is 200 too; with a 1 s heartbeat the I/O loop's first timer is far.
-    @Test func healthyAsSoonAsReady() throws {
+    @Test func healthyAsSoonAsReady() async throws {
         for _ in 0..<5 {
             var config = DaemonHarness.testConfig()
             config.metrics.listen = "127.0.0.1:0"
@@ -84,12 +84,10 @@ import Glibc
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let daemon = try Daemon(config: config, model: try testModel(lookahead: 1), logger: logger)
-            try daemon.start()
-            let port = try #require(daemon.metricsPort)
-            let ready = try HTTPTestClient.get(port: port, "/readyz")
-            let health = try HTTPTestClient.get(port: port, "/healthz")
-            daemon.requestStop()
-            daemon.waitUntilStopped()
+            let (ready, health) = try await withRunning(daemon) { _ in
+                let port = try #require(daemon.metricsPort)
+                return (try HTTPTestClient.get(port: port, "/readyz"), try HTTPTestClient.get(port: port, "/healthz"))
+            }
             try? FileManager.default.removeItem(atPath: config.stateDir)
             #expect(ready.status == 200)
             #expect(health.status == 200, "\(health.text)")

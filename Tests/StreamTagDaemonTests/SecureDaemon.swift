@@ -7,13 +7,33 @@ import Logging
 
 /// A daemon with CURVE on (the fixture's keys), free loopback ports and a metrics listener,
 /// for tests over real sockets. Clients are made per test, each with the keys it is given.
+/// Started like every embedded daemon (``RunningDaemon``); ``with(keys:logger:configure:_:)``
+/// stops it on every path.
 final class SecureDaemon {
     let daemon: Daemon
+    let running: RunningDaemon
     let keys: SecurityFixture
     let metricsPort: Int
     private var clients: [StreamClient] = []
+    private var stopped = false
 
-    init(keys: SecurityFixture, logger: Logger? = nil, configure: (inout DaemonConfig) -> Void = { _ in }) throws {
+    /// A daemon started for `body`, stopped after it (also when it throws): `body`'s error
+    /// first, else the stop's.
+    static func with<T>(keys: SecurityFixture, logger: Logger? = nil, configure: (inout DaemonConfig) -> Void = { _ in },
+                        _ body: (SecureDaemon) async throws -> T) async throws -> T {
+        let d = try await SecureDaemon(keys: keys, logger: logger, configure: configure)
+        let result: T
+        do {
+            result = try await body(d)
+        } catch {
+            try? await d.stop()
+            throw error
+        }
+        try await d.stop()
+        return result
+    }
+
+    init(keys: SecurityFixture, logger: Logger? = nil, configure: (inout DaemonConfig) -> Void = { _ in }) async throws {
         self.keys = keys
         var config = DaemonHarness.testConfig()
         keys.secure(&config)
@@ -22,7 +42,7 @@ final class SecureDaemon {
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
         daemon = try Daemon(config: config, model: try testModel(lookahead: 1), logger: logger ?? quiet)
-        try daemon.start()
+        running = try await RunningDaemon.start(daemon)
         metricsPort = daemon.metricsPort ?? 0
     }
 
@@ -78,11 +98,14 @@ final class SecureDaemon {
 
     var keyReads: Int { daemon.securityKeyReads.load(ordering: .acquiring) }
 
-    func stop() {
+    /// Closes the clients, stops the daemon and removes its state directory; a second call
+    /// does nothing.
+    func stop() async throws {
+        guard !stopped else { return }
+        stopped = true
         for c in clients { c.close() }
-        daemon.requestStop()
-        daemon.waitUntilStopped()
-        try? FileManager.default.removeItem(atPath: daemon.config.stateDir)
+        defer { try? FileManager.default.removeItem(atPath: daemon.config.stateDir) }
+        try await running.stop()
     }
 }
 

@@ -73,7 +73,7 @@ import Testing
     }
 
     /// `allow_plaintext: true` lets a daemon bind every interface without CURVE.
-    @Test func startsOnEveryInterfaceWithAllowPlaintext() throws {
+    @Test func startsOnEveryInterfaceWithAllowPlaintext() async throws {
         var config = try DaemonConfig.load(file: nil, environment: [:], overrides: [
             "input.bind": "tcp://0.0.0.0:*", "output.bind": "tcp://0.0.0.0:*", "control.bind": "tcp://127.0.0.1:*",
             "security.allow_plaintext": "true",
@@ -82,18 +82,15 @@ import Testing
         config.metrics.listen = ""
         config.stateDir = test.stateDir
         config.heartbeatInterval = test.heartbeatInterval
+        defer { try? FileManager.default.removeItem(atPath: test.stateDir) }
         let daemon = try Daemon(config: config, model: try testModel(lookahead: 0), logger: .init(label: "test"))
-        try daemon.start()
-        defer {
-            daemon.requestStop()
-            daemon.waitUntilStopped()
-            try? FileManager.default.removeItem(atPath: test.stateDir)
+        try await withRunning(daemon) { _ in
+            #expect(daemon.inputEndpoint.hasPrefix("tcp://0.0.0.0:"))
+            let port = daemon.outputEndpoint.split(separator: ":").last.map(String.init) ?? ""
+            let client = try StreamClient(input: daemon.inputEndpoint.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1"),
+                                          output: "tcp://127.0.0.1:\(port)")
+            defer { client.close() }
+            try client.waitForHeartbeat(timeout: 10)
         }
-        #expect(daemon.inputEndpoint.hasPrefix("tcp://0.0.0.0:"))
-        let port = daemon.outputEndpoint.split(separator: ":").last.map(String.init) ?? ""
-        let client = try StreamClient(input: daemon.inputEndpoint.replacingOccurrences(of: "0.0.0.0", with: "127.0.0.1"),
-                                      output: "tcp://127.0.0.1:\(port)")
-        defer { client.close() }
-        try client.waitForHeartbeat(timeout: 10)
     }
 }

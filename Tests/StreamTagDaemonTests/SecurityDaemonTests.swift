@@ -20,23 +20,23 @@ import Testing
         return finals
     }
 
-    @Test func allowListedClientStreamsAndControlClientControls() throws {
+    @Test func allowListedClientStreamsAndControlClientControls() async throws {
         let keys = try SecurityFixture()
         defer { keys.remove() }
-        let d = try SecureDaemon(keys: keys)
-        defer { d.stop() }
-        let producer = try d.client(keys.client(keys.producer), follow: "p1")
-        try producer.waitForHeartbeat(timeout: 10)
-        #expect(try stream(producer, id: "p1", tokens: ["the", "cat", "sat"]) == ["the", "cat", "sat"])
-        // An operator key works on every socket.
-        let admin = try d.client(keys.client(keys.admin), follow: "a1")
-        try admin.waitForHeartbeat(timeout: 10)
-        #expect(try stream(admin, id: "a1", tokens: ["a", "dog"]) == ["a", "dog"])
-        let status = try d.status()
-        #expect(status["ok"] == .bool(true))
-        #expect(status["messages_in"]?.int == 2)
-        for reason in KeyRing.Refusal.allCases {
-            #expect(try d.failures("input", reason.rawValue) == 0, "nothing refused: \(reason)")
+        try await SecureDaemon.with(keys: keys) { d in
+            let producer = try d.client(keys.client(keys.producer), follow: "p1")
+            try producer.waitForHeartbeat(timeout: 10)
+            #expect(try stream(producer, id: "p1", tokens: ["the", "cat", "sat"]) == ["the", "cat", "sat"])
+            // An operator key works on every socket.
+            let admin = try d.client(keys.client(keys.admin), follow: "a1")
+            try admin.waitForHeartbeat(timeout: 10)
+            #expect(try stream(admin, id: "a1", tokens: ["a", "dog"]) == ["a", "dog"])
+            let status = try d.status()
+            #expect(status["ok"] == .bool(true))
+            #expect(status["messages_in"]?.int == 2)
+            for reason in KeyRing.Refusal.allCases {
+                #expect(try d.failures("input", reason.rawValue) == 0, "nothing refused: \(reason)")
+            }
         }
     }
 
@@ -67,100 +67,99 @@ import Testing
         #expect(leaked.isEmpty, "published for the intruder: \(leaked)")
     }
 
-    @Test func unlistedKeyIsRefused() throws {
+    @Test func unlistedKeyIsRefused() async throws {
         let keys = try SecurityFixture()
         defer { keys.remove() }
-        let d = try SecureDaemon(keys: keys)
-        defer { d.stop() }
-        try expectNothingDelivered(d, d.client(keys.client(keys.stranger)), reason: "unknown_key")
-    }
-
-    @Test func plaintextClientIsRefused() throws {
-        let keys = try SecurityFixture()
-        defer { keys.remove() }
-        let d = try SecureDaemon(keys: keys)
-        defer { d.stop() }
-        try expectNothingDelivered(d, d.client(nil), reason: "plaintext", or: "handshake")
-    }
-
-    @Test func clientWithTheWrongServerKeyIsRefused() throws {
-        let keys = try SecurityFixture()
-        defer { keys.remove() }
-        let d = try SecureDaemon(keys: keys)
-        defer { d.stop() }
-        // A listed key, but talking to a server key that is not the daemon's.
-        try expectNothingDelivered(d, d.client(keys.client(keys.producer, serverKey: keys.stranger.publicKey)), reason: "handshake")
-    }
-
-    @Test func producerKeyCannotUseTheControlSocket() throws {
-        let keys = try SecurityFixture()
-        defer { keys.remove() }
-        let d = try SecureDaemon(keys: keys)
-        defer { d.stop() }
-        let producer = try d.client(keys.client(keys.producer), follow: "open")
-        try producer.waitForHeartbeat(timeout: 10)
-        try producer.publish(stream: "open", seq: 0, tokens: ["the"])
-        let answered = Date().addingTimeInterval(10)
-        while let m = try producer.receive(timeout: answered.timeIntervalSinceNow), m.topic != "open" {}
-        #expect(try d.status()["streams"]?.int == 1)
-        // The producer's key may stream, but a drop (or anything) on control gets no answer.
-        #expect(throws: ClientError.self) {
-            try d.control(.object([("cmd", .string("drop")), ("stream", .string("open"))]), as: keys.client(keys.producer), timeout: 1)
+        try await SecureDaemon.with(keys: keys) { d in
+            try expectNothingDelivered(d, d.client(keys.client(keys.stranger)), reason: "unknown_key")
         }
-        #expect(try d.waitForFailures("control", "not_control"))
-        #expect(try d.status()["streams"]?.int == 1, "the stream is still there")
-        #expect(throws: ClientError.self) {
-            try d.control(.object([("cmd", .string("status"))]), as: keys.client(keys.stranger), timeout: 1)
+    }
+
+    @Test func plaintextClientIsRefused() async throws {
+        let keys = try SecurityFixture()
+        defer { keys.remove() }
+        try await SecureDaemon.with(keys: keys) { d in
+            try expectNothingDelivered(d, d.client(nil), reason: "plaintext", or: "handshake")
         }
-        #expect(try d.waitForFailures("control", "unknown_key"))
     }
 
-    @Test func removedKeyIsRefusedAtOnceAndAddedKeyAdmittedWithoutRestart() throws {
+    @Test func clientWithTheWrongServerKeyIsRefused() async throws {
         let keys = try SecurityFixture()
         defer { keys.remove() }
-        let d = try SecureDaemon(keys: keys)
-        defer { d.stop() }
-        let before = try d.client(keys.client(keys.producer))
-        try before.waitForHeartbeat(timeout: 10)
-
-        var reads = d.keyReads
-        try FileManager.default.removeItem(atPath: keys.clientsDir + "/producer.key")
-        #expect(d.waitForKeyReads(reads + 1), "inotify noticed the removal")
-        try expectNothingDelivered(d, d.client(keys.client(keys.producer)), reason: "unknown_key")
-
-        // Added the way docs/security.md says: copied under another name, then renamed in
-        // (here from outside the directory, so that the rename is the only event).
-        try FileManager.default.copyItem(atPath: keys.directory + "/private/stranger.key", toPath: keys.directory + "/stranger.key.tmp")
-        reads = d.keyReads
-        try FileManager.default.moveItem(atPath: keys.directory + "/stranger.key.tmp", toPath: keys.clientsDir + "/stranger.key")
-        #expect(d.waitForKeyReads(reads + 1), "inotify noticed the new key")
-        let added = try d.client(keys.client(keys.stranger), follow: "new")
-        try added.waitForHeartbeat(timeout: 10)
-        #expect(try stream(added, id: "new", tokens: ["a", "mat"]) == ["a", "mat"])
+        try await SecureDaemon.with(keys: keys) { d in
+            // A listed key, but talking to a server key that is not the daemon's.
+            try expectNothingDelivered(d, d.client(keys.client(keys.producer, serverKey: keys.stranger.publicKey)), reason: "handshake")
+        }
     }
 
-    @Test func configReloadRereadsTheKeyDirectories() throws {
+    @Test func producerKeyCannotUseTheControlSocket() async throws {
         let keys = try SecurityFixture()
         defer { keys.remove() }
-        let d = try SecureDaemon(keys: keys) { $0.model.watch = false }
-        defer { d.stop() }
-        let reads = d.keyReads
-        let config = d.daemon.config
-        d.daemon.reloadConfiguration(source: "SIGHUP") { () throws(ConfigError) in config }
-        #expect(d.waitForKeyReads(reads + 1))
+        try await SecureDaemon.with(keys: keys) { d in
+            let producer = try d.client(keys.client(keys.producer), follow: "open")
+            try producer.waitForHeartbeat(timeout: 10)
+            try producer.publish(stream: "open", seq: 0, tokens: ["the"])
+            let answered = Date().addingTimeInterval(10)
+            while let m = try producer.receive(timeout: answered.timeIntervalSinceNow), m.topic != "open" {}
+            #expect(try d.status()["streams"]?.int == 1)
+            // The producer's key may stream, but a drop (or anything) on control gets no answer.
+            #expect(throws: ClientError.self) {
+                try d.control(.object([("cmd", .string("drop")), ("stream", .string("open"))]), as: keys.client(keys.producer), timeout: 1)
+            }
+            #expect(try d.waitForFailures("control", "not_control"))
+            #expect(try d.status()["streams"]?.int == 1, "the stream is still there")
+            #expect(throws: ClientError.self) {
+                try d.control(.object([("cmd", .string("status"))]), as: keys.client(keys.stranger), timeout: 1)
+            }
+            #expect(try d.waitForFailures("control", "unknown_key"))
+        }
     }
 
-    @Test func startFailsOnAnUnusableKeyDirectoryNamingTheFile() throws {
+    @Test func removedKeyIsRefusedAtOnceAndAddedKeyAdmittedWithoutRestart() async throws {
+        let keys = try SecurityFixture()
+        defer { keys.remove() }
+        try await SecureDaemon.with(keys: keys) { d in
+            let before = try d.client(keys.client(keys.producer))
+            try before.waitForHeartbeat(timeout: 10)
+
+            var reads = d.keyReads
+            try FileManager.default.removeItem(atPath: keys.clientsDir + "/producer.key")
+            #expect(d.waitForKeyReads(reads + 1), "inotify noticed the removal")
+            try expectNothingDelivered(d, d.client(keys.client(keys.producer)), reason: "unknown_key")
+
+            // Added the way docs/security.md says: copied under another name, then renamed in
+            // (here from outside the directory, so that the rename is the only event).
+            try FileManager.default.copyItem(atPath: keys.directory + "/private/stranger.key", toPath: keys.directory + "/stranger.key.tmp")
+            reads = d.keyReads
+            try FileManager.default.moveItem(atPath: keys.directory + "/stranger.key.tmp", toPath: keys.clientsDir + "/stranger.key")
+            #expect(d.waitForKeyReads(reads + 1), "inotify noticed the new key")
+            let added = try d.client(keys.client(keys.stranger), follow: "new")
+            try added.waitForHeartbeat(timeout: 10)
+            #expect(try stream(added, id: "new", tokens: ["a", "mat"]) == ["a", "mat"])
+        }
+    }
+
+    @Test func configReloadRereadsTheKeyDirectories() async throws {
+        let keys = try SecurityFixture()
+        defer { keys.remove() }
+        try await SecureDaemon.with(keys: keys, configure: { $0.model.watch = false }) { d in
+            let reads = d.keyReads
+            let config = d.daemon.config
+            d.daemon.reloadConfiguration(source: "SIGHUP") { () throws(ConfigError) in config }
+            #expect(d.waitForKeyReads(reads + 1))
+        }
+    }
+
+    @Test func startFailsOnAnUnusableKeyDirectoryNamingTheFile() async throws {
         let keys = try SecurityFixture()
         defer { keys.remove() }
         try "curve\n    public-key = \"short\"\n".write(toFile: keys.clientsDir + "/broken.key", atomically: true, encoding: .utf8)
         var config = DaemonHarness.testConfig()
         keys.secure(&config)
+        defer { try? FileManager.default.removeItem(atPath: config.stateDir) }
         let daemon = try Daemon(config: config, model: try testModel(lookahead: 1), logger: .init(label: "test"))
-        #expect {
-            try daemon.start()
-        } throws: { error in
-            "\(error)".contains("broken.key") && "\(error)".contains("public-key is not 40 characters of Z85")
-        }
+        let error = await #expect(throws: (any Error).self) { try await withRunning(daemon) { _ in } }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("broken.key") && text.contains("public-key is not 40 characters of Z85"), "\(text)")
     }
 }

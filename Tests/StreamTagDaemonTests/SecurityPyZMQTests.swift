@@ -54,7 +54,7 @@ import Testing
         #expect(loaded == "\(pair.public.z85) \(pair.secret.z85)")
     }
 
-    @Test func keysWrittenByPyZMQServeAPythonClientAndASwiftOne() throws {
+    @Test func keysWrittenByPyZMQServeAPythonClientAndASwiftOne() async throws {
         guard Self.requirePyZMQ() else { return }
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -73,48 +73,49 @@ import Testing
         config.security.serverKey = dir + "/server/server.key_secret"
         config.security.clients = dir + "/clients"
         config.security.controlClients = dir + "/clients"
+        let refusedDir = config.stateDir       // made before the keys are read
+        defer { try? FileManager.default.removeItem(atPath: refusedDir) }
         let refused = try Daemon(config: config, model: try testModel(lookahead: 0), logger: .init(label: "test"))
-        #expect { try refused.start() } throws: { "\($0)".contains("chmod 600 \(dir)/server/server.key_secret") }
+        let refusal = await #expect(throws: (any Error).self) { try await withRunning(refused) { _ in } }
+        #expect(refusal.map { "\($0)" }?.contains("chmod 600 \(dir)/server/server.key_secret") == true, "\(String(describing: refusal))")
         chmod(dir + "/server/server.key_secret", 0o600)
         chmod(dir + "/private/pyclient.key_secret", 0o600)
-        config.stateDir = DaemonHarness.testConfig().stateDir
+        let served = DaemonHarness.testConfig().stateDir
+        config.stateDir = served
+        defer { try? FileManager.default.removeItem(atPath: served) }
         let daemon = try Daemon(config: config, model: try testModel(lookahead: 0), logger: .init(label: "test"))
-        try daemon.start()
-        defer {
-            daemon.requestStop()
-            daemon.waitUntilStopped()
-            try? FileManager.default.removeItem(atPath: config.stateDir)
+        try await withRunning(daemon) { _ in
+            // The raw pyzmq client of docs/protocol.md#reference-client, with CURVE.
+            let tags = try Self.python("""
+                import json, sys, zmq, zmq.auth
+                ctx = zmq.Context()
+                public, secret = zmq.auth.load_certificate(sys.argv[3])
+                server, _ = zmq.auth.load_certificate(sys.argv[4])
+                def curve(s):
+                    s.curve_publickey, s.curve_secretkey, s.curve_serverkey = public, secret, server
+                    s.rcvtimeo = 10000
+                    return s
+                sub = curve(ctx.socket(zmq.SUB)); sub.connect(sys.argv[2])
+                sub.setsockopt(zmq.SUBSCRIBE, b"py"); sub.setsockopt(zmq.SUBSCRIBE, b"$sys")
+                pub = curve(ctx.socket(zmq.PUB)); pub.connect(sys.argv[1])
+                while True:
+                    topic, body = sub.recv_multipart()
+                    if topic == b"$sys" and json.loads(body).get("event") == "heartbeat": break
+                pub.send_multipart([b"py", json.dumps({"seq": 0, "tokens": ["the", "cat", "sat"], "end": True}).encode()])
+                out = []
+                while True:
+                    topic, body = sub.recv_multipart()
+                    if topic != b"py": continue
+                    msg = json.loads(body); out += [t["token"] for t in msg.get("tags", [])]
+                    if msg.get("event") == "end": break
+                print(" ".join(out))
+                """, [daemon.inputEndpoint, daemon.outputEndpoint, dir + "/private/pyclient.key_secret", dir + "/server/server.key"])
+            #expect(tags == "the cat sat")
+            // The same pyzmq-made keys in a Swift client (streamtag send --client-key/--server-key).
+            let security = try ClientSecurity(clientKeyFile: dir + "/private/pyclient.key_secret", serverKeyFile: dir + "/server/server.key")
+            let status = try controlRequest(.object([("cmd", .string("status"))]), endpoint: daemon.controlEndpoint, timeout: 10, security: security)
+            #expect(status["ok"] == .bool(true))
+            #expect(status["messages_in"]?.int == 1)
         }
-        // The raw pyzmq client of docs/protocol.md#reference-client, with CURVE.
-        let tags = try Self.python("""
-            import json, sys, zmq, zmq.auth
-            ctx = zmq.Context()
-            public, secret = zmq.auth.load_certificate(sys.argv[3])
-            server, _ = zmq.auth.load_certificate(sys.argv[4])
-            def curve(s):
-                s.curve_publickey, s.curve_secretkey, s.curve_serverkey = public, secret, server
-                s.rcvtimeo = 10000
-                return s
-            sub = curve(ctx.socket(zmq.SUB)); sub.connect(sys.argv[2])
-            sub.setsockopt(zmq.SUBSCRIBE, b"py"); sub.setsockopt(zmq.SUBSCRIBE, b"$sys")
-            pub = curve(ctx.socket(zmq.PUB)); pub.connect(sys.argv[1])
-            while True:
-                topic, body = sub.recv_multipart()
-                if topic == b"$sys" and json.loads(body).get("event") == "heartbeat": break
-            pub.send_multipart([b"py", json.dumps({"seq": 0, "tokens": ["the", "cat", "sat"], "end": True}).encode()])
-            out = []
-            while True:
-                topic, body = sub.recv_multipart()
-                if topic != b"py": continue
-                msg = json.loads(body); out += [t["token"] for t in msg.get("tags", [])]
-                if msg.get("event") == "end": break
-            print(" ".join(out))
-            """, [daemon.inputEndpoint, daemon.outputEndpoint, dir + "/private/pyclient.key_secret", dir + "/server/server.key"])
-        #expect(tags == "the cat sat")
-        // The same pyzmq-made keys in a Swift client (streamtag send --client-key/--server-key).
-        let security = try ClientSecurity(clientKeyFile: dir + "/private/pyclient.key_secret", serverKeyFile: dir + "/server/server.key")
-        let status = try controlRequest(.object([("cmd", .string("status"))]), endpoint: daemon.controlEndpoint, timeout: 10, security: security)
-        #expect(status["ok"] == .bool(true))
-        #expect(status["messages_in"]?.int == 1)
     }
 }

@@ -54,19 +54,31 @@ extension Daemon {
     }
 
     /// Last thing in `start()`: `/readyz` answers 200 from now on. Ready implies healthy: it
-    /// first waits (up to 5 s) until the I/O loop and every worker have ticked, so `/healthz`
-    /// never answers "has not started" after `/readyz` said 200. The I/O loop is woken so that
-    /// it turns at once rather than at its first timer.
-    func metricsReady() {
+    /// first waits (up to 5 s, suspended) until the I/O loop and every worker have ticked, so
+    /// `/healthz` never answers "has not started" after `/readyz` said 200. The I/O loop is
+    /// woken so that it turns at once rather than at its first timer.
+    func metricsReady() async {
         try? wake.signal()
         let deadline = monotonicSeconds() + 5
         while metrics.unhealthyReason() != nil && monotonicSeconds() < deadline {
-            Thread.sleep(forTimeInterval: 0.001)
+            // Cancelled: the stop follows at once, no need to wait for the first ticks.
+            do { try await Task.sleep(for: .milliseconds(1)) } catch { break }
         }
-        if let reason = metrics.unhealthyReason() {
+        if !Task.isCancelled, let reason = metrics.unhealthyReason() {
             logger.warning("ready, but not healthy yet", metadata: ["reason": "\(reason)"])
         }
         metrics.ready.store(true, ordering: .releasing)
+    }
+
+    /// A start that failed after `startMetrics`: closes the listener and stops the summary
+    /// (without a last line: the daemon never served).
+    func abandonMetrics() {
+        let (server, summary) = metrics.services.withLock { services in
+            defer { services = (nil, nil) }
+            return services
+        }
+        server?.shutdown()
+        summary?.cancel()
     }
 
     /// When the daemon has stopped: closes the listener, logs the last summary.

@@ -10,7 +10,7 @@ import Synchronization
 /// The hooks below are called from `Daemon`'s own code; everything they need lives in
 /// `DaemonNotifier`. With no notifier (not under systemd) they do nothing.
 extension Daemon {
-    /// Turns on systemd notifications; call before `start`. `streamtag serve` passes
+    /// Turns on systemd notifications; call before ``run()``. `streamtag serve` passes
     /// `SystemdSettings.fromEnvironment`; tests pass their own socket and intervals.
     package func enableSystemd(_ settings: SystemdSettings) {
         guard settings.isActive else { return }

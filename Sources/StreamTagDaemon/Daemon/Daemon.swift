@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import StreamTagCore
@@ -16,6 +15,10 @@ import StreamTagWire
 ///
 /// `Daemon` itself is what every thread may use: constants, locks and atomics. Other threads
 /// reach the I/O loop only through ``onIOThread(_:)``.
+///
+/// It is a swift-service-lifecycle `Service` (Daemon+Lifecycle.swift): ``run()`` serves until
+/// a graceful shutdown or cancellation and returns once stopped, ``ready()`` says when it
+/// serves; ``RunningDaemon`` runs one in a group of its own beside other work.
 package final class Daemon: Sendable {
     /// The configuration in force (any thread): the one given to `init`, with the settings a
     /// config reload applied live (``reloadConfiguration(source:read:completion:)``).
@@ -43,23 +46,26 @@ package final class Daemon: Sendable {
     let loads = LoadTracker()
     let reloads = ReloadCounters()
 
-    /// The endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port), set by `start()`.
+    /// The endpoints actually bound (after `tcp://127.0.0.1:*` resolves to a port), set when
+    /// the I/O loop is built (readable once ``ready()`` returns).
     let endpoints = Mutex(Endpoints())
     package var inputEndpoint: String { endpoints.withLock { $0.input } }
     package var outputEndpoint: String { endpoints.withLock { $0.output } }
     package var controlEndpoint: String { endpoints.withLock { $0.control } }
 
+    /// Set by the first ``run()``: a daemon runs once.
+    let hasRun = Atomic<Bool>(false)
+    /// Starting, serving, failed or stopped; the tasks waiting in ``ready()`` while starting.
+    let phase = Mutex<LifecyclePhase>(.starting([]))
     let stopRequested = Atomic<Bool>(false)
-    /// Signalled once stopped, for ``waitUntilStopped()``.
-    private let stopped = DispatchSemaphore(value: 0)
     /// The tasks in ``stoppedAsync()``; nil once stopped (the one record of the stop).
-    private let stopWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
+    let stopWaiters = Mutex<[CheckedContinuation<Void, Never>]?>([])
     /// The shutdown snapshot's outcome, handed over by the I/O loop before it marks the stop.
     let shutdownSnapshot = Mutex<Result<Int, any Error>?>(nil)
     /// Work for the I/O thread from other threads (e.g. a control answer is ready).
     private let ioTasks = Mutex<[@Sendable (IOLoop) -> Void]>([])
 
-    /// systemd notifications (`enableSystemd`, before `start`), nil when not under systemd.
+    /// systemd notifications (`enableSystemd`, before ``run()``), nil when not under systemd.
     var notifier: DaemonNotifier? { notifierState.withLock { $0 } }
     let notifierState = Mutex<DaemonNotifier?>(nil)
     /// The WebSocket gateway's address while it listens (Gateway/IOLoop+Gateway.swift).
@@ -82,82 +88,6 @@ package final class Daemon: Sendable {
         snapshots = SnapshotStore(directory: config.stateDir)
     }
 
-    /// Binds the sockets, restores the snapshot and starts the threads. When it returns the
-    /// daemon is ready (sockets bound, model loaded, snapshot restored).
-    package func start() throws {
-        try startMetrics()
-        try snapshots.checkWritable()
-        // The I/O loop is made on the I/O thread and never leaves it: its sockets are opened
-        // there, and it is not Sendable, so no other thread can reach them.
-        let opened = StartReport()
-        let thread = Thread { [self] in
-            nameCurrentThread("streamtag-io")
-            let loop: IOLoop
-            do {
-                loop = try IOLoop(daemon: self)
-            } catch {
-                opened.finish(error)
-                return
-            }
-            loop.restoreSnapshot()
-            pool.start()
-            opened.finish(nil)
-            loop.run()
-        }
-        thread.name = "streamtag-io"
-        thread.start()
-        try opened.wait()
-        logger.info("started", metadata: [
-            "model": "\(model.id)", "input": "\(inputEndpoint)", "output": "\(outputEndpoint)",
-            "control": "\(controlEndpoint)", "workers": "\(pool.workers.count)", "streams": "\(pool.streams)",
-        ])
-        metricsReady()
-        notifyStarted()
-    }
-
-    /// Begins a graceful stop (any thread): no more input; the messages in progress are
-    /// finished and published, the rest of what was accepted is snapshotted as input, then
-    /// `stopping` goes out.
-    package func requestStop() {
-        stopRequested.store(true, ordering: .releasing)
-        notifyStopping()
-        try? wake.signal()
-    }
-
-    /// After the stop: why the shutdown snapshot could not be written (nil when it was). A
-    /// daemon that could not save its streams must not exit as if it had.
-    package var shutdownSnapshotError: String? {
-        guard stopWaiters.withLock({ $0 == nil }), case .failure(let error)? = shutdownSnapshot.withLock({ $0 }) else { return nil }
-        return "\(error)"
-    }
-
-    /// Blocks until the daemon has stopped.
-    package func waitUntilStopped() {
-        stopped.wait()
-        stopped.signal()
-    }
-
-    /// Waits for the stop, suspended: no thread waits (the stop resumes the task).
-    package func stoppedAsync() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let stoppedAlready = stopWaiters.withLock { waiters in
-                guard waiters != nil else { return true }
-                waiters?.append(continuation)
-                return false
-            }
-            if stoppedAlready { continuation.resume() }
-        }
-    }
-
-    func markStopped() {
-        // Taking the waiters marks the stop; a second call finds nil and does nothing.
-        guard let waiters = stopWaiters.withLock({ waiters in defer { waiters = nil }; return waiters }) else { return }
-        notifyStopped()
-        stopMetrics()
-        stopped.signal()
-        for waiter in waiters { waiter.resume() }
-    }
-
     /// Current status, as the control `status` answers it.
     package var status: (streams: Int, tokensIn: Int, tokensOut: Int, uptime: Double) {
         (pool.streams, pool.tokensIn, pool.tokensOut, monotonicSeconds() - startTime)
@@ -178,27 +108,11 @@ package final class Daemon: Sendable {
         ioTasks.withLock { tasks in defer { tasks.removeAll() }; return tasks }
     }
 
-    /// What `start()` reports: the endpoints bound.
+    /// The endpoints bound.
     struct Endpoints {
         var input = ""
         var output = ""
         var control = ""
-    }
-
-    /// The I/O thread's word to `start()`: its loop is built (or why not).
-    private final class StartReport: Sendable {
-        private let error = Mutex<(any Error)?>(nil)
-        private let done = DispatchSemaphore(value: 0)
-
-        func finish(_ failure: (any Error)?) {
-            error.withLock { $0 = failure }
-            done.signal()
-        }
-
-        func wait() throws {
-            done.wait()
-            if let failure = error.withLock({ $0 }) { throw failure }
-        }
     }
 }
 

@@ -8,11 +8,11 @@ import StreamTagWire
 /// the control socket's turn, the model reload under way, the model watcher, the timers, the
 /// gateway's routes and the shutdown snapshot's outcome.
 ///
-/// Made on the I/O thread by `Daemon.start()` and never handed to another: it is not Sendable,
-/// so a closure that runs elsewhere cannot capture it, and the compiler rejects a socket
-/// touched from another thread. Other threads queue work for it with `Daemon.onIOThread`,
-/// which runs on the I/O thread with the loop as its argument. What other threads need
-/// (configuration, model, counters, the stop flag) lives on the `Daemon`.
+/// Made on the I/O thread by the daemon's start (in `Daemon.run()`) and never handed to
+/// another: it is not Sendable, so a closure that runs elsewhere cannot capture it, and the
+/// compiler rejects a socket touched from another thread. Other threads queue work for it with
+/// `Daemon.onIOThread`, which runs on the I/O thread with the loop as its argument. What other
+/// threads need (configuration, model, counters, the stop flag) lives on the `Daemon`.
 final class IOLoop {
     let daemon: Daemon
     // The daemon's Sendable parts the loop uses on every turn, at hand.

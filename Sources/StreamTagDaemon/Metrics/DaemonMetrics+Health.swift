@@ -31,7 +31,7 @@ extension DaemonMetrics {
         return nil
     }
 
-    /// `/readyz`: nil once `Daemon.start()` has finished (model loaded, sockets bound) and no
+    /// `/readyz`: nil once the daemon's start has finished (model loaded, sockets bound) and no
     /// stop was requested, else the reason.
     func unreadyReason() -> String? {
         guard ready.load(ordering: .acquiring) else { return "starting" }

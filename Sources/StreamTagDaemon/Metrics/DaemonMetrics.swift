@@ -7,11 +7,11 @@ import StreamTagWire
 /// The daemon's Prometheus metrics (docs/operations.md#metrics-health-logs), served as text at `GET /metrics` on
 /// `metrics.listen` (see ``MetricsServer``, ``MetricsRoutes``).
 ///
-/// `Daemon.start()` (not the `serve` command) starts the listener, so every embedding of the
-/// daemon has it; `metrics.listen: ""` disables it, port 0 picks a free port
-/// (`Daemon.metricsPort`). Besides `/metrics`: `/healthz` is 200 `ok` while the I/O loop and
+/// The daemon's start (in `Daemon.run()`, not the `serve` command) starts the listener, so
+/// every embedding of the daemon has it; `metrics.listen: ""` disables it, port 0 picks a free
+/// port (`Daemon.metricsPort`). Besides `/metrics`: `/healthz` is 200 `ok` while the I/O loop and
 /// every worker have ticked within the last 5 s and no model load has overrun
-/// `reload.load_timeout`, else 503 with the reason; `/readyz` is 200 once `start()` has
+/// `reload.load_timeout`, else 503 with the reason; `/readyz` is 200 once the start has
 /// finished (model loaded, sockets bound, snapshot restored, and healthy) and until a stop is
 /// requested, else 503 (`starting`, `stopping`). Other paths 404, other methods 405.
 ///
@@ -89,7 +89,7 @@ final class DaemonMetrics: Sendable {
 
     /// Monotonic nanoseconds of the I/O loop's last iteration (0: not started).
     let ioTick = Atomic<UInt64>(0)
-    /// `Daemon.start()` has finished.
+    /// The daemon's start has finished (`Daemon.ready()` returns).
     let ready = Atomic<Bool>(false)
     /// `/healthz` fails when the I/O loop or a worker has not ticked for this long (both tick at
     /// least once a second when idle).

@@ -5,14 +5,14 @@ import StreamTagCore
 import StreamTagDaemon
 import StreamTagClient
 
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "The tour: start the daemon with the built-in model on free loopback ports, stream a sample text "
             + "through real sockets as three concurrent streams, print the tags as they arrive, stop."
     )
 
-    func run() throws {
+    func run() async throws {
         let logger = bootstrapLogging(level: .warning)
         var config = DaemonConfig()
         config.input.bind = "tcp://127.0.0.1:*"
@@ -25,10 +25,23 @@ struct DemoCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: config.stateDir) }
         let model = try loadServedModel(config)
         let daemon = try Daemon(config: config, model: model, logger: logger)
-        try daemon.start()
+        let running = try await RunningDaemon.start(daemon)
         print("daemon up: model \(model.id), input \(daemon.inputEndpoint), output \(daemon.outputEndpoint)")
+        do {
+            try tour(daemon, model: model)
+        } catch {
+            // The tour failed: the daemon still stops (and the error is the one to report).
+            try? await running.stop()
+            throw error
+        }
+        try await running.stop()
+        print("daemon stopped cleanly")
+    }
 
+    /// Three streams through the daemon's sockets, the tags printed as they arrive.
+    private func tour(_ daemon: Daemon, model: Model) throws {
         let client = try StreamClient(input: daemon.inputEndpoint, output: daemon.outputEndpoint)
+        defer { client.close() }
         let streams = ["alice", "bob", "carol"]
         for s in streams { try client.follow(s) }
         try client.waitForHeartbeat(timeout: 10)
@@ -55,10 +68,6 @@ struct DemoCommand: ParsableCommand {
                 pending.remove(m.topic)
             }
         }
-        client.close()
-        daemon.requestStop()
-        daemon.waitUntilStopped()
-        print("daemon stopped cleanly")
     }
 }
 

@@ -43,54 +43,39 @@ struct ServeCommand: AsyncParsableCommand {
         let loaded = try loadServedModel(settings)
         let daemon = try Daemon(config: settings, model: loaded, logger: bootstrapLogging(level: settings.logLevel))
         daemon.enableSystemd(.fromEnvironment(ProcessInfo.processInfo.environment))
-        // The daemon's logger: its level follows log_level when SIGHUP re-reads the file.
-        let service = DaemonService(daemon: daemon, hangups: hangups, config: source, logger: daemon.logger)
+        // The SIGHUP service last: a graceful shutdown (SIGTERM, SIGINT) ends the services in
+        // reverse order, so the reloads stop before the daemon stops. The daemon's logger: its
+        // level follows log_level when SIGHUP re-reads the file.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)],
+            services: [.init(service: daemon, serviceName: "streamtag daemon"),
+                       .init(service: HangupService(daemon: daemon, hangups: hangups, config: source))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: daemon.logger))
+        // A failed start, or a shutdown snapshot that failed (`ShutdownSnapshotFailed`: the
+        // streams were not saved), comes out of the group: serve exits non-zero, so systemd
+        // and operators see it.
         try await group.run()
     }
 }
 
-/// The daemon as a service: starts it; on SIGHUP re-reads the configuration and reloads the
-/// model; on SIGTERM/SIGINT lets it finish and snapshot.
-struct DaemonService: Service, CustomStringConvertible {
+/// On SIGHUP: re-reads the configuration and reloads the model, until graceful shutdown.
+struct HangupService: Service, CustomStringConvertible {
     let daemon: Daemon
     let hangups: UnixSignalsSequence
     let config: ConfigSource
-    let logger: Logger
 
     /// ServiceLifecycle names the service in its debug lines; the default description would
     /// print the config source's whole environment, secrets included.
-    var description: String { "streamtag daemon" }
+    var description: String { "SIGHUP reloads" }
 
     func run() async throws {
-        try daemon.start()
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in hangups {
-                        daemon.reloadConfiguration(source: "SIGHUP") { () throws(ConfigError) in try config.load() }
-                    }
-                }
-                await daemon.stoppedAsync()
-                group.cancelAll()
-            }
-        } onGracefulShutdown: {
-            daemon.requestStop()
-        }
-        // The streams were not saved: exit non-zero, so systemd and operators see it.
-        if let reason = daemon.shutdownSnapshotError {
-            throw ShutdownSnapshotFailed(reason: reason)
+        // The daemon serves first: a SIGHUP that came during its start is a reload of a running
+        // daemon (RELOADING=1 after READY=1). A failed start is the daemon's error here too.
+        try await daemon.ready()
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            daemon.reloadConfiguration(source: "SIGHUP") { () throws(ConfigError) in try config.load() }
         }
     }
-}
-
-/// The shutdown snapshot could not be written (`serve` exits with status 1 and this message).
-struct ShutdownSnapshotFailed: Error, CustomStringConvertible {
-    let reason: String
-    var description: String { "the shutdown snapshot failed, streams were not saved: \(reason)" }
 }
 
 /// Where the configuration comes from: the file, the environment and the `--model` and
