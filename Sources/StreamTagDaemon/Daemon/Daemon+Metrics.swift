@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagWire
 
 extension Daemon {
     /// `host:port` the metrics listener is bound to (the real port when `metrics.listen` asked

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import StreamTagWire
 
 /// systemd integration (docs/operations.md#systemd): `READY=1` once the daemon serves, `RELOADING=1`/`READY=1`
 /// around model reloads, `STOPPING=1`, `STATUS=` lines, and `WATCHDOG=1` pings that stop when

@@ -1,4 +1,5 @@
 import Logging
+import StreamTagWire
 
 extension IOLoop {
     /// Logs the outcome and hands the live settings out.

@@ -1,6 +1,7 @@
 import Dispatch
 import StreamTagCore
 import Synchronization
+import StreamTagWire
 
 /// The workers, and the routing of streams to them: a stream always goes to worker
 /// hash(id) % count, so its messages stay in order with no lock per message. The input on its

@@ -5,6 +5,7 @@ import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
 import StreamTagClient
+import StreamTagWire
 #endif
 
 /// End-to-end daemon benchmark over real loopback TCP (docs/benchmarks.md#end-to-end): the daemon runs as a child

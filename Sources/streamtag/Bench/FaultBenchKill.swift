@@ -4,6 +4,7 @@ import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
 import StreamTagClient
+import StreamTagWire
 #endif
 
 /// `kill -9` at random moments under load, with restarts on the same ports and state

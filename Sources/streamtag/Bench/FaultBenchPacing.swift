@@ -1,3 +1,4 @@
+import StreamTagWire
 /// Paced sending for the drills and the soak: credit for `perSecond` messages accrues with
 /// time, capped at `burst` seconds of it (plus one message), so that a pause (a restart, a
 /// slow pump) is not made up by a flood.

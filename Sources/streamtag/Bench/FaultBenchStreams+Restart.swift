@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagWire
 
 /// Restarts and the end of a run: where each stream continues after a `kill -9` and restart,
 /// resending what was lost, and ending every stream.

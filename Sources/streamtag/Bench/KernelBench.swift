@@ -2,6 +2,7 @@ import ArgumentParser
 import CStreamTagKernels
 import Foundation
 import StreamTagCore
+import StreamTagWire
 
 /// Single-stream step latency and batched throughput of the recurrent core, one thread, for
 /// the reference shape V=20,000, E=128, H=256, C=17 (1 LSTM layer, word features only, k=0).

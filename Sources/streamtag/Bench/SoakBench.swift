@@ -5,6 +5,7 @@ import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
 import StreamTagClient
+import StreamTagWire
 #endif
 
 /// `streamtag bench soak`: a daemon child under changing load for a long time, its RSS and open

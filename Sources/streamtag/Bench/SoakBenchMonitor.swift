@@ -3,6 +3,7 @@ import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
 import StreamTagClient
+import StreamTagWire
 #endif
 
 /// The soak's operator, on a thread of its own so that the stream driver never waits for it:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StreamTagCore
 import StreamTagTraining
+import StreamTagWire
 
 /// Training throughput with the fixed reference configuration: word + suffix-3 + shape
 /// embeddings, E=128, H=256, 1 LSTM layer, batch 32, chunks of 32, all cores; V = 20,000.

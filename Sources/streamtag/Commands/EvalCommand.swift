@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StreamTagCore
 import StreamTagTraining
+import StreamTagWire
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
