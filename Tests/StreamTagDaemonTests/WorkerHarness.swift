@@ -6,7 +6,15 @@ import Testing
 
 /// A worker driven directly: no sockets, no threads, a fake clock.
 final class WorkerHarness {
-    var now = 0.0
+    /// The worker's clock (seconds): set it to move time.
+    var now: Double {
+        get { clock.now }
+        set { clock.now = newValue }
+    }
+    /// Held by the worker's clock closure; not the harness itself, which holds the worker (a
+    /// cycle would keep every harness, its worker and its model alive for the whole run).
+    private final class FakeClock: @unchecked Sendable { var now = 0.0 }
+    private let clock: FakeClock
     /// Everything the worker published so far, decoded (its outbox, drained on each read).
     var published: [(stream: String, json: [String: Any])] {
         for message in worker.outbox {
@@ -23,9 +31,9 @@ final class WorkerHarness {
 
     init(model: Model, settings: StreamSettings = StreamSettings()) {
         self.model = model
-        var box: WorkerHarness? = nil
-        worker = StreamWorker(model: model, settings: settings, clock: { box!.now })
-        box = self
+        let clock = FakeClock()
+        self.clock = clock
+        worker = StreamWorker(model: model, settings: settings, clock: { clock.now })
     }
 
     func send(_ stream: String, _ seq: UInt64, _ tokens: [String], reset: Bool = false, end: Bool = false) {

@@ -6,10 +6,11 @@ import StreamTagClient
 import StreamTagWire
 #endif
 
-/// The soak's operator, on a thread of its own so that the stream driver never waits for it:
-/// every second it samples the daemon's RSS and open fds and scrapes /metrics; on schedule it
-/// replaces the model file (renamed into place, the files taken in turn) and asks `ctl reload`,
-/// and sends SIGHUP.
+/// The soak's operator, on threads of its own so that the stream driver never waits for it. One
+/// thread samples the daemon's RSS and open fds every second; the other scrapes /metrics every
+/// second and, on schedule, replaces the model file (renamed into place, the files taken in
+/// turn) and asks `ctl reload`, and sends SIGHUP. Apart, so that a slow scrape or reload (a
+/// loaded machine, a sanitizer build) does not thin out the samples the RSS verdict rests on.
 final class SoakMonitor: @unchecked Sendable {
     struct Sample {
         var t: Double
@@ -45,7 +46,8 @@ final class SoakMonitor: @unchecked Sendable {
     private let lock = NSLock()
     private var state = State()
     private var stopped = false
-    private var running = false
+    /// Threads still running.
+    private var running = 0
 
     init(pid: Int32, control: String, metrics: String, modelPath: String, files: [[UInt8]], reloadEvery: Double, sighupEvery: Double) {
         self.pid = pid
@@ -73,15 +75,16 @@ final class SoakMonitor: @unchecked Sendable {
 
     func start() {
         lock.lock()
-        running = true
+        running = 2
         lock.unlock()
-        let thread = Thread { [self] in
-            loop()
-            lock.lock()
-            running = false
-            lock.unlock()
-        }
-        thread.start()
+        Thread { [self] in
+            sampleLoop()
+            finished()
+        }.start()
+        Thread { [self] in
+            operatorLoop()
+            finished()
+        }.start()
     }
 
     func stop() {
@@ -92,21 +95,40 @@ final class SoakMonitor: @unchecked Sendable {
             lock.lock()
             let r = running
             lock.unlock()
-            if !r { return }
+            if r == 0 { return }
             usleep(10_000)
         }
     }
 
-    private func loop() {
-        let start = monotonicSeconds()
+    private func finished() {
+        lock.lock()
+        running -= 1
+        lock.unlock()
+    }
+
+    /// Every second, from `start` on, until stopped: `body(t)` with the seconds since `start`.
+    private func everySecond(from start: Double, _ body: (Double) -> Void) {
         var tick = 0.0
-        var nextReload = reloadEvery, nextSighup = sighupEvery
-        var fileIndex = 0
         while !isStopped {
-            let t = monotonicSeconds() - start
+            body(monotonicSeconds() - start)
+            tick += 1
+            let wait = start + tick - monotonicSeconds()
+            if wait > 0 { usleep(UInt32(wait * 1e6)) }
+        }
+    }
+
+    private func sampleLoop() {
+        everySecond(from: monotonicSeconds()) { t in
             let memory = processMemory(pid)
             let sample = Sample(t: t, rss: memory.rss, fds: openFileDescriptors(pid))
             update { $0.samples.append(sample) }
+        }
+    }
+
+    private func operatorLoop() {
+        var nextReload = reloadEvery, nextSighup = sighupEvery
+        var fileIndex = 0
+        everySecond(from: monotonicSeconds()) { t in
             let scrapeStart = monotonicSeconds()
             let scrape = httpGet(metrics, path: "/metrics", timeout: 5)
             let scrapeSeconds = monotonicSeconds() - scrapeStart
@@ -124,9 +146,6 @@ final class SoakMonitor: @unchecked Sendable {
                 kill(pid, SIGHUP)
                 update { $0.sighups += 1 }
             }
-            tick += 1
-            let wait = start + tick - monotonicSeconds()
-            if wait > 0 { usleep(UInt32(wait * 1e6)) }
         }
     }
 
