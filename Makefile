@@ -62,6 +62,8 @@ test-python:
 
 # A sanitizer writes its reports to files (log_path), from the test process and from every
 # streamtag it runs as a child, whose stderr a test may not show: print them, and fail if any.
+# STREAMTAG_TEST_SLOWDOWN stretches the tests' deadlines by the sanitizer's slowdown
+# (Tests/StreamTagTestSupport/TestSlowdown.swift).
 sanitizer_reports = if ls $(1)/* >/dev/null 2>&1; then echo "sanitizer reports in $(1):"; cat $(1)/*; status=1; fi; exit $$status
 
 # The whole suite under AddressSanitizer / ThreadSanitizer, each in its own build directory
@@ -72,7 +74,8 @@ LSAN_OPTIONS ?= suppressions=$(CURDIR)/scripts/lsan-suppressions.txt:print_suppr
 test-asan: deps
 	$(SWIFT) build --build-tests --sanitize address --scratch-path .build-asan
 	@rm -rf .build-asan/reports && mkdir -p .build-asan/reports
-	@status=0; ASAN_OPTIONS="$(ASAN_OPTIONS):log_path=$(CURDIR)/.build-asan/reports/asan" LSAN_OPTIONS="$(LSAN_OPTIONS)" \
+	@status=0; STREAMTAG_TEST_SLOWDOWN=4 \
+	  ASAN_OPTIONS="$(ASAN_OPTIONS):log_path=$(CURDIR)/.build-asan/reports/asan" LSAN_OPTIONS="$(LSAN_OPTIONS)" \
 	  $(SWIFT) test --skip-build --parallel --sanitize address --scratch-path .build-asan || status=$$?; \
 	  $(call sanitizer_reports,.build-asan/reports)
 
@@ -81,7 +84,7 @@ TSAN_FLAGS := --sanitize thread --scratch-path .build-tsan -Xswiftc -DSTREAMTAG_
 test-tsan: deps
 	$(SWIFT) build --build-tests $(TSAN_FLAGS)
 	@rm -rf .build-tsan/reports && mkdir -p .build-tsan/reports
-	@status=0; TSAN_OPTIONS="log_path=$(CURDIR)/.build-tsan/reports/tsan" \
+	@status=0; STREAMTAG_TEST_SLOWDOWN=10 TSAN_OPTIONS="log_path=$(CURDIR)/.build-tsan/reports/tsan" \
 	  $(SWIFT) test --skip-build --parallel $(TSAN_FLAGS) || status=$$?; \
 	  $(call sanitizer_reports,.build-tsan/reports)
 

@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 
 /// Runs the `streamtag` binary built next to the test bundle.
 struct CLI {
@@ -42,9 +43,8 @@ struct CLI {
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         try err.close()
-        let stderrData = FileManager.default.contents(atPath: errPath) ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                      stderr: String(decoding: stderrData, as: UTF8.self))
+                      stderr: fileText(errPath))
     }
 }
 

@@ -88,7 +88,7 @@ import Testing
             try process.run()
             process.waitUntilExit()
             try out.close()
-            let output = String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self)
+            let output = fileText(outPath)
             #expect(process.terminationStatus == 0, "\(block) failed:\n\(script)\n--- output:\n\(output)")
             for text in block.expected {
                 #expect(output.contains(text), "\(block): output lacks \(text.debugDescription):\n\(output)")

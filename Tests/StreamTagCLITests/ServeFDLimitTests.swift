@@ -31,7 +31,7 @@ import StreamTagClient
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+        func log() -> String { fileText(logPath) }
         func waitFor(_ text: String, timeout: Double) -> Bool {
             let deadline = Date().addingTimeInterval(timeout)
             while !log().contains(text) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

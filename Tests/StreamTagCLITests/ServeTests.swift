@@ -88,7 +88,7 @@ import StreamTagClient
         func get(_ url: String) throws -> (status: String, body: String) {
             let body = dir + "/body"
             let result = try CLI.runProgram("/usr/bin/curl", ["-s", "--max-time", "10", "-o", body, "-w", "%{http_code}", url])
-            return (result.stdout, (try? String(contentsOfFile: body, encoding: .utf8)) ?? "")
+            return (result.stdout, fileText(body))
         }
         #expect(try get("http://\(metrics)/healthz").status == "200")
         let page = try get("http://\(gateway)/")

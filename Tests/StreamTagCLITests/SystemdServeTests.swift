@@ -44,7 +44,7 @@ import Testing
         let process = try Self.serve(["--model", model], environment: ["NOTIFY_SOCKET": receiver.name, "WATCHDOG_USEC": "400000"],
                                      stateDir: dir + "/state", log: log)
         defer { if process.isRunning { process.terminate() } }
-        func serveLog() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        func serveLog() -> String { fileText(log) }
 
         let ready = try #require(receiver.wait(for: "READY", value: "1", timeout: 20), "no READY=1: \(serveLog())")
         #expect(ready.fields["STATUS"]?.hasPrefix("serving toy@") == true)

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
@@ -203,12 +204,12 @@ import Testing
             let generator = GatewayLoadGenerator(address: h.daemon.webSocketAddress!, words: DaemonTests.words, prefix: "load-")
             defer { generator.close() }
             // Long enough that answers land in the measured interval on a loaded machine (debug build).
-            let saturated = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .saturated, warmup: 0.2, duration: 1.5))
+            let saturated = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .saturated, warmup: 0.2, duration: stretched(1.5)))
             #expect(saturated.verification.isClean, "\(saturated.verification.nonZero)")
             #expect(saturated.tagsPerSecond > 0)
             #expect(saturated.tagsReceived == saturated.tokensSent)     // every token tagged once
             #expect(saturated.endsReceived == 8)
-            let paced = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .paced(tokensPerSecond: 400), warmup: 0.2, duration: 1.5))
+            let paced = try generator.run(LoadPhase(streams: 8, tokensPerMessage: 4, mode: .paced(tokensPerSecond: 400), warmup: 0.2, duration: stretched(1.5)))
             #expect(paced.verification.isClean, "\(paced.verification.nonZero)")
             #expect(paced.latency.count > 0)
             #expect(paced.latency.p50 > 0)
@@ -289,7 +290,7 @@ import Testing
                 return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
             }
             // Each answer is ~60 KB: the kernel's buffers on both ends fill first, then the daemon's.
-            let deadline = Date().addingTimeInterval(60)
+            let deadline = Date().addingTimeInterval(stretched(60))
             var sent = 0
             while slowConsumerCount() == 0 && Date() < deadline {
                 for _ in 0..<20 { stalled.client.send(message) }
@@ -300,7 +301,7 @@ import Testing
             // Reading again, the client finds its answers, then the close frame.
             try await stalled.client.channel.setOption(ChannelOptions.autoRead, value: true).get()
             stalled.client.channel.read()
-            #expect(stalled.waitForClose(timeout: 30) == .some(1008))
+            #expect(stalled.waitForClose(timeout: stretched(30)) == .some(1008))
             // Everyone else is served as before.
             let other = try Socket(h, stream: "other")
             other.client.send(#"{"tokens":["still","here"],"end":true}"#)

@@ -88,7 +88,7 @@ import Testing
             }
             pause(0.25)
             running.store(false, ordering: .relaxed)
-            let received = try h.collect(timeout: 30) { all in all.filter { $0.event == "end" }.count == streams.count }
+            let received = try h.collect(timeout: stretched(30)) { all in all.filter { $0.event == "end" }.count == streams.count }
             #expect(reloaded == 10)
             let loaded = received.filter { $0.event == "model_loaded" }
             #expect(loaded.count == 10, "one model_loaded per change")
