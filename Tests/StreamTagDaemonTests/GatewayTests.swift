@@ -309,6 +309,40 @@ import Testing
         }
     }
 
+    /// A client that stops reading for good never takes its close frame: the daemon cuts the
+    /// connection off two ping intervals after closing it, so the socket and the answers
+    /// buffered for it are let go (before, it kept both until the client went away).
+    @Test func aClientThatNeverReadsAgainIsCutOff() async throws {
+        // Pings every second: the flood counts as hearing from the client, so it is not closed
+        // as silent; once closing, the linger is 2 s.
+        try await Self.withHarness(configure: {
+            $0.websocket.maxBufferedBytes = 64 << 10
+            $0.websocket.pingInterval = .seconds(1)
+        }) { h in
+            let stalled = try Socket(h, stream: "stalled")
+            try await stalled.client.channel.setOption(ChannelOptions.autoRead, value: false).get()
+            let message = #"{"tokens":["# + Array(repeating: #""a""#, count: 1_000).joined(separator: ",") + "]}"
+            func metric(_ prefix: String) -> Double {
+                let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
+                let line = metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }
+                return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+            }
+            let slowConsumer = #"streamtag_ws_errors_total{code="slow_consumer"}"#
+            let deadline = Date().addingTimeInterval(stretched(60))
+            while metric(slowConsumer) < 1 && Date() < deadline {
+                for _ in 0..<20 { stalled.client.send(message) }
+                pause(0.01)
+            }
+            #expect(metric(slowConsumer) == 1)
+            #expect(metric("streamtag_ws_connections ") == 1)
+            // The client still does not read: cut off after the linger.
+            let closedBy = Date().addingTimeInterval(stretched(10))
+            while metric("streamtag_ws_connections ") != 0 && Date() < closedBy { pause(0.05) }
+            #expect(metric("streamtag_ws_connections ") == 0)
+            #expect(metric(#"streamtag_ws_errors_total{code="no_pong"}"#) == 0)
+        }
+    }
+
     /// Keep-alive: a client that answers the pings stays; one that has hung is closed (1001)
     /// after two silent periods, and counted.
     @Test func silentConnectionsAreClosedAfterTwoPings() async throws {

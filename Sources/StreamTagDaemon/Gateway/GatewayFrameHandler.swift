@@ -122,7 +122,19 @@ final class GatewayFrameHandler: ChannelInboundHandler {
                               promise: nil)
     }
 
-    /// Sends a close frame with `code` (and a short reason), then closes the socket.
+    /// How long a closing connection has to take its close frame and hang up before it is cut
+    /// off: two ping intervals, as for a silent client (30 s with pings off). A client that has
+    /// stopped reading never takes the frame, and must not keep its socket and answers.
+    var closeLinger: TimeAmount {
+        let interval = gateway.settings.pingInterval
+        return interval > .zero ? .nanoseconds(Int64(2 * interval.seconds * 1e9)) : .seconds(30)
+    }
+
+    /// Sends a close frame with `code` (and a short reason) after the answers already written,
+    /// then half-closes: the client reads them, the frame, then end of file, and hangs up
+    /// itself. Closing outright while the client's messages are still unread would make the
+    /// kernel send a reset, and the client's kernel would throw away the unread answers and
+    /// the close frame with it. `closeLinger` bounds the wait.
     private func close(_ code: WebSocketErrorCode, reason: String?) {
         guard let context, !closing else { return }
         closing = true
@@ -130,8 +142,16 @@ final class GatewayFrameHandler: ChannelInboundHandler {
         data.write(webSocketErrorCode: code)
         if let reason { data.writeString(String(reason.utf8.prefix(120)) ?? "") }
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { _ in
-            channel.close(promise: nil)
+        let cutOff = context.eventLoop.scheduleTask(in: closeLinger) { channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { _ in cutOff.cancel() }
+        // Read on (the messages are dropped while closing), so the client's side drains and
+        // its hang-up is seen.
+        channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))).whenComplete { result in
+            guard case .success = result else { return channel.close(promise: nil) }
+            let halfClosed = channel.eventLoop.makePromise(of: Void.self)
+            halfClosed.futureResult.whenFailure { _ in channel.close(promise: nil) }
+            channel.close(mode: .output, promise: halfClosed)
         }
     }
 }
