@@ -29,7 +29,7 @@ import StreamTagClient
             process.standardError = stderr
             process.standardOutput = FileHandle.nullDevice
             try process.run()
-            guard waitForLog("started", timeout: 20),
+            guard waitForLog("started", timeout: stretched(20)),
                   let line = log.split(separator: "\n").first(where: { $0.contains("started") }) else {
                 process.terminate()
                 throw ClientError("serve did not start: \(log)")

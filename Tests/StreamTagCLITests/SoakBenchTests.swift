@@ -1,4 +1,5 @@
 import Foundation
+import StreamTagTestSupport
 import Testing
 
 /// `streamtag bench soak`, short: streams opening, ending and evicted, model files replaced and
@@ -13,9 +14,12 @@ import Testing
         let object = lastJSON(result.stdout)
         #expect(result.status == 0, "\(result.stdout.suffix(2000))\n\(result.stderr.suffix(1500))")
         #expect(object["passed"] as? Bool == true, "\(object["failures"] ?? "")")
-        #expect(object["reloads"] as? Int ?? 0 >= 3)
+        // Due: 4 reloads and 2 SIGHUPs. Under a sanitizer each reload and scrape takes seconds,
+        // so the operator falls behind its schedule: there, at least one of each must happen.
+        let slow = testSlowdown > 1
+        #expect(object["reloads"] as? Int ?? 0 >= (slow ? 1 : 3))
         #expect(object["reloads_served"] as? Int == object["reloads"] as? Int)
-        #expect(object["sighups"] as? Int ?? 0 >= 2)
+        #expect(object["sighups"] as? Int ?? 0 >= (slow ? 1 : 2))
         let check = object["check"] as? [String: Any] ?? [:]
         #expect(check["problems"] as? Int == 0)
         #expect(check["streams_completed"] as? Int ?? 0 > 10)

@@ -46,7 +46,7 @@ import Testing
         defer { if process.isRunning { process.terminate() } }
         func serveLog() -> String { fileText(log) }
 
-        let ready = try #require(receiver.wait(for: "READY", value: "1", timeout: 20), "no READY=1: \(serveLog())")
+        let ready = try #require(receiver.wait(for: "READY", value: "1", timeout: stretched(20)), "no READY=1: \(serveLog())")
         #expect(ready.fields["STATUS"]?.hasPrefix("serving toy@") == true)
         Thread.sleep(forTimeInterval: 1.2)
         // WATCHDOG_USEC=400000: a ping every 0.2 s.
@@ -54,13 +54,13 @@ import Testing
 
         // SIGHUP (systemctl reload): RELOADING=1 with the time, then READY=1 (the file is the same).
         kill(process.processIdentifier, SIGHUP)
-        let reloading = try #require(receiver.wait(for: "RELOADING", value: "1", after: ready.time, timeout: 20), "\(serveLog())")
+        let reloading = try #require(receiver.wait(for: "RELOADING", value: "1", after: ready.time, timeout: stretched(20)), "\(serveLog())")
         #expect(reloading.fields["MONOTONIC_USEC"].flatMap { UInt64($0) } != nil)
-        #expect(receiver.wait(for: "READY", value: "1", after: reloading.time, timeout: 20) != nil)
+        #expect(receiver.wait(for: "READY", value: "1", after: reloading.time, timeout: stretched(20)) != nil)
 
         // SIGTERM (systemctl stop): STOPPING=1, exit 0.
         kill(process.processIdentifier, SIGTERM)
-        #expect(receiver.wait(for: "STOPPING", value: "1", after: reloading.time, timeout: 20) != nil)
+        #expect(receiver.wait(for: "STOPPING", value: "1", after: reloading.time, timeout: stretched(20)) != nil)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(serveLog())")
     }
@@ -75,7 +75,7 @@ import Testing
                                                        "WATCHDOG_PID": "\(getpid())"],
                                      stateDir: dir + "/state", log: dir + "/serve.log")
         defer { if process.isRunning { process.terminate() } }
-        #expect(receiver.wait(for: "READY", value: "1", timeout: 20) != nil)
+        #expect(receiver.wait(for: "READY", value: "1", timeout: stretched(20)) != nil)
         Thread.sleep(forTimeInterval: 0.6)
         #expect(receiver.pings.isEmpty)
         kill(process.processIdentifier, SIGTERM)
