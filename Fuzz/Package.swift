@@ -8,9 +8,10 @@ import PackageDescription
 //     swift build -c release --sanitize fuzzer --sanitize address -Xswiftc -enable-testing
 //
 // `-enable-testing` lets the config and snapshot targets reach the daemon with `@testable
-// import`: what the daemon offers the rest of the main package is `package`, invisible to
-// another package otherwise. Each target's one file defines `LLVMFuzzerTestOneInput`; libFuzzer
-// supplies `main`. `make fuzz` (Fuzz/run.sh) builds and runs them.
+// import`: what they use of it is internal (the few `package` declarations, for the command
+// line, are invisible to another package too). Each target's one file defines
+// `LLVMFuzzerTestOneInput`; libFuzzer supplies `main`. `make fuzz` (Fuzz/run.sh) builds and
+// runs them.
 let core = Target.Dependency.product(name: "StreamTagCore", package: "StreamTag")
 let daemon = Target.Dependency.product(name: "StreamTagDaemon", package: "StreamTag")
 let wire = Target.Dependency.product(name: "StreamTagWire", package: "StreamTag")

@@ -6,32 +6,32 @@
 /// no sockets.
 package struct ConfigChange: Sendable, Equatable {
     /// One setting whose value differs.
-    package struct Entry: Sendable, Equatable, CustomStringConvertible {
+    struct Entry: Sendable, Equatable, CustomStringConvertible {
         /// Dotted key, e.g. `streams.idle_timeout`.
-        package var key: String
+        var key: String
         /// The running value, as YAML (`10m`).
-        package var old: String
+        var old: String
         /// The value just read, as YAML (`5m`).
-        package var new: String
+        var new: String
 
         /// `streams.idle_timeout 10m -> 5m`.
-        package var description: String { "\(key) \(old) -> \(new)" }
+        var description: String { "\(key) \(old) -> \(new)" }
     }
 
     /// Changed settings that take effect now, in file order.
-    package var live: [Entry] = []
+    var live: [Entry] = []
     /// Changed settings that take effect only at the next start, in file order. The running
     /// daemon keeps their old values (a socket cannot be re-bound, nor a worker added, without
     /// a restart).
-    package var restartNeeded: [Entry] = []
+    var restartNeeded: [Entry] = []
     /// The configuration to run with: the running one with the ``live`` changes applied and
     /// every restart-only setting as it was.
-    package var effective: DaemonConfig
+    var effective: DaemonConfig
 
     /// Settings the daemon applies while running. Everything else (sockets, high-water marks,
     /// workers, batching, metrics listener, state directory, model precision and lookahead)
     /// needs a restart.
-    package static let liveKeys: Set<String> = [
+    static let liveKeys: Set<String> = [
         "log_level",
         "streams.idle_timeout", "streams.max_state_bytes", "streams.max_pending_tokens",
         "streams.max_pending_total",
@@ -42,7 +42,7 @@ package struct ConfigChange: Sendable, Equatable {
     ]
 
     /// Compares `running` (what the daemon runs with) to `next` (the file just read).
-    package init(from running: DaemonConfig, to next: DaemonConfig) {
+    init(from running: DaemonConfig, to next: DaemonConfig) {
         effective = running
         for setting in DaemonConfig.settings {
             let old = setting.render(running), new = setting.render(next)
@@ -66,18 +66,18 @@ package struct ConfigChange: Sendable, Equatable {
     }
 
     /// Whether nothing at all changed.
-    package var isEmpty: Bool { live.isEmpty && restartNeeded.isEmpty }
+    var isEmpty: Bool { live.isEmpty && restartNeeded.isEmpty }
 
     /// The info line for the log: `config reloaded: streams.idle_timeout 10m -> 5m, log_level
     /// info -> debug`, or `config unchanged`.
-    package var summary: String {
+    var summary: String {
         if isEmpty { return "config unchanged" }
         if live.isEmpty { return "config reloaded: no setting that applies live changed" }
         return "config reloaded: " + live.map(\.description).joined(separator: ", ")
     }
 
     /// The warning line for settings that wait for a restart, or nil when there are none.
-    package var restartWarning: String? {
+    var restartWarning: String? {
         guard !restartNeeded.isEmpty else { return nil }
         return "config: these changes take effect at the next restart (the old values stay until then): "
             + restartNeeded.map(\.description).joined(separator: ", ")

@@ -6,13 +6,13 @@
 /// message that starts with the file's path.
 package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The dotted key of the setting at fault (`streams.idle_timeout`), or `""` for the file.
-    package var key: String
+    var key: String
     /// What is wrong: names the value and the reason, and where the value came from when it
     /// was not the file (an environment variable or the command line).
-    package var message: String
+    var message: String
 
     /// Creates an error for `key`.
-    package init(key: String, message: String) {
+    init(key: String, message: String) {
         self.key = key
         self.message = message
     }

@@ -1,24 +1,24 @@
 extension DaemonConfig {
     /// One setting, for documentation: its dotted key, environment variable, default and
     /// meaning.
-    package struct KeyInfo: Sendable, Equatable {
+    struct KeyInfo: Sendable, Equatable {
         /// Dotted key, e.g. `streams.idle_timeout` (also the name for command-line overrides).
-        package var key: String
+        var key: String
         /// Environment variable that overrides it, e.g. `STREAMTAG_STREAMS_IDLE_TIMEOUT`.
-        package var environmentVariable: String
+        var environmentVariable: String
         /// The default as YAML, e.g. `10m`; `state_dir` shows `./streamtag-state`, the default
         /// when systemd sets no `$STATE_DIRECTORY`.
-        package var defaultValue: String
+        var defaultValue: String
         /// What it does, in one line.
-        package var summary: String
+        var summary: String
         /// The kind of value: `duration`, `size 1KiB…16MiB`, `one of: fp32, bf16`, …
-        package var valueType: String
+        var valueType: String
         /// Whether a configuration reload (SIGHUP) applies it; otherwise it needs a restart.
-        package var appliesOnReload: Bool
+        var appliesOnReload: Bool
     }
 
     /// Every setting in file order, with its environment variable and default.
-    package static var keys: [KeyInfo] {
+    static var keys: [KeyInfo] {
         let defaults = DaemonConfig()
         return settings.map {
             KeyInfo(key: $0.key, environmentVariable: $0.environmentVariable,
@@ -29,7 +29,7 @@ extension DaemonConfig {
 
     /// The settings as a Markdown table (key, environment variable, default, meaning) for the
     /// generated docs/configuration.md.
-    package static func keyReference() -> String {
+    static func keyReference() -> String {
         var lines = [
             "| key | environment variable | default | meaning |",
             "|---|---|---|---|",
@@ -44,7 +44,7 @@ extension DaemonConfig {
     /// Warnings for `STREAMTAG_...` environment variables that are not settings (likely typos),
     /// one line each, for the daemon to log at start. Not errors: `load` ignores them because
     /// other parts of streamtag use the prefix too (`STREAMTAG_ISA`).
-    package static func environmentWarnings(_ environment: [String: String]) -> [String] {
+    static func environmentWarnings(_ environment: [String: String]) -> [String] {
         ConfigKeyCheck.environmentWarnings(environment)
     }
 

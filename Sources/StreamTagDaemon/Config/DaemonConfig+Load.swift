@@ -37,7 +37,7 @@ extension DaemonConfig {
 
     /// Checks what single values cannot: settings that depend on each other. `load` calls it;
     /// call it again after changing a loaded configuration in code.
-    package func validate() throws(ConfigError) {
+    func validate() throws(ConfigError) {
         if let guardBytes = input.maxZMQMessageBytes, guardBytes < input.maxMessageBytes {
             throw ConfigError(
                 key: "input.max_zmq_message_bytes",

@@ -19,17 +19,17 @@ package struct DaemonConfig: Sendable, Equatable {
     /// The HTTP endpoint for `/metrics`, `/healthz`, `/readyz` (docs/operations.md#metrics-health-logs).
     package var metrics = Metrics()
     /// CURVE encryption and the keys allowed on each socket (docs/security.md).
-    package var security = Security()
+    var security = Security()
     /// Which model serves and how it is decoded and watched (docs/model-format.md, docs/concepts.md#reload-policies-retrain-and-roll-out).
     package var model = Model()
     /// What happens to streams in flight when a new model is swapped in (docs/concepts.md#reload-policies-retrain-and-roll-out).
-    package var reload = Reload()
+    var reload = Reload()
     /// Per-stream limits and lifetimes (docs/protocol.md#sequence-rules, docs/concepts.md#streams-batching-persistence).
-    package var streams = Streams()
+    var streams = Streams()
     /// How streams are advanced together (docs/concepts.md#streams-batching-persistence).
-    package var batching = Batching()
+    var batching = Batching()
     /// The WebSocket gateway and live page (docs/websocket.md).
-    package var websocket = WebSocket()
+    var websocket = WebSocket()
     /// Period of the `heartbeat` event on `$sys`. Key `heartbeat_interval`.
     package var heartbeatInterval: Duration = .seconds(1)
     /// Period of state snapshots; zero writes one only at shutdown. Key `snapshot_interval`.
@@ -48,18 +48,18 @@ package struct DaemonConfig: Sendable, Equatable {
         /// Endpoint the SUB socket binds to when ``connect`` is empty.
         package var bind = "tcp://127.0.0.1:5560"
         /// Producers to connect to instead of binding; empty means bind.
-        package var connect: [String] = []
+        var connect: [String] = []
         /// Topic prefixes to subscribe to; `[""]` takes every stream (docs/operations.md#sharding-scaling-out-by-topic-prefix).
-        package var subscribe: [String] = [""]
+        var subscribe: [String] = [""]
         /// Receive high-water mark in messages (ZMQ_RCVHWM); 0 means no limit.
-        package var hwm = 100_000
+        var hwm = 100_000
         /// Largest frame 2 the daemon accepts; bigger ones get `too_large`.
-        package var maxMessageBytes = InputParser.defaultMaxMessageBytes
+        var maxMessageBytes = InputParser.defaultMaxMessageBytes
         /// ZMQ_MAXMSGSIZE, a memory guard only; `nil` means 16 × ``maxMessageBytes``.
-        package var maxZMQMessageBytes: Int? = nil
+        var maxZMQMessageBytes: Int? = nil
 
         /// ZMQ_MAXMSGSIZE to set on the socket: the explicit value, else 16 × max_message_bytes.
-        package var effectiveMaxZMQMessageBytes: Int {
+        var effectiveMaxZMQMessageBytes: Int {
             maxZMQMessageBytes ?? 16 * maxMessageBytes
         }
     }
@@ -69,10 +69,10 @@ package struct DaemonConfig: Sendable, Equatable {
         /// Endpoint the publishing socket binds to.
         package var bind = "tcp://127.0.0.1:5561"
         /// Send high-water mark in messages (ZMQ_SNDHWM); 0 means no limit.
-        package var hwm = 100_000
+        var hwm = 100_000
         /// Use an XPUB with ZMQ_XPUB_NODROP so that drops at the high-water mark are counted
         /// (`output_dropped_total`) instead of silent.
-        package var noDrop = false
+        var noDrop = false
     }
 
     /// Key `control`.
@@ -86,9 +86,9 @@ package struct DaemonConfig: Sendable, Equatable {
         /// `host:port` of the HTTP listener; empty disables it.
         package var listen = "127.0.0.1:5563"
         /// A connection that sends nothing for this long is closed.
-        package var readTimeout: Duration = .seconds(30)
+        var readTimeout: Duration = .seconds(30)
         /// Most connections open at once; more are closed as soon as they are accepted.
-        package var maxConnections = 64
+        var maxConnections = 64
     }
 
     /// Key `model`.
@@ -98,29 +98,29 @@ package struct DaemonConfig: Sendable, Equatable {
         /// Precision of the recurrent matrices on the hot path.
         package var precision: StreamTagCore.Model.Precision = .fp32
         /// Lookahead to serve, at most the model's own; `nil` serves the model's.
-        package var lookahead: Int? = nil
+        var lookahead: Int? = nil
         /// Publish provisional tags (`partial`) for tokens inside the lookahead window.
-        package var partial = true
+        var partial = true
         /// Reload when the model file changes.
-        package var watch = true
+        var watch = true
         /// Poll period for the model file when inotify is unavailable.
-        package var watchInterval: Duration = .seconds(2)
+        var watchInterval: Duration = .seconds(2)
     }
 
     /// Key `reload`.
-    package struct Reload: Sendable, Equatable {
+    struct Reload: Sendable, Equatable {
         /// How streams in flight move to a new model.
-        package var policy: Policy = .replay
+        var policy: Policy = .replay
         /// Tokens kept per stream and replayed through a new model (`replay` and `drain`).
-        package var replayTokens = 32
+        var replayTokens = 32
         /// Under `drain`, how long a stream may stay on the old model before it is replayed.
-        package var drainTimeout: Duration = .seconds(600)
+        var drainTimeout: Duration = .seconds(600)
         /// Longest a model load (read, check, test run) may take before the reload is answered
         /// as rejected and the loader is reported stuck.
-        package var loadTimeout: Duration = .seconds(20)
+        var loadTimeout: Duration = .seconds(20)
 
         /// `reload.policy` (docs/concepts.md#reload-policies-retrain-and-roll-out).
-        package enum Policy: String, Sendable, CaseIterable {
+        enum Policy: String, Sendable, CaseIterable {
             /// Rebuild each stream's state from its last `replay_tokens` tokens.
             case replay
             /// Let streams that began on the old model finish on it.
@@ -131,26 +131,26 @@ package struct DaemonConfig: Sendable, Equatable {
     }
 
     /// Key `streams`.
-    package struct Streams: Sendable, Equatable {
+    struct Streams: Sendable, Equatable {
         /// Evict a stream after this long without input; zero never evicts for idleness.
-        package var idleTimeout: Duration = .seconds(600)
+        var idleTimeout: Duration = .seconds(600)
         /// Total stream-state memory; above it the least recently fed streams are evicted.
         /// Zero means no limit.
-        package var maxStateBytes = 1 << 30
+        var maxStateBytes = 1 << 30
         /// Bound of one stream's pending-token queue; a message that would overflow it is
         /// rejected with `overloaded`.
-        package var maxPendingTokens = 65_536
+        var maxPendingTokens = 65_536
         /// Bound of the tokens queued over all streams (shared out among the workers): it bounds
         /// the memory of a backlog and the work a snapshot may have to finish; a message that
         /// would overflow it is rejected with `overloaded`.
-        package var maxPendingTotal = 1 << 20
+        var maxPendingTotal = 1 << 20
         /// How long an ended stream's last `seq` is remembered to recognise resends.
-        package var endGrace: Duration = .seconds(60)
+        var endGrace: Duration = .seconds(60)
         /// What a gap in `seq` does to the stream.
-        package var onGap: GapPolicy = .continue
+        var onGap: GapPolicy = .continue
 
         /// `streams.on_gap` (docs/protocol.md#sequence-rules).
-        package enum GapPolicy: String, Sendable, CaseIterable {
+        enum GapPolicy: String, Sendable, CaseIterable {
             /// Publish `gap` and keep the stream's state.
             case `continue`
             /// Publish `gap`, then clear the state (`reset`, reason `gap`).
@@ -159,22 +159,22 @@ package struct DaemonConfig: Sendable, Equatable {
     }
 
     /// Key `batching`.
-    package struct Batching: Sendable, Equatable {
+    struct Batching: Sendable, Equatable {
         /// Worker threads stepping streams; 0 means one per core.
-        package var workers = 0
+        var workers = 0
         /// Most streams advanced in one step.
-        package var maxBatch = 256
+        var maxBatch = 256
         /// How long the first step after an idle spell may wait for more streams to fill its
         /// batch; zero never waits.
-        package var batchWait: Duration = .zero
+        var batchWait: Duration = .zero
     }
 
     /// `state_dir` when neither the configuration nor systemd names one.
-    package static let fallbackStateDir = "./streamtag-state"
+    static let fallbackStateDir = "./streamtag-state"
 
     /// The default `state_dir` for an environment: the first path of systemd's
     /// `$STATE_DIRECTORY` (it separates several with `:`), else ``fallbackStateDir``.
-    package static func defaultStateDir(environment: [String: String]) -> String {
+    static func defaultStateDir(environment: [String: String]) -> String {
         let fromSystemd = environment["STATE_DIRECTORY"]?
             .split(separator: ":", omittingEmptySubsequences: true)
             .first

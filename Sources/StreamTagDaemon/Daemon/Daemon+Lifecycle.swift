@@ -160,20 +160,20 @@ extension Daemon: Service {
 
 /// The shutdown snapshot could not be written: ``Daemon/run()`` throws it once stopped, and
 /// `serve` exits with status 1 and this message.
-package struct ShutdownSnapshotFailed: Error, CustomStringConvertible {
+struct ShutdownSnapshotFailed: Error, CustomStringConvertible {
     /// Why, in words (with the path).
-    package let reason: String
-    package var description: String { "the shutdown snapshot failed, streams were not saved: \(reason)" }
+    let reason: String
+    var description: String { "the shutdown snapshot failed, streams were not saved: \(reason)" }
 }
 
 /// A ``Daemon`` used out of turn.
-package enum DaemonLifecycleError: Error, CustomStringConvertible {
+enum DaemonLifecycleError: Error, CustomStringConvertible {
     /// ``Daemon/run()`` was called a second time: a daemon runs once.
     case alreadyRun
     /// ``Daemon/ready()`` was asked after the daemon had stopped.
     case stopped
 
-    package var description: String {
+    var description: String {
         switch self {
         case .alreadyRun: "the daemon has already run; make a new one to start again"
         case .stopped: "the daemon has stopped"

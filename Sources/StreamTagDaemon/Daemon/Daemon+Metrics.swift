@@ -4,10 +4,10 @@ import StreamTagWire
 extension Daemon {
     /// `host:port` the metrics listener is bound to (the real port when `metrics.listen` asked
     /// for port 0); nil when it is disabled or not running.
-    package var metricsAddress: String? { metrics.services.withLock { $0.server?.address } }
+    var metricsAddress: String? { metrics.services.withLock { $0.server?.address } }
 
     /// The port of ``metricsAddress``.
-    package var metricsPort: Int? { metrics.services.withLock { $0.server?.port } }
+    var metricsPort: Int? { metrics.services.withLock { $0.server?.port } }
 
     /// First thing in `start()`: hands each worker its metrics (before its thread runs
     /// anything else), starts the log summary, and binds the HTTP listener, which answers
@@ -94,7 +94,7 @@ extension Daemon {
 }
 
 /// The metrics listener could not start.
-package struct MetricsListenError: Error, CustomStringConvertible {
-    package var message: String
-    package var description: String { message }
+struct MetricsListenError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -7,7 +7,7 @@ extension Daemon {
     /// watcher sees the file change. `completion` gets the control answer once the outcome is
     /// known. Requests that arrive while a load runs share its outcome, and the file is looked
     /// at again right after (it may have changed meanwhile).
-    package func requestReload(source: String, completion: (@Sendable (ControlAnswer) -> Void)? = nil) {
+    func requestReload(source: String, completion: (@Sendable (ControlAnswer) -> Void)? = nil) {
         onIOThread { loop in loop.startReload(source: source, completion: completion) }
     }
 

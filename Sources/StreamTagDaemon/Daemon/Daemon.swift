@@ -22,11 +22,11 @@ import StreamTagWire
 package final class Daemon: Sendable {
     /// The configuration in force (any thread): the one given to `init`, with the settings a
     /// config reload applied live (``reloadConfiguration(source:read:completion:)``).
-    package var config: DaemonConfig { configState.withLock { $0 } }
+    var config: DaemonConfig { configState.withLock { $0 } }
     /// Written by the I/O loop (config reload); the lock is for readers elsewhere.
     let configState: Mutex<DaemonConfig>
     /// The model new streams start on (any thread; a reload changes it).
-    package var model: Model { modelState.withLock { $0 } }
+    var model: Model { modelState.withLock { $0 } }
     /// Written by the I/O loop (model reload).
     let modelState: Mutex<Model>
     /// The daemon's logger: the one given to `init`, at a level a config reload can change
@@ -51,7 +51,7 @@ package final class Daemon: Sendable {
     let endpoints = Mutex(Endpoints())
     package var inputEndpoint: String { endpoints.withLock { $0.input } }
     package var outputEndpoint: String { endpoints.withLock { $0.output } }
-    package var controlEndpoint: String { endpoints.withLock { $0.control } }
+    var controlEndpoint: String { endpoints.withLock { $0.control } }
 
     /// Set by the first ``run()``: a daemon runs once.
     let hasRun = Atomic<Bool>(false)
@@ -89,12 +89,12 @@ package final class Daemon: Sendable {
     }
 
     /// Current status, as the control `status` answers it.
-    package var status: (streams: Int, tokensIn: Int, tokensOut: Int, uptime: Double) {
+    var status: (streams: Int, tokensIn: Int, tokensOut: Int, uptime: Double) {
         (pool.streams, pool.tokensIn, pool.tokensOut, monotonicSeconds() - startTime)
     }
 
     /// `host:port` the WebSocket gateway is bound to; nil when `websocket.listen` is empty.
-    package var webSocketAddress: String? { gatewayAddress.withLock { $0 } }
+    var webSocketAddress: String? { gatewayAddress.withLock { $0 } }
 
     /// Runs `task` on the I/O thread soon (any thread), with the I/O loop: the only way other
     /// threads reach what it owns.

@@ -51,12 +51,12 @@ extension IOLoop {
 }
 
 /// A configured socket could not bind or connect: which key, which endpoint, and libzmq's reason.
-package struct SocketSetupError: Error, CustomStringConvertible {
-    package let key: String
-    package let endpoint: String
-    package let error: ZMQError
+struct SocketSetupError: Error, CustomStringConvertible {
+    let key: String
+    let endpoint: String
+    let error: ZMQError
 
-    package var description: String {
+    var description: String {
         let verb = error.call == "zmq_connect" ? "connect to" : "bind"
         return "\(key): cannot \(verb) \(endpoint): \(error.message)"
             + (error.code == EADDRINUSE ? " (another process holds it; choose another port with \(key))" : "")

@@ -4,16 +4,16 @@ import Synchronization
 /// A log level that can change while loggers that read it are in use (`log_level` on a config
 /// reload). swift-log asks the handler for its level before every line, so a handler that
 /// reads this atomic follows a change at once, at the cost of one relaxed load per log call.
-package final class LiveLogLevel: Sendable {
+final class LiveLogLevel: Sendable {
     private let raw: Atomic<UInt8>
 
     /// Starts at `level`.
-    package init(_ level: Logger.Level) {
+    init(_ level: Logger.Level) {
         raw = Atomic(Self.code(level))
     }
 
     /// The current level (any thread).
-    package var level: Logger.Level {
+    var level: Logger.Level {
         get { Logger.Level.allCases[Int(raw.load(ordering: .relaxed))] }
         set { raw.store(Self.code(newValue), ordering: .relaxed) }
     }
@@ -24,7 +24,7 @@ package final class LiveLogLevel: Sendable {
 
     /// `logger` with its handler wrapped so that its level is this one. Setting the returned
     /// logger's `logLevel` sets this level too, for every logger that shares it.
-    package func wrapping(_ logger: Logger) -> Logger {
+    func wrapping(_ logger: Logger) -> Logger {
         let inner = logger.handler
         return Logger(label: logger.label) { _ in LiveLevelLogHandler(inner: inner, level: self) }
     }

@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// The group traps no signals. Every daemon started must be stopped: until then its threads
 /// run and keep it alive.
 package final class RunningDaemon: Sendable {
-    package let daemon: Daemon
+    let daemon: Daemon
     private let group: ServiceGroup
     /// The task running the group: its value is ``Daemon/run()``'s outcome.
     private let task: Task<Void, any Error>
@@ -47,7 +47,7 @@ package final class RunningDaemon: Sendable {
 
     /// Begins the graceful stop and returns at once; ``stop()`` waits for it. For callers that
     /// read the last answers while the daemon stops.
-    package func beginStop() async {
+    func beginStop() async {
         // At once, on this thread: the stop does not wait for the group's task to be
         // scheduled. The group's graceful shutdown then finds the daemon stopping.
         daemon.requestStop()

@@ -4,30 +4,30 @@ import StreamTagCore
 extension DaemonConfig {
     /// Key `websocket`: the WebSocket gateway and its live page (docs/websocket.md).
     /// Every setting needs a restart.
-    package struct WebSocket: Sendable, Equatable {
+    struct WebSocket: Sendable, Equatable {
         /// `host:port` to listen on, or a bare port (then on 127.0.0.1); empty = no gateway.
-        package var listen = ""
+        var listen = ""
         /// Bearer tokens accepted (`Authorization: Bearer …` or `?token=…`); with none here and
         /// no ``tokenFile``, anyone who reaches the port may connect.
-        package var tokens: [String] = []
+        var tokens: [String] = []
         /// A file of bearer tokens, one per line (blank lines and `#` comments skipped).
-        package var tokenFile = ""
+        var tokenFile = ""
         /// Open connections at most; the next upgrade is refused with 503.
-        package var maxConnections = 4_096
+        var maxConnections = 4_096
         /// Largest WebSocket message (after joining fragments); a larger one closes the
         /// connection with 1009. Bodies above `input.max_message_bytes` but within this get the
         /// ZeroMQ side's `too_large` error and the connection stays.
-        package var maxFrameBytes = 128 << 10
+        var maxFrameBytes = 128 << 10
         /// Answers queued for a client that does not read them; above this the connection is
         /// closed with 1008, so a stalled browser cannot grow the daemon's memory.
-        package var maxBufferedBytes = 4 << 20
+        var maxBufferedBytes = 4 << 20
         /// Period of the server's pings; a connection silent for two periods is closed.
-        package var pingInterval: Duration = .seconds(30)
+        var pingInterval: Duration = .seconds(30)
         /// What closing a connection does to its stream.
-        package var onClose: OnClose = .end
+        var onClose: OnClose = .end
 
         /// `websocket.on_close`.
-        package enum OnClose: String, Sendable, CaseIterable {
+        enum OnClose: String, Sendable, CaseIterable {
             /// End the stream as a message with `end: true` would (its last tags are released).
             case end
             /// Leave the stream open: a later connection to the same id continues it (the
@@ -36,7 +36,7 @@ extension DaemonConfig {
         }
 
         /// The address to bind: a bare port means loopback.
-        package var bindAddress: (host: String, port: Int)? {
+        var bindAddress: (host: String, port: Int)? {
             if let port = Int(listen) { return ("127.0.0.1", port) }
             guard let (host, port) = EndpointSyntax.hostPort(listen), let number = Int(port) else { return nil }
             return (host, number)
@@ -83,7 +83,7 @@ extension DaemonConfig {
 }
 
 /// The gateway could not start (bad listen address, unreadable token file, port in use).
-package struct GatewayError: Error, CustomStringConvertible, Sendable {
-    package var message: String
-    package var description: String { message }
+struct GatewayError: Error, CustomStringConvertible, Sendable {
+    var message: String
+    var description: String { message }
 }

@@ -5,12 +5,12 @@ import NIOWebSocket
 
 /// A small WebSocket client for the gateway (SwiftNIO): the tests and the gateway's load
 /// generator use it. Messages arrive through `onMessage` on the connection's event loop.
-package final class GatewayClient: Sendable {
+final class GatewayClient: Sendable {
     /// The server answered the upgrade request with another status.
-    package struct Refused: Error, CustomStringConvertible {
-        package var status: Int
-        package var body: String
-        package var description: String { "HTTP \(status): \(body)" }
+    struct Refused: Error, CustomStringConvertible {
+        var status: Int
+        var body: String
+        var description: String { "HTTP \(status): \(body)" }
     }
 
     let channel: any Channel
@@ -21,7 +21,7 @@ package final class GatewayClient: Sendable {
     /// ``Refused`` when the server does not upgrade. `onMessage` gets each text or binary
     /// message, `onClose` the close code (nil when the socket went without a close frame).
     /// `answerPings: false` plays a client that has hung (for tests of the keep-alive).
-    package static func connect(group: any EventLoopGroup, host: String, port: Int, path: String,
+    static func connect(group: any EventLoopGroup, host: String, port: Int, path: String,
                                headers: [(String, String)] = [], maxFrameSize: Int = 1 << 24, answerPings: Bool = true,
                                onMessage: @escaping @Sendable ([UInt8]) -> Void,
                                onClose: @escaping @Sendable (Int?) -> Void = { _ in }) -> EventLoopFuture<GatewayClient> {
@@ -63,21 +63,21 @@ package final class GatewayClient: Sendable {
     }
 
     /// Sends one text message.
-    package func send(_ text: String) {
+    func send(_ text: String) {
         var buffer = channel.allocator.buffer(capacity: text.utf8.count)
         buffer.writeString(text)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer), promise: nil)
     }
 
     /// Sends one text message given as UTF-8 bytes.
-    package func send(bytes: [UInt8]) {
+    func send(bytes: [UInt8]) {
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer), promise: nil)
     }
 
     /// Sends a close frame (1000) and closes.
-    package func close() {
+    func close() {
         var data = channel.allocator.buffer(capacity: 2)
         data.write(webSocketErrorCode: .normalClosure)
         let channel = self.channel
@@ -87,7 +87,7 @@ package final class GatewayClient: Sendable {
     }
 
     /// Closes the socket without a close frame (as a crashed client would).
-    package func drop() { channel.close(promise: nil) }
+    func drop() { channel.close(promise: nil) }
 }
 
 /// Reads a non-101 answer to the upgrade request and fails the connect promise with it.

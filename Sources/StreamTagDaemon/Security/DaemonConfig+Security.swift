@@ -1,17 +1,17 @@
 extension DaemonConfig {
     /// Key `security`: CURVE encryption and who may connect (docs/security.md).
-    package struct Security: Sendable, Equatable {
+    struct Security: Sendable, Equatable {
         /// The daemon's secret certificate (`NAME.key_secret`, mode 0600); empty = plaintext.
-        package var serverKey = ""
+        var serverKey = ""
         /// Directory of public certificates allowed on the input and output sockets.
-        package var clients = ""
+        var clients = ""
         /// Directory of public certificates allowed on every socket, control included.
-        package var controlClients = ""
+        var controlClients = ""
         /// Allow binding (or connecting to) a non-loopback address without CURVE.
-        package var allowPlaintext = false
+        var allowPlaintext = false
 
         /// Whether CURVE is on.
-        package var isEnabled: Bool { !serverKey.isEmpty }
+        var isEnabled: Bool { !serverKey.isEmpty }
     }
 
     /// The security settings that depend on each other and on the sockets: key directories

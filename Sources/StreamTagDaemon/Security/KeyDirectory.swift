@@ -8,17 +8,17 @@ import StreamTagZMQ
 /// (editors' and copy tools' temporaries) and anything that is not a regular file.
 ///
 /// The user id of a key is its file name without `.key`.
-package struct KeyDirectory: Sendable {
+struct KeyDirectory: Sendable {
     /// Allowed keys and their names.
-    package var keys: [CurveKey: String] = [:]
+    var keys: [CurveKey: String] = [:]
     /// Files that could not be used, each naming the file and the reason.
-    package var problems: [SecurityError] = []
+    var problems: [SecurityError] = []
 
-    package init() {}
+    init() {}
 
     /// Reads every certificate of `path`. A missing or unreadable directory is one problem
     /// (and no keys): the daemon then admits no one through it, never everyone.
-    package init(path: String) {
+    init(path: String) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path).sorted()

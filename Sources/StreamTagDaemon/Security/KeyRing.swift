@@ -2,14 +2,14 @@ import StreamTagZMQ
 /// Who may connect to which socket (docs/security.md): keys of `security.clients` or
 /// `security.control_clients` on the input and output sockets, keys of
 /// `security.control_clients` only on the control socket.
-package struct KeyRing: Sendable {
+struct KeyRing: Sendable {
     /// The daemon's sockets, as ZAP domains and metric labels.
-    package enum Socket: String, Sendable, CaseIterable {
+    enum Socket: String, Sendable, CaseIterable {
         case input, output, control
     }
 
     /// Why a connection was refused (the `reason` label of `streamtag_auth_failures_total`).
-    package enum Refusal: String, Sendable, CaseIterable {
+    enum Refusal: String, Sendable, CaseIterable {
         /// A CURVE client whose key is in no key directory.
         case unknownKey = "unknown_key"
         /// A key of `security.clients` (a producer or consumer) on the control socket.
@@ -21,16 +21,16 @@ package struct KeyRing: Sendable {
         case handshake
     }
 
-    package var clients: [CurveKey: String]
-    package var controlClients: [CurveKey: String]
+    var clients: [CurveKey: String]
+    var controlClients: [CurveKey: String]
 
-    package init(clients: [CurveKey: String] = [:], controlClients: [CurveKey: String] = [:]) {
+    init(clients: [CurveKey: String] = [:], controlClients: [CurveKey: String] = [:]) {
         self.clients = clients
         self.controlClients = controlClients
     }
 
     /// The user id to admit `key` with on `socket`, or why it is refused.
-    package func admit(_ key: CurveKey, on socket: Socket) -> Result<String, RefusalReason> {
+    func admit(_ key: CurveKey, on socket: Socket) -> Result<String, RefusalReason> {
         if let user = controlClients[key] { return .success(user) }
         if let user = clients[key] {
             return socket == .control ? .failure(RefusalReason(.notControl)) : .success(user)
@@ -39,8 +39,8 @@ package struct KeyRing: Sendable {
     }
 
     /// `Refusal` as an `Error`, for `Result`.
-    package struct RefusalReason: Error, Sendable, Equatable {
-        package var refusal: Refusal
+    struct RefusalReason: Error, Sendable, Equatable {
+        var refusal: Refusal
         init(_ refusal: Refusal) { self.refusal = refusal }
     }
 }

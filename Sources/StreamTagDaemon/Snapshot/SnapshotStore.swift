@@ -81,8 +81,8 @@ struct SnapshotStore: Sendable {
 }
 
 /// `state_dir` cannot hold snapshots: the daemon refuses to start.
-package struct StateDirError: Error, CustomStringConvertible {
-    package let directory: String
-    package let reason: String
-    package var description: String { "state_dir \(directory) is not writable: \(reason)" }
+struct StateDirError: Error, CustomStringConvertible {
+    let directory: String
+    let reason: String
+    var description: String { "state_dir \(directory) is not writable: \(reason)" }
 }

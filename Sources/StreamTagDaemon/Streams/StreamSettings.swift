@@ -1,33 +1,33 @@
 /// The stream rules a worker applies (docs/protocol.md#sequence-rules, docs/concepts.md): a slice of the daemon's configuration.
-package struct StreamSettings: Sendable, Equatable {
+struct StreamSettings: Sendable, Equatable {
     /// How long an ended stream's last seq is remembered, in seconds.
-    package var endGrace: Double = 60
+    var endGrace: Double = 60
     /// Seconds without input before a stream is evicted; 0 = never.
-    package var idleTimeout: Double = 600
+    var idleTimeout: Double = 600
     /// Tokens a stream may have queued before a message is rejected with `overloaded`.
-    package var maxPendingTokens = 65_536
+    var maxPendingTokens = 65_536
     /// Tokens this worker may have queued over all its streams (its share of
     /// `streams.max_pending_total`); beyond it messages are rejected with `overloaded`.
-    package var maxPendingTotal = 1 << 20
+    var maxPendingTotal = 1 << 20
     /// On a gap, clear the stream first (`on_gap = "reset"`) instead of continuing.
-    package var resetOnGap = false
+    var resetOnGap = false
     /// Tokens kept per stream (as strings) to rebuild its state under another model.
-    package var replayTokens = 32
+    var replayTokens = 32
     /// Cap on the recurrent state of all streams of this worker, in bytes (0 = none).
-    package var maxStateBytes = 0
+    var maxStateBytes = 0
     /// Publish provisional tags for tokens inside the lookahead window.
-    package var partial = true
+    var partial = true
     /// k' ≤ the model's lookahead: how many followers a final tag waits for (nil: the model's k).
-    package var lookahead: Int? = nil
+    var lookahead: Int? = nil
     /// Most streams advanced in one step.
-    package var maxBatch = 256
+    var maxBatch = 256
     /// Seconds the first step after an idle spell may wait for more streams to fill its batch
     /// (`batching.batch_wait`); 0 = step at once.
-    package var batchWait: Double = 0
+    var batchWait: Double = 0
     /// Under the `drain` policy, seconds a stream may stay on the old model.
-    package var drainTimeout: Double = 600
+    var drainTimeout: Double = 600
 
-    package init() {}
+    init() {}
 
     /// The slice of `config` one of `workers` workers applies (the memory cap is shared out).
     init(_ config: DaemonConfig, workers: Int) {

@@ -13,18 +13,18 @@ import Darwin
 ///
 /// With no socket (`NOTIFY_SOCKET` unset: not started by systemd) every `send` is a no-op that
 /// succeeds. Safe to use from any thread: one socket, one `sendto` per message.
-package final class SDNotify: Sendable {
+final class SDNotify: Sendable {
     /// The socket name as given (`/run/systemd/notify`, `@name`), nil when notifications are off.
-    package let socketName: String?
+    let socketName: String?
     private let fd: Int32
     private let address: [UInt8]
 
-    package enum SetupError: Error, CustomStringConvertible {
+    enum SetupError: Error, CustomStringConvertible {
         case unsupportedAddress(String)
         case nameTooLong(String)
         case socket(Int32)
 
-        package var description: String {
+        var description: String {
             switch self {
             case .unsupportedAddress(let name):
                 "NOTIFY_SOCKET=\(name): not a socket path (/...) or an abstract name (@...)"
@@ -35,7 +35,7 @@ package final class SDNotify: Sendable {
     }
 
     /// Notifications to `socket` (`$NOTIFY_SOCKET`'s value); nil or empty turns them off.
-    package init(socket name: String?) throws(SetupError) {
+    init(socket name: String?) throws(SetupError) {
         guard let name, !name.isEmpty else {
             socketName = nil
             fd = -1
@@ -78,12 +78,12 @@ package final class SDNotify: Sendable {
     }
 
     /// Whether notifications go anywhere.
-    package var isEnabled: Bool { fd >= 0 }
+    var isEnabled: Bool { fd >= 0 }
 
     /// Sends `assignments` (e.g. `["READY=1", "STATUS=serving"]`) as one datagram. Returns nil on
     /// success (or when disabled), else the error text.
     @discardableResult
-    package func send(_ assignments: [String]) -> String? {
+    func send(_ assignments: [String]) -> String? {
         guard fd >= 0 else { return nil }
         let message = Array(assignments.joined(separator: "\n").utf8)
         let sent = message.withUnsafeBytes { body in
@@ -99,23 +99,23 @@ package final class SDNotify: Sendable {
 
     /// `send` with one assignment per argument.
     @discardableResult
-    package func send(_ assignments: String...) -> String? { send(assignments) }
+    func send(_ assignments: String...) -> String? { send(assignments) }
 }
 
 /// The settings systemd passes a service for notifications (`sd_notify(3)`,
 /// `sd_watchdog_enabled(3)`), read once by `streamtag serve` and handed to the daemon.
 package struct SystemdSettings: Sendable, Equatable {
     /// `$NOTIFY_SOCKET`; nil = not under systemd (or `Type=` is not `notify`).
-    package var notifySocket: String?
+    var notifySocket: String?
     /// `$WATCHDOG_USEC` in seconds when the watchdog applies to this process, else nil.
-    package var watchdogInterval: Double?
+    var watchdogInterval: Double?
     /// How often `STATUS=` is refreshed.
-    package var statusInterval: Double
+    var statusInterval: Double
     /// A worker whose loop has not turned for this long stops the watchdog pings; nil = the
     /// watchdog interval, at least 2 s (an idle worker turns about once a second).
-    package var stallLimit: Double?
+    var stallLimit: Double?
 
-    package init(notifySocket: String? = nil, watchdogInterval: Double? = nil, statusInterval: Double = 5,
+    init(notifySocket: String? = nil, watchdogInterval: Double? = nil, statusInterval: Double = 5,
                 stallLimit: Double? = nil) {
         self.notifySocket = notifySocket
         self.watchdogInterval = watchdogInterval
@@ -136,16 +136,16 @@ package struct SystemdSettings: Sendable, Equatable {
     }
 
     /// Whether there is anything to do.
-    package var isActive: Bool { notifySocket != nil }
+    var isActive: Bool { notifySocket != nil }
 
     /// The stall limit in effect.
-    package var effectiveStallLimit: Double {
+    var effectiveStallLimit: Double {
         stallLimit ?? max(watchdogInterval ?? 0, 2)
     }
 }
 
 /// `CLOCK_MONOTONIC` in microseconds, as `MONOTONIC_USEC=` wants it.
-package func monotonicMicroseconds() -> UInt64 {
+func monotonicMicroseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1_000
