@@ -343,6 +343,26 @@ import Testing
         }
     }
 
+    /// A client the daemon stopped reading (its inbox full while the I/O thread is busy) cannot
+    /// be heard, so it is not closed as silent: before, a busy daemon closed every such client
+    /// with `no_pong` after two ping intervals.
+    @Test func aClientTheDaemonStoppedReadingIsNotClosedAsSilent() async throws {
+        try await Self.withHarness(configure: { $0.websocket.pingInterval = .milliseconds(200) }) { h in
+            let busy = try Socket(h, stream: "busy")
+            // 120 KB bodies, all but one token of them whitespace: 17 MB fill the 16 MiB inbox at
+            // once, and cost the workers next to nothing.
+            let padded = #"{"tokens":["a"]"# + String(repeating: " ", count: 120_000) + "}"
+            h.daemon.onIOThread { _ in Thread.sleep(forTimeInterval: stretched(4)) }
+            for _ in 0..<140 { busy.client.send(padded) }
+            pause(stretched(4) + 0.5)
+            let answers = busy.messages(atLeast: 140, timeout: stretched(30))
+            #expect(answers.count == 140)
+            #expect(busy.inbox.closeCode.withLock { $0 } == nil)
+            let metrics = String(decoding: h.daemon.metrics.render(), as: UTF8.self)
+            #expect(!metrics.contains(#"streamtag_ws_errors_total{code="no_pong"} 1"#))
+        }
+    }
+
     /// Keep-alive: a client that answers the pings stays; one that has hung is closed (1001)
     /// after two silent periods, and counted.
     @Test func silentConnectionsAreClosedAfterTwoPings() async throws {

@@ -112,6 +112,9 @@ final class GatewayFrameHandler: ChannelInboundHandler {
 
     private func pingTick() {
         guard let context, !closing else { return }
+        // While the daemon itself has stopped reading this connection (its inbox is full), the
+        // client's pongs wait unread in the socket: it is not silent, the daemon is deaf.
+        if gateway.isPaused(context.channel) { heard = true }
         if !heard {
             gateway.metrics.error("no_pong")
             close(.goingAway, reason: "no pong within two ping intervals")

@@ -98,6 +98,11 @@ final class WebSocketGateway: Sendable {
         try channel.pipeline.syncOperations.addHandler(http)
     }
 
+    /// Event loop: whether ``pause(_:)`` stopped reading `channel` and it has not resumed.
+    func isPaused(_ channel: any Channel) -> Bool {
+        claims.paused.contains { $0 === channel }
+    }
+
     /// Event loop: stops reading `channel` until ``resumeReading()`` (the inbox is full).
     func pause(_ channel: any Channel) {
         if !claims.paused.contains(where: { $0 === channel }) {
