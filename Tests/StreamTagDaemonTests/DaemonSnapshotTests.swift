@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StreamTagTestSupport
 import Testing
 @testable import StreamTagCore
 @testable import StreamTagDaemon
@@ -85,8 +86,9 @@ import Testing
 
         // The restored input runs from the first heartbeat on: its answers need the client
         // subscribed by then, and the harness's client attaches only once the start's `await`
-        // has resumed, which on a loaded machine can take longer than 50 ms.
-        config.heartbeatInterval = .seconds(2)
+        // has resumed, which on a loaded machine can take longer than 50 ms (and once, beside a
+        // sanitizer run, longer than 2 s).
+        config.heartbeatInterval = .milliseconds(Int64(stretched(5) * 1000))
         try await DaemonHarness.with(config: config, model: Self.model) { second in
             var ended = Set<String>()
             let rest = try second.collect(timeout: 30) { got in got.count { $0.event == "end" } == streams }

@@ -1,6 +1,5 @@
 import Foundation
 import StreamTagCore
-import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
 import StreamTagWire

@@ -1,5 +1,4 @@
 import Foundation
-import StreamTagDaemon
 import StreamTagWire
 import StreamTagClient
 

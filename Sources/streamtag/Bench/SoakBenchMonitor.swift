@@ -1,5 +1,4 @@
 import Foundation
-import StreamTagDaemon
 #if canImport(Glibc)
 import Glibc
 import StreamTagClient

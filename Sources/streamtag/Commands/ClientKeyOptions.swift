@@ -1,5 +1,4 @@
 import ArgumentParser
-import StreamTagDaemon
 import StreamTagClient
 
 /// How a client command reaches a daemon: `--client-key` and `--server-key` for a daemon that

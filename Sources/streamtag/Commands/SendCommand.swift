@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import StreamTagDaemon
 import StreamTagWire
 import StreamTagClient
 
