@@ -125,7 +125,10 @@ import Testing
             let queued = saved.streams.reduce(0) { $0 + $1.queuedTokens }
             #expect(queued > streams * messages * 100 / 2, "most of the backlog saved as input, not computed (\(queued) tokens)")
             #expect(queued % 100 == 0, "whole messages only: the ones in progress were finished")
-            #expect(seconds < 5, "stop took \(seconds) s")
+            // Alone it takes under a second; computing the backlog instead would take minutes in a
+            // debug build. The bound leaves room for the rest of the suite running beside it
+            // (5.9 s was seen on 2 cores).
+            #expect(seconds < stretched(15), "stop took \(seconds) s")
         }
     }
 
