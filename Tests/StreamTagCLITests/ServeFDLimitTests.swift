@@ -2,9 +2,9 @@ import Foundation
 import StreamTagTestSupport
 import Testing
 import StreamTagDaemon
+import StreamTagClient
 #if canImport(Glibc)
 import Glibc
-import StreamTagClient
 #endif
 
 /// `streamtag serve` under a low descriptor limit (`ulimit -n`), flooded with idle TCP

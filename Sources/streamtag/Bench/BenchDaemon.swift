@@ -1,9 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
 import StreamTagZMQ
 import StreamTagWire
 import StreamTagClient
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// The daemon under test: `streamtag serve` of this very binary, as a child process with a

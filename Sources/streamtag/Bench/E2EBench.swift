@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import StreamTagCore
 import StreamTagDaemon
-#if canImport(Glibc)
-import Glibc
 import StreamTagClient
 import StreamTagWire
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// End-to-end daemon benchmark over real loopback TCP (docs/benchmarks.md#end-to-end): the daemon runs as a child

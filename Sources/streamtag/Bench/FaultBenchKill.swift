@@ -1,9 +1,9 @@
 import Foundation
 import StreamTagCore
-#if canImport(Glibc)
-import Glibc
 import StreamTagClient
 import StreamTagWire
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// `kill -9` at random moments under load, with restarts on the same ports and state

@@ -1,7 +1,7 @@
 import Foundation
+import StreamTagWire
 #if canImport(Glibc)
 import Glibc
-import StreamTagWire
 #endif
 
 /// `model.path` replaced by something that is not a model file, under load, with the watcher

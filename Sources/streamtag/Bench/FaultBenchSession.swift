@@ -1,9 +1,9 @@
 import Foundation
 import StreamTagCore
-#if canImport(Glibc)
-import Glibc
 import StreamTagWire
 import StreamTagClient
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// A client session against a drill daemon: the client, its checked streams, and helpers the

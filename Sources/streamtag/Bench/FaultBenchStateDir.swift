@@ -1,7 +1,7 @@
 import Foundation
+import StreamTagWire
 #if canImport(Glibc)
 import Glibc
-import StreamTagWire
 #endif
 
 /// `state_dir` full or unwritable. Expected (issue "state directory full or unwritable",

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import StreamTagCore
 import StreamTagDaemon
-#if canImport(Glibc)
-import Glibc
 import StreamTagClient
 import StreamTagWire
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// `streamtag bench soak`: a daemon child under changing load for a long time, its RSS and open

@@ -1,8 +1,8 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
 import StreamTagClient
 import StreamTagWire
+#if canImport(Glibc)
+import Glibc
 #endif
 
 /// The soak's operator, on threads of its own so that the stream driver never waits for it. One
