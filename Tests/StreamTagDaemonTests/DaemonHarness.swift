@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StreamTagTestSupport
 @testable import StreamTagCore
 @testable import StreamTagDaemon
 @testable import StreamTagWire
@@ -62,7 +63,8 @@ final class DaemonHarness {
         do {
             client = try StreamClient(input: daemon.inputEndpoint, output: daemon.outputEndpoint)
             try client.follow("")          // everything: tests filter themselves
-            try client.waitForHeartbeat(timeout: 10)
+            // The first heartbeat comes one interval after the start (some tests lengthen it).
+            try client.waitForHeartbeat(timeout: stretched(10) + 2 * config.heartbeatInterval.seconds)
         } catch {
             try? await running.stop()
             try? FileManager.default.removeItem(atPath: stateDir)
