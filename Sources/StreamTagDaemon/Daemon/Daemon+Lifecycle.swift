@@ -56,7 +56,7 @@ extension Daemon: Service {
                 try await startIOThread()
             } catch {
                 // The listener would otherwise answer 503 for a daemon that never serves.
-                abandonMetrics()
+                stopMetrics(lastSummary: false)
                 throw error
             }
         } catch {

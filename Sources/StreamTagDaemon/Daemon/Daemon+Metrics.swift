@@ -71,25 +71,16 @@ extension Daemon {
         metrics.ready.store(true, ordering: .releasing)
     }
 
-    /// A start that failed after `startMetrics`: closes the listener and stops the summary
-    /// (without a last line: the daemon never served).
-    func abandonMetrics() {
+    /// Closes the listener and stops the log summary: when the daemon has stopped, with the
+    /// summary's last line; after a start that failed past `startMetrics`, without it (the
+    /// daemon never served).
+    func stopMetrics(lastSummary: Bool = true) {
         let (server, summary) = metrics.services.withLock { services in
             defer { services = (nil, nil) }
             return services
         }
         server?.shutdown()
-        summary?.cancel()
-    }
-
-    /// When the daemon has stopped: closes the listener, logs the last summary.
-    func stopMetrics() {
-        let (server, summary) = metrics.services.withLock { services in
-            defer { services = (nil, nil) }
-            return services
-        }
-        server?.shutdown()
-        summary?.stop()
+        if lastSummary { summary?.stop() } else { summary?.cancel() }
     }
 }
 
