@@ -74,15 +74,7 @@ final class DaemonHarness {
 
     /// Runs `body`, then stops (unless `body` did): `body`'s error first, else the stop's.
     func whileRunning<T>(_ body: (DaemonHarness) async throws -> T) async throws -> T {
-        let result: T
-        do {
-            result = try await body(self)
-        } catch {
-            try? await stop()
-            throw error
-        }
-        try await stop()
-        return result
+        try await using(self, body, then: { try await $0.stop() })
     }
 
     /// Collects messages until `done` says so (or the deadline passes).
@@ -145,15 +137,20 @@ func controlRaw(_ text: String, endpoint: String) throws -> JSONValue {
 /// Runs `daemon` (``RunningDaemon/start(_:logger:)``) for `body` and stops it after, also when
 /// `body` throws: `body`'s error first, else the stop's.
 func withRunning<T>(_ daemon: Daemon, _ body: (RunningDaemon) async throws -> T) async throws -> T {
-    let running = try await RunningDaemon.start(daemon)
+    try await using(try await RunningDaemon.start(daemon), body, then: { try await $0.stop() })
+}
+
+/// `body(resource)`, then `finish(resource)` on every path: when `body` throws, its error is
+/// the one thrown (the finish's is dropped); otherwise the finish's.
+func using<R, T>(_ resource: R, _ body: (R) async throws -> T, then finish: (R) async throws -> Void) async throws -> T {
     let result: T
     do {
-        result = try await body(running)
+        result = try await body(resource)
     } catch {
-        try? await running.stop()
+        try? await finish(resource)
         throw error
     }
-    try await running.stop()
+    try await finish(resource)
     return result
 }
 

@@ -21,16 +21,7 @@ final class SecureDaemon {
     /// first, else the stop's.
     static func with<T>(keys: SecurityFixture, logger: Logger? = nil, configure: (inout DaemonConfig) -> Void = { _ in },
                         _ body: (SecureDaemon) async throws -> T) async throws -> T {
-        let d = try await SecureDaemon(keys: keys, logger: logger, configure: configure)
-        let result: T
-        do {
-            result = try await body(d)
-        } catch {
-            try? await d.stop()
-            throw error
-        }
-        try await d.stop()
-        return result
+        try await using(try await SecureDaemon(keys: keys, logger: logger, configure: configure), body, then: { try await $0.stop() })
     }
 
     init(keys: SecurityFixture, logger: Logger? = nil, configure: (inout DaemonConfig) -> Void = { _ in }) async throws {
